@@ -1,0 +1,145 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+/**
+ * Configuration is read once from the environment, validated, and injected; nothing else reads process.env.
+ * `CTLOOP_MODE` picks defaults for every adapter; each port can still be overridden on its own.
+ *
+ * | variable                    | default                                   | meaning                                   |
+ * |-----------------------------|-------------------------------------------|-------------------------------------------|
+ * | CTLOOP_MODE                 | embedded                                  | embedded, emulators or gcp                |
+ * | CTLOOP_STATE_DIR            | .ctloop                                   | DuckDB file, local objects, bus journal   |
+ * | CTLOOP_FEATURES             | features.yaml                             | feature definitions file                  |
+ * | CTLOOP_WAREHOUSE            | duckdb (bigquery in gcp)                  | duckdb or bigquery                        |
+ * | CTLOOP_OBJECT_STORE         | local (gcs in emulators, gcp)             | local or gcs                              |
+ * | CTLOOP_EVENT_BUS            | memory (pubsub in emulators, gcp)         | memory or pubsub                          |
+ * | GOOGLE_CLOUD_PROJECT        | ctloop-local outside gcp                  | project id                                |
+ * | CTLOOP_REGION               | us-central1                               | Vertex AI / functions region              |
+ * | CTLOOP_BQ_DATASET           | ctloop                                    | BigQuery dataset of the feature store     |
+ * | CTLOOP_BQ_LOCATION          | US                                        | BigQuery location                         |
+ * | CTLOOP_BIGQUERY_ENDPOINT    | (Google's)                                | BigQuery API base URL (tests)             |
+ * | CTLOOP_ARTIFACT_BUCKET      | ctloop-artifacts outside gcp              | bucket for artifacts, reports, exports    |
+ * | PUBSUB_EMULATOR_HOST        | required in emulators mode                | host:port of the Pub/Sub emulator         |
+ * | STORAGE_EMULATOR_HOST       | required when gcs in emulators mode       | http://host:port of the GCS emulator      |
+ * | CTLOOP_MAX_DELIVERY_ATTEMPTS| 5                                         | attempts before dead-letter               |
+ * | CTLOOP_MIN_BACKOFF_MS       | 1000 (100 embedded)                       | first retry delay                         |
+ */
+
+const mode = z.enum(['embedded', 'emulators', 'gcp']);
+const intFromEnv = (def: number) => z.coerce.number().int().positive().default(def);
+
+const envSchema = z.object({
+  CTLOOP_MODE: mode.default('embedded'),
+  CTLOOP_STATE_DIR: z.string().min(1).default('.ctloop'),
+  CTLOOP_FEATURES: z.string().min(1).default('features.yaml'),
+  CTLOOP_WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
+  CTLOOP_OBJECT_STORE: z.enum(['local', 'gcs']).optional(),
+  CTLOOP_EVENT_BUS: z.enum(['memory', 'pubsub']).optional(),
+  GOOGLE_CLOUD_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id (6-30 chars: a-z, 0-9, -)').optional(),
+  CTLOOP_REGION: z.string().regex(/^[a-z]+-[a-z]+\d$/, 'must be a GCP region such as us-central1').default('us-central1'),
+  CTLOOP_BQ_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/, 'must be a BigQuery dataset id (letters, digits, _)').default('ctloop'),
+  CTLOOP_BQ_LOCATION: z.string().min(2).default('US'),
+  CTLOOP_BIGQUERY_ENDPOINT: z.url().optional(),
+  CTLOOP_ARTIFACT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'must be a bucket name (no gs://)').optional(),
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[^:/]+:\d+$/, 'must be host:port').optional(),
+  STORAGE_EMULATOR_HOST: z.url().optional(),
+  CTLOOP_MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(5, 'Pub/Sub allows 5..100').max(100, 'Pub/Sub allows 5..100').default(5),
+  CTLOOP_MIN_BACKOFF_MS: z.coerce.number().int().nonnegative().optional(),
+  CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
+});
+
+export type Mode = z.infer<typeof mode>;
+
+export type WarehouseConfig =
+  | { kind: 'duckdb'; path: string }
+  | { kind: 'bigquery'; project: string; dataset: string; location: string; apiEndpoint?: string };
+export type ObjectStoreConfig = { kind: 'local'; root: string } | { kind: 'gcs'; project: string; apiEndpoint?: string };
+export type EventBusConfig =
+  | { kind: 'memory'; journalDir: string }
+  | { kind: 'pubsub'; project: string; emulatorHost?: string };
+
+export interface Config {
+  mode: Mode;
+  stateDir: string;
+  featuresFile: string;
+  project: string;
+  region: string;
+  artifactBucket: string;
+  warehouse: WarehouseConfig;
+  objectStore: ObjectStoreConfig;
+  eventBus: EventBusConfig;
+  retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
+}
+
+const LOCAL_PROJECT = 'ctloop-local';
+
+/** Read and validate configuration. Throws ConfigError naming the variable on any problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const known = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    const name = String(first.path[0]);
+    throw new ConfigError(`${name}=${JSON.stringify(env[name] ?? '')} is invalid: ${first.message}`, {
+      hint: `set ${name} to a valid value or unset it to use the default (see shared/config/config.ts)`,
+      details: { variable: name, issues: parsed.error.issues },
+    });
+  }
+  const e = parsed.data;
+  const m = e.CTLOOP_MODE;
+  const stateDir = resolve(cwd, e.CTLOOP_STATE_DIR);
+  const need = (name: keyof typeof e, why: string): string => {
+    const v = e[name];
+    if (v === undefined || v === '') {
+      throw new ConfigError(`${name} is required ${why}`, { hint: `export ${name}=... before starting`, details: { variable: name } });
+    }
+    return String(v);
+  };
+
+  const warehouseKind = e.CTLOOP_WAREHOUSE ?? (m === 'gcp' ? 'bigquery' : 'duckdb');
+  const storeKind = e.CTLOOP_OBJECT_STORE ?? (m === 'embedded' ? 'local' : 'gcs');
+  const busKind = e.CTLOOP_EVENT_BUS ?? (m === 'embedded' ? 'memory' : 'pubsub');
+  const project = m === 'gcp' ? need('GOOGLE_CLOUD_PROJECT', 'in gcp mode') : (e.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT);
+  if (m === 'gcp' && (e.PUBSUB_EMULATOR_HOST || e.STORAGE_EMULATOR_HOST)) {
+    throw new ConfigError('emulator hosts are set in gcp mode', {
+      hint: 'unset PUBSUB_EMULATOR_HOST and STORAGE_EMULATOR_HOST, or use CTLOOP_MODE=emulators',
+      details: { variable: e.PUBSUB_EMULATOR_HOST ? 'PUBSUB_EMULATOR_HOST' : 'STORAGE_EMULATOR_HOST' },
+    });
+  }
+  if (m === 'emulators' && busKind === 'pubsub') need('PUBSUB_EMULATOR_HOST', 'in emulators mode (start one with emulators/start.sh)');
+  if (m === 'emulators' && storeKind === 'gcs') need('STORAGE_EMULATOR_HOST', 'in emulators mode (start one with emulators/start.sh)');
+
+  const warehouse: WarehouseConfig =
+    warehouseKind === 'duckdb'
+      ? { kind: 'duckdb', path: resolve(stateDir, 'warehouse.duckdb') }
+      : {
+          kind: 'bigquery', project, dataset: e.CTLOOP_BQ_DATASET, location: e.CTLOOP_BQ_LOCATION,
+          ...(e.CTLOOP_BIGQUERY_ENDPOINT ? { apiEndpoint: e.CTLOOP_BIGQUERY_ENDPOINT } : {}),
+        };
+  const objectStore: ObjectStoreConfig =
+    storeKind === 'local'
+      ? { kind: 'local', root: resolve(stateDir, 'objects') }
+      : { kind: 'gcs', project, ...(e.STORAGE_EMULATOR_HOST ? { apiEndpoint: e.STORAGE_EMULATOR_HOST } : {}) };
+  const eventBus: EventBusConfig =
+    busKind === 'memory'
+      ? { kind: 'memory', journalDir: resolve(stateDir, 'bus') }
+      : { kind: 'pubsub', project, ...(e.PUBSUB_EMULATOR_HOST ? { emulatorHost: e.PUBSUB_EMULATOR_HOST } : {}) };
+
+  return {
+    mode: m,
+    stateDir,
+    featuresFile: resolve(cwd, e.CTLOOP_FEATURES),
+    project,
+    region: e.CTLOOP_REGION,
+    artifactBucket: m === 'gcp' ? need('CTLOOP_ARTIFACT_BUCKET', 'in gcp mode') : (e.CTLOOP_ARTIFACT_BUCKET ?? 'ctloop-artifacts'),
+    warehouse,
+    objectStore,
+    eventBus,
+    retry: {
+      maxDeliveryAttempts: e.CTLOOP_MAX_DELIVERY_ATTEMPTS,
+      minBackoffMs: e.CTLOOP_MIN_BACKOFF_MS ?? (m === 'embedded' ? 100 : 1000),
+      maxBackoffMs: e.CTLOOP_MAX_BACKOFF_MS,
+    },
+  };
+}
