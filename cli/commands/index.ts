@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Every command group registers itself here (one file per group under cli/commands/). Each file exports
+ * `register(program)`, adding a subcommand with its own options and `--help`.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}
