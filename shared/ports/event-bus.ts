@@ -52,3 +52,13 @@ export interface EventBus {
 }
 
 export const defaultRetryPolicy: RetryPolicy = { minBackoffMs: 10, maxBackoffMs: 600_000, maxDeliveryAttempts: 5 };
+
+export type DeadLetterHandler = (deadLetter: DeadLetter, delivery: Delivery) => Promise<void>;
+
+/**
+ * Read what a topic's subscriptions dead-lettered (the messages on `deadLetterTopic(topic)`), as raw payloads with
+ * their reason — an invalid envelope must be readable too. Both bus adapters implement it.
+ */
+export interface DeadLetterReader {
+  subscribeDeadLetters(spec: { name: string; topic: string }, handler: DeadLetterHandler): Promise<Subscription>;
+}

@@ -53,6 +53,8 @@ export interface Dialect {
   timestamp(d: Date): string;
   /** A string literal, escaped. Only for constants the core owns (e.g. view names in reports), never user rows. */
   string(s: string): string;
+  /** Cast that yields NULL instead of failing (DuckDB TRY_CAST, BigQuery SAFE_CAST). */
+  safeCast(expr: string, t: ColumnType): string;
 }
 
 export type FileFormat = 'csv' | 'jsonl' | 'parquet';

@@ -30,6 +30,7 @@ export function duckdbDialect(schema = 'main'): Dialect {
     type: (t) => duckTypes[t],
     timestamp: (d) => `TIMESTAMP '${utcText(d).replace('+00:00', '')}'`,
     string: (s) => `'${s.replace(/'/g, "''")}'`,
+    safeCast: (e, t) => `TRY_CAST(${e} AS ${duckTypes[t]})`,
   };
 }
 
@@ -45,5 +46,6 @@ export function bigqueryDialect(project: string, dataset: string): Dialect {
     type: (t) => t,
     timestamp: (d) => `TIMESTAMP '${utcText(d)}'`,
     string: quoteString,
+    safeCast: (e, t) => `SAFE_CAST(${e} AS ${t})`,
   };
 }
