@@ -47,6 +47,12 @@ export class NotFoundError extends CtloopError {
   readonly code = 'NOT_FOUND';
 }
 
+/** A write-once thing (object with ifNotExists, artifact version) already exists. Retrying cannot help. */
+export class AlreadyExistsError extends CtloopError {
+  readonly kind = 'permanent' as const;
+  readonly code = 'ALREADY_EXISTS';
+}
+
 /** A schema change that would break stored data or readers (dropped column, changed type). */
 export class BreakingChangeError extends CtloopError {
   readonly kind = 'permanent' as const;
