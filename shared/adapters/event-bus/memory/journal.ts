@@ -1,0 +1,38 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TransientError } from '../../../errors.js';
+import type { DeadLetter } from '../../../ports/event-bus.js';
+
+export interface JournalEntry extends DeadLetter {
+  topic: string;
+  messageId: string;
+  attributes: Record<string, string>;
+}
+
+/**
+ * Append-only JSONL file of dead letters (`<journalDir>/dead-letters.jsonl`, one entry a line), written before the
+ * message is published to the in-process dead-letter topic: the in-memory bus loses its queues when the process
+ * exits, the journal keeps what failed and why.
+ */
+export class DeadLetterJournal {
+  readonly path: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(readonly dir: string) {
+    this.path = join(dir, 'dead-letters.jsonl');
+  }
+
+  async append(entry: JournalEntry): Promise<void> {
+    this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
+    try {
+      await this.ready;
+      await appendFile(this.path, `${JSON.stringify(entry)}\n`, 'utf8');
+    } catch (err) {
+      this.ready = undefined;
+      throw new TransientError(`cannot append to the dead-letter journal ${this.path}: ${(err as Error).message}`, {
+        hint: 'check that CTLOOP_STATE_DIR is writable and the disk is not full',
+        cause: err,
+      });
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { describeError, isPermanent } from '../../../errors.js';
+import type { Envelope } from '../../../events/envelope.js';
+import type { Delivery, RetryPolicy } from '../../../ports/event-bus.js';
+import { decodeEnvelope } from '../attributes.js';
+import { backoffDelay } from './backoff.js';
+
+export interface MemoryMessage {
+  id: string;
+  topic: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+  publishTime: Date;
+}
+
+/** What a subscription does with a message: validate it as an envelope for an event handler, or hand it over raw. */
+export type Consumer =
+  | { kind: 'events'; handler: (event: Envelope, delivery: Delivery) => Promise<void> }
+  | { kind: 'raw'; handler: (message: MemoryMessage, delivery: Delivery) => Promise<void> };
+
+export interface SubscriptionHooks {
+  /** Dead-letter a message; resolves once it is journaled and republished. */
+  deadLetter(message: MemoryMessage, subscription: string, attempts: number, reason: string): Promise<void>;
+  /** A message entered (+1) or left (−1) this subscription: the bus counts outstanding work for drain(). */
+  outstanding(delta: number): void;
+  onError(err: unknown, context: string): void;
+}
+
+interface Pending {
+  message: MemoryMessage;
+  /** Deliveries made so far. */
+  attempts: number;
+}
+
+/**
+ * One in-process subscription: a FIFO queue, at most `maxConcurrent` handlers at once, redelivery with exponential
+ * backoff after a throw, dead-letter after `maxDeliveryAttempts` or at once on a permanent error or invalid
+ * envelope. Messages whose `type` attribute is not in `types` are acknowledged without delivery, as a Pub/Sub
+ * filter would.
+ */
+export class MemorySubscription {
+  private readonly queue: Pending[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly topic: string,
+    private readonly types: ReadonlySet<string> | undefined,
+    private readonly policy: RetryPolicy,
+    private readonly maxConcurrent: number,
+    private readonly consumer: Consumer,
+    private readonly hooks: SubscriptionHooks,
+  ) {}
+
+  enqueue(message: MemoryMessage): void {
+    if (this.closed) return;
+    if (this.types && !this.types.has(message.attributes.type ?? '')) return;
+    this.hooks.outstanding(+1);
+    this.queue.push({ message, attempts: 0 });
+    this.pump();
+  }
+
+  /**
+   * Stop delivering: pending retries are cancelled and queued messages dropped (the subscription is deleted, as
+   * Pub/Sub does with a deleted subscription). Handlers already running finish, but their outcome is ignored.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.hooks.outstanding(-(this.queue.length + this.timers.size + this.inFlight));
+    this.timers.clear();
+    this.queue.length = 0;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.inFlight < this.maxConcurrent && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.inFlight++;
+      void this.deliver(next).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async deliver(p: Pending): Promise<void> {
+    p.attempts++;
+    const delivery: Delivery = {
+      attempt: p.attempts,
+      messageId: p.message.id,
+      subscription: this.name,
+      attributes: { ...p.message.attributes },
+    };
+    try {
+      if (this.consumer.kind === 'events') {
+        let event: Envelope;
+        try {
+          event = decodeEnvelope(p.message.data);
+        } catch (err) {
+          return await this.deadLetter(p, describeError(err));
+        }
+        await this.consumer.handler(event, delivery);
+      } else {
+        await this.consumer.handler(p.message, delivery);
+      }
+      this.settle();
+    } catch (err) {
+      if (this.closed) return;
+      if (isPermanent(err)) return await this.deadLetter(p, describeError(err));
+      if (p.attempts >= this.policy.maxDeliveryAttempts) {
+        return await this.deadLetter(p, `failed ${p.attempts} delivery attempts; last error: ${describeError(err)}`);
+      }
+      this.retryLater(p);
+    }
+  }
+
+  private async deadLetter(p: Pending, reason: string): Promise<void> {
+    try {
+      await this.hooks.deadLetter(p.message, this.name, p.attempts, reason);
+      this.settle();
+    } catch (err) {
+      // Never drop a message: if it cannot be dead-lettered (journal not writable), it comes back later.
+      this.hooks.onError(err, `subscription ${this.name}: dead-lettering message ${p.message.id} failed; will retry`);
+      if (!this.closed) this.retryLater(p);
+    }
+  }
+
+  private retryLater(p: Pending): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.closed) return;
+      this.queue.push(p);
+      this.pump();
+    }, backoffDelay(p.attempts, this.policy));
+    this.timers.add(timer);
+  }
+
+  private settle(): void {
+    if (!this.closed) this.hooks.outstanding(-1);
+  }
+}

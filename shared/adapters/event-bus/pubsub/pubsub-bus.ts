@@ -1,0 +1,259 @@
+import { Duration, PubSub, type Message, type Subscription as PsSubscription, type Topic } from '@google-cloud/pubsub';
+import { ConfigError, TransientError, describeError, isPermanent } from '../../../errors.js';
+import { deadLetterTopic } from '../../../events/catalog.js';
+import type { Envelope } from '../../../events/envelope.js';
+import {
+  defaultRetryPolicy,
+  type DeadLetterHandler,
+  type DeadLetterReader,
+  type Delivery,
+  type EventBus,
+  type Handler,
+  type RetryPolicy,
+  type Subscription,
+  type SubscriptionSpec,
+} from '../../../ports/event-bus.js';
+import { deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkResourceId } from '../names.js';
+import { checkRetryPolicy, ensureSubscription, ensureTopic, ensureTopicWithDeadLetter, isNotFound, toBusError } from './topology.js';
+
+export interface PubsubEventBusOptions {
+  project: string;
+  /** host:port of the Pub/Sub emulator; absent → Google's endpoint with Application Default Credentials. */
+  emulatorHost?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Ack deadline of created subscriptions (the client extends leases of slow handlers on its own). Default 60. */
+  ackDeadlineSeconds?: number;
+  /** Handlers running at once per subscription (flow control). Default 10. */
+  maxConcurrent?: number;
+  /** drain(): how long nothing must happen before the bus counts as drained. Default 1000 ms. */
+  drainQuietMs?: number;
+  onError?: (err: unknown, context: string) => void;
+}
+
+/** `retryLater` nacks the message (Pub/Sub redelivers it after the backoff) and lets drain() wait for it. */
+type RawHandler = (message: Message, delivery: Delivery, retryLater: () => void) => Promise<void>;
+
+/**
+ * Event bus on Cloud Pub/Sub (or its emulator).
+ *
+ * - publish: data = JSON envelope, attributes = type, correlationId, causationId, ctloop-event-id (+ the caller's).
+ *   A missing topic is created once and the publish retried.
+ * - subscribe: ensures the topic, its dead-letter topic (with a `-retained` subscription so dead letters are kept),
+ *   and the subscription with deadLetterPolicy, retryPolicy, ack deadline and a server filter on `types` (the
+ *   emulator ignores filters, so `types` is also applied here: other types are acked unseen).
+ * - handling: the envelope is validated with the catalog; success → ack; invalid envelope or permanent error →
+ *   publish to the dead-letter topic with the `ctloop-error-reason` attributes, then ack; transient error → nack,
+ *   so Pub/Sub redelivers after the retry policy's backoff; on the last attempt (deliveryAttempt =
+ *   maxDeliveryAttempts) the message is dead-lettered here with the reason instead of nacked. Pub/Sub's own
+ *   dead-letter policy stays as the safety net for consumers that crash or miss the ack deadline. If publishing
+ *   to the dead-letter topic fails, the message is nacked, never dropped.
+ * - drain() is best-effort: Pub/Sub cannot say whether a topic is empty. It resolves once no handler is running,
+ *   no publish is pending, every message this process nacked has come back, and nothing was received for
+ *   `drainQuietMs`. A message nacked here and redelivered to another process keeps drain() waiting until timeout.
+ */
+export class PubsubEventBus implements EventBus, DeadLetterReader {
+  readonly client: PubSub;
+  private readonly retry: RetryPolicy;
+  private readonly ackDeadlineSeconds: number;
+  private readonly maxConcurrent: number;
+  private readonly quietMs: number;
+  private readonly where: string;
+  private readonly onError: (err: unknown, context: string) => void;
+  private readonly topics = new Map<string, Topic>();
+  private readonly created = new Map<string, Promise<void>>();
+  private readonly open = new Set<PsSubscription>();
+  private readonly awaitingRedelivery = new Map<PsSubscription, Set<string>>();
+  private inFlight = 0;
+  private pendingPublishes = 0;
+  private lastActivity = Date.now();
+
+  constructor(opts: PubsubEventBusOptions) {
+    this.retry = checkRetryPolicy({ ...defaultRetryPolicy, ...opts.retry });
+    this.ackDeadlineSeconds = opts.ackDeadlineSeconds ?? 60;
+    this.maxConcurrent = opts.maxConcurrent ?? 10;
+    this.quietMs = opts.drainQuietMs ?? 1000;
+    this.where = opts.emulatorHost ?? 'pubsub.googleapis.com';
+    this.onError = opts.onError ?? ((err, context) => console.error(`[event-bus] ${context}: ${describeError(err)}`));
+    if (opts.emulatorHost !== undefined && !/^[^:/]+:\d+$/.test(opts.emulatorHost)) {
+      throw new ConfigError(`emulatorHost must be host:port, got ${JSON.stringify(opts.emulatorHost)}`, { hint: 'e.g. PUBSUB_EMULATOR_HOST=127.0.0.1:8085' });
+    }
+    this.client = new PubSub({
+      projectId: opts.project,
+      ...(opts.emulatorHost ? { apiEndpoint: opts.emulatorHost, emulatorMode: true } : {}),
+    });
+  }
+
+  async publish(topic: string, event: Envelope, attributes: Record<string, string> = {}): Promise<string> {
+    // Not validated here: consumers validate every payload and dead-letter what is invalid (see memory bus).
+    return this.publishRaw(checkResourceId('topic', topic), encodeEnvelope(event), envelopeAttributes(event, attributes));
+  }
+
+  async subscribe(spec: SubscriptionSpec, handler: Handler): Promise<Subscription> {
+    const retry = checkRetryPolicy({ ...this.retry, ...spec.retry });
+    const types = spec.types ? new Set(spec.types) : undefined;
+    const topic = checkResourceId('topic', spec.topic);
+    return this.open_(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, retryLater) => {
+      if (types && !types.has(m.attributes.type ?? '')) return m.ack();
+      let event: Envelope;
+      try {
+        event = decodeEnvelope(m.data);
+      } catch (err) {
+        return this.deadLetter(m, topic, delivery, describeError(err), retryLater);
+      }
+      try {
+        await handler(event, delivery);
+        m.ack();
+      } catch (err) {
+        if (isPermanent(err)) return this.deadLetter(m, topic, delivery, describeError(err), retryLater);
+        if (delivery.attempt >= retry.maxDeliveryAttempts) {
+          return this.deadLetter(m, topic, delivery, `failed ${delivery.attempt} delivery attempts; last error: ${describeError(err)}`, retryLater);
+        }
+        retryLater();
+      }
+    });
+  }
+
+  async subscribeDeadLetters(spec: { name: string; topic: string }, handler: DeadLetterHandler): Promise<Subscription> {
+    const dlt = deadLetterTopic(checkResourceId('topic', spec.topic));
+    return this.open_(spec.name, dlt, { retry: this.retry, deadLetter: false }, async (m, delivery, retryLater) => {
+      try {
+        await handler(toDeadLetter(m.data, m.attributes, m.publishTime), delivery);
+        m.ack();
+      } catch (err) {
+        this.onError(err, `dead-letter handler of ${spec.name} failed; the message will be redelivered`);
+        retryLater();
+      }
+    });
+  }
+
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const waitingFor = this.inFlight + this.pendingPublishes + [...this.awaitingRedelivery.values()].reduce((n, s) => n + s.size, 0);
+      if (waitingFor === 0 && Date.now() - this.lastActivity >= this.quietMs) return;
+      if (Date.now() >= deadline) {
+        throw new TransientError(`Pub/Sub bus did not drain within ${timeoutMs} ms (${waitingFor} message(s) in flight or awaiting redelivery)`, {
+          hint: 'a handler is slow or keeps failing with long backoffs; raise the timeout or check the handler',
+          details: { inFlight: this.inFlight, pendingPublishes: this.pendingPublishes },
+        });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.open].map((s) => s.close()));
+    this.open.clear();
+    this.awaitingRedelivery.clear();
+    await this.client.close();
+  }
+
+  private async open_(
+    name: string,
+    topic: string,
+    settings: { retry: RetryPolicy; deadLetter: boolean; types?: string[] },
+    onMessage: RawHandler,
+  ): Promise<Subscription> {
+    checkResourceId('subscription', name);
+    try {
+      await this.ensureOnce(`topology:${topic}`, () => ensureTopicWithDeadLetter(this.client, topic));
+      await ensureSubscription(this.client, {
+        topic, name, project: this.client.projectId, ackDeadlineSeconds: this.ackDeadlineSeconds, ...settings,
+      });
+    } catch (err) {
+      throw toBusError(err, `creating subscription ${name} on ${topic}`, this.where);
+    }
+    const sub = this.client.subscription(name, {
+      flowControl: { maxMessages: this.maxConcurrent, allowExcessMessages: false },
+      // The client extends the lease of slow handlers; cap it at the function timeout scale.
+      maxExtensionTime: Duration.from({ minutes: 10 }),
+    });
+    const nacked = new Set<string>();
+    this.awaitingRedelivery.set(sub, nacked);
+    const localAttempts = new Map<string, number>();
+    sub.on('message', (m: Message) => {
+      this.lastActivity = Date.now();
+      nacked.delete(m.id);
+      // deliveryAttempt is set by Pub/Sub when the subscription has a dead-letter policy; count locally otherwise.
+      const local = (localAttempts.get(m.id) ?? 0) + 1;
+      localAttempts.set(m.id, local);
+      const delivery: Delivery = { attempt: m.deliveryAttempt > 0 ? m.deliveryAttempt : local, messageId: m.id, subscription: name, attributes: { ...m.attributes } };
+      const retryLater = () => {
+        nacked.add(m.id);
+        m.nack();
+      };
+      this.inFlight++;
+      onMessage(m, delivery, retryLater)
+        .catch((err) => {
+          this.onError(err, `subscription ${name}: message ${m.id} could not be settled; nacking it`);
+          retryLater();
+        })
+        .finally(() => {
+          if (!nacked.has(m.id)) localAttempts.delete(m.id);
+          this.inFlight--;
+          this.lastActivity = Date.now();
+        });
+    });
+    sub.on('error', (err) => this.onError(toBusError(err, `streaming pull on ${name}`, this.where), `subscription ${name}`));
+    this.open.add(sub);
+    return {
+      close: async () => {
+        this.open.delete(sub);
+        this.awaitingRedelivery.delete(sub);
+        await sub.close();
+      },
+    };
+  }
+
+  private async deadLetter(m: Message, topic: string, delivery: Delivery, reason: string, retryLater: () => void): Promise<void> {
+    try {
+      await this.publishRaw(deadLetterTopic(topic), m.data, deadLetterAttributes(m.attributes, {
+        topic, subscription: delivery.subscription, attempts: delivery.attempt, reason, time: new Date(),
+      }));
+      m.ack();
+    } catch (err) {
+      this.onError(err, `subscription ${delivery.subscription}: dead-lettering message ${m.id} failed; nacking it`);
+      retryLater();
+    }
+  }
+
+  private async publishRaw(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string> {
+    this.pendingPublishes++;
+    try {
+      try {
+        return await this.topic(topic).publishMessage({ data, attributes });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.ensureOnce(`topic:${topic}`, () => ensureTopic(this.client, topic));
+        return await this.topic(topic).publishMessage({ data, attributes });
+      }
+    } catch (err) {
+      throw toBusError(err, `publishing to ${topic}`, this.where);
+    } finally {
+      this.pendingPublishes--;
+      this.lastActivity = Date.now();
+    }
+  }
+
+  private topic(name: string): Topic {
+    let t = this.topics.get(name);
+    if (!t) {
+      t = this.client.topic(name);
+      this.topics.set(name, t);
+    }
+    return t;
+  }
+
+  private ensureOnce(key: string, make: () => Promise<void>): Promise<void> {
+    let p = this.created.get(key);
+    if (!p) {
+      p = make().catch((err) => {
+        this.created.delete(key);
+        throw err;
+      });
+      this.created.set(key, p);
+    }
+    return p;
+  }
+}
