@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerInfra } from './infra.js';
 
 /**
  * Every command group registers itself here (one file per group under cli/commands/). Each file exports
@@ -6,4 +7,5 @@ import type { Command } from 'commander';
  */
 export function registerCommands(program: Command): void {
   void program;
+  registerInfra(program);
 }

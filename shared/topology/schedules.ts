@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '../errors.js';
+
+/**
+ * What runs on a timer in GCP (Cloud Scheduler → Pub/Sub): a drift check per feature view, and optional scheduled
+ * retraining per model. Kept in `infra/schedules.json`; `ctloop infra gen` turns it into scheduler jobs whose messages
+ * are validated against the event catalog, so a job cannot send a payload the function would misread.
+ */
+
+const cron = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, 'schedule must be a 5-field cron expression such as "0 6 * * *"');
+const positiveSeconds = z.number().int().positive();
+
+const driftDefaults = z.object({
+  schedule: cron.default('0 6 * * *'),
+  /** Trailing window checked at each run; the function ends it at the message's publish time. */
+  windowSeconds: positiveSeconds.default(86_400),
+  preset: z.enum(['evidently', 'vertex']).optional(),
+});
+
+const driftOverride = z.object({
+  enabled: z.boolean().default(true),
+  schedule: cron.optional(),
+  windowSeconds: positiveSeconds.optional(),
+  preset: z.enum(['evidently', 'vertex']).optional(),
+});
+
+const retraining = z.object({
+  model: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'model names are lower-case letters, digits, _ and -'),
+  schedule: cron,
+  /** Optional trailing training window; absent = the trainer's default. */
+  windowSeconds: positiveSeconds.optional(),
+});
+
+export const schedulePlanSchema = z.object({
+  timeZone: z.string().min(1).default('Etc/UTC'),
+  driftChecks: z
+    .object({
+      defaults: driftDefaults.default({ schedule: '0 6 * * *', windowSeconds: 86_400 }),
+      /** Per-view overrides keyed by feature view name; every view gets a daily check unless disabled here. */
+      views: z.record(z.string(), driftOverride).default({}),
+    })
+    .default({ defaults: { schedule: '0 6 * * *', windowSeconds: 86_400 }, views: {} }),
+  retraining: z.array(retraining).default([]),
+});
+
+export type SchedulePlan = z.infer<typeof schedulePlanSchema>;
+export type SchedulePlanInput = z.input<typeof schedulePlanSchema>;
+
+export function parseSchedulePlan(raw: unknown, source = 'schedules'): SchedulePlan {
+  const res = schedulePlanSchema.safeParse(raw);
+  if (!res.success) {
+    throw new ValidationError(`${source} is invalid:\n${z.prettifyError(res.error)}`, {
+      hint: 'fix the file; see infra/README.md ("Schedules") for the format',
+    });
+  }
+  return res.data;
+}
+
+export async function loadSchedulePlan(path: string): Promise<SchedulePlan> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new NotFoundError(`cannot read schedules at ${path}`, { hint: 'create infra/schedules.json (an empty {} uses the defaults)', cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ValidationError(`cannot parse ${path}: ${(err as Error).message}`, { hint: 'the file must be JSON' });
+  }
+  return parseSchedulePlan(raw, path);
+}
