@@ -1,0 +1,225 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransientError, ValidationError } from '../../shared/errors.js';
+import { createEvent } from '../../shared/events/catalog.js';
+import { makeEnvelope, type Envelope } from '../../shared/events/envelope.js';
+import type { DeadLetter, DeadLetterReader, Delivery, EventBus, RetryPolicy } from '../../shared/ports/event-bus.js';
+import { ATTR } from '../../shared/adapters/event-bus/attributes.js';
+
+/**
+ * The event bus contract: what every adapter must do, run against the in-process bus and the Pub/Sub emulator.
+ * Each test uses its own topics and subscriptions (the emulator is shared by the file).
+ */
+export type Bus = EventBus & DeadLetterReader;
+export type MakeBus = (retry: RetryPolicy) => Promise<Bus>;
+
+export const contractRetry: RetryPolicy = { maxDeliveryAttempts: 5, minBackoffMs: 10, maxBackoffMs: 100 };
+
+let seq = 0;
+function names(label: string) {
+  const id = `${label}-${Date.now().toString(36)}-${++seq}`;
+  return { topic: `ct-${id}`, sub: (s: string) => `ct-${id}-${s}` };
+}
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Call {
+  event: Envelope;
+  delivery: Delivery;
+}
+
+function rowsEvent(view = 'trips', n = 1) {
+  return createEvent('featureRows', { view, rows: Array.from({ length: n }, (_, i) => ({ trip_id: i, fare: 10 + i })) }, { source: 'contract-test' });
+}
+
+export function runEventBusContract(label: string, make: MakeBus, opts: { skip?: string | null } = {}): void {
+  describe.skipIf(!!opts.skip)(`event bus contract: ${label}`, () => {
+    let bus: Bus | undefined;
+    const open = async (): Promise<Bus> => (bus = await make(contractRetry));
+    afterEach(async () => {
+      await bus?.close();
+      bus = undefined;
+    });
+
+    async function deadLetters(b: Bus, topic: string, name: string): Promise<Array<{ dl: DeadLetter; delivery: Delivery }>> {
+      const got: Array<{ dl: DeadLetter; delivery: Delivery }> = [];
+      await b.subscribeDeadLetters({ name, topic }, async (dl, delivery) => void got.push({ dl, delivery }));
+      return got;
+    }
+
+    it('publishes and delivers the envelope and its attributes intact', async () => {
+      const b = await open();
+      const n = names(label);
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => void calls.push({ event, delivery }));
+      const cause = rowsEvent();
+      const event = createEvent('featureRows', { view: 'trips', rows: [{ trip_id: 7, note: 'é ✓' }] }, { source: 'contract-test', causedBy: cause });
+      const id = await b.publish(n.topic, event, { 'x-origin': 'contract' });
+      expect(id).toMatch(/.+/);
+      await waitFor(() => calls.length === 1, 'the delivery');
+      const [{ event: got, delivery }] = calls as [Call];
+      expect(got).toEqual(event);
+      expect(delivery).toMatchObject({ attempt: 1, messageId: id, subscription: n.sub('a') });
+      expect(delivery.attributes).toMatchObject({
+        type: 'ctloop.feature.rows.v1',
+        correlationId: cause.correlationId,
+        causationId: cause.id,
+        [ATTR.eventId]: event.id,
+        'x-origin': 'contract',
+      });
+      await b.drain();
+      expect(calls).toHaveLength(1);
+    });
+
+    it('redelivers after transient throws, counting attempts 1, 2, 3', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => {
+        calls.push({ event, delivery });
+        if (delivery.attempt === 1) throw new Error('plain errors are retried');
+        if (delivery.attempt === 2) throw new TransientError('warehouse unavailable');
+      });
+      const event = rowsEvent();
+      const id = await b.publish(n.topic, event);
+      await waitFor(() => calls.length >= 3, 'three attempts');
+      await b.drain();
+      expect(calls.map((c) => c.delivery.attempt)).toEqual([1, 2, 3]);
+      expect(new Set(calls.map((c) => c.delivery.messageId))).toEqual(new Set([id]));
+      for (const c of calls) expect(c.event).toEqual(event);
+      expect(dls).toHaveLength(0);
+    });
+
+    it('dead-letters after maxDeliveryAttempts with the reason, source subscription and attempts', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const attempts: number[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (_e, d) => {
+        attempts.push(d.attempt);
+        throw new TransientError('model registry timed out');
+      });
+      const event = rowsEvent();
+      await b.publish(n.topic, event);
+      await waitFor(() => dls.length === 1, 'the dead letter');
+      await b.drain();
+      expect(attempts).toEqual([1, 2, 3, 4, 5]);
+      expect(dls).toHaveLength(1);
+      const { dl, delivery } = dls[0]!;
+      expect(dl).toMatchObject({ event, subscription: n.sub('a'), attempts: 5 });
+      expect(dl.reason).toContain('model registry timed out');
+      expect(dl.reason).toContain('5 delivery attempts');
+      expect(Number.isNaN(Date.parse(dl.time))).toBe(false);
+      expect(delivery.attributes).toMatchObject({ type: event.type, [ATTR.sourceTopic]: n.topic, [ATTR.attempts]: '5' });
+    });
+
+    it('dead-letters a permanent error on the first attempt', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const attempts: number[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (_e, d) => {
+        attempts.push(d.attempt);
+        throw new ValidationError('feature view trips has no column fare_usd', { hint: 'add it to features.yaml' });
+      });
+      const event = rowsEvent();
+      await b.publish(n.topic, event);
+      await waitFor(() => dls.length === 1, 'the dead letter');
+      await b.drain();
+      expect(attempts).toEqual([1]);
+      expect(dls[0]!.dl).toMatchObject({ event, attempts: 1, subscription: n.sub('a') });
+      expect(dls[0]!.dl.reason).toContain('no column fare_usd');
+      expect(dls[0]!.dl.reason).toContain('add it to features.yaml');
+    });
+
+    it('dead-letters invalid envelopes without calling the handler', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => void calls.push({ event, delivery }));
+      const notEnvelope = { hello: 'world' } as unknown as Envelope;
+      const badData = makeEnvelope('ctloop.feature.rows.v1', { view: 'trips', rows: [] }, { source: 'contract-test' });
+      const unknownType = makeEnvelope('ctloop.nothing.here.v1', {}, { source: 'contract-test' });
+      await b.publish(n.topic, notEnvelope);
+      await b.publish(n.topic, badData);
+      await b.publish(n.topic, unknownType);
+      await waitFor(() => dls.length === 3, 'three dead letters');
+      await b.drain();
+      expect(calls).toHaveLength(0);
+      const byReason = (re: RegExp) => dls.find((d) => re.test(d.dl.reason));
+      expect(byReason(/not a ctloop event envelope/)?.dl.event).toEqual({ hello: 'world' });
+      expect(byReason(/rows/)?.dl.event).toEqual(badData);
+      expect(byReason(/unknown event type ctloop\.nothing\.here\.v1/)?.dl.event).toEqual(unknownType);
+      for (const d of dls) expect(d.dl.attempts).toBe(1);
+    });
+
+    it('applies the types filter: other types are neither delivered nor dead-lettered', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic, types: ['ctloop.feature.rows.v1'] }, async (event, delivery) => void calls.push({ event, delivery }));
+      const other = createEvent('featureFileReady', { view: 'trips', uri: 'gs://bucket/trips.csv', format: 'csv' }, { source: 'contract-test' });
+      const wanted = rowsEvent();
+      await b.publish(n.topic, other);
+      await b.publish(n.topic, wanted);
+      await waitFor(() => calls.length === 1, 'the wanted event');
+      await b.drain();
+      expect(calls.map((c) => c.event)).toEqual([wanted]);
+      expect(dls).toHaveLength(0);
+    });
+
+    it('delivers a message to every subscription of the topic', async () => {
+      const b = await open();
+      const n = names(label);
+      const a: Call[] = [];
+      const c: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => void a.push({ event, delivery }));
+      await b.subscribe({ name: n.sub('c'), topic: n.topic }, async (event, delivery) => void c.push({ event, delivery }));
+      const event = rowsEvent();
+      await b.publish(n.topic, event);
+      await waitFor(() => a.length === 1 && c.length === 1, 'both deliveries');
+      await b.drain();
+      expect(a[0]!.event).toEqual(event);
+      expect(c[0]!.event).toEqual(event);
+      expect([a[0]!.delivery.subscription, c[0]!.delivery.subscription]).toEqual([n.sub('a'), n.sub('c')]);
+      expect(a).toHaveLength(1);
+      expect(c).toHaveLength(1);
+    });
+
+    it('does not deliver messages published before the subscription existed', async () => {
+      const b = await open();
+      const n = names(label);
+      const early = rowsEvent('early');
+      await b.publish(n.topic, early);
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => void calls.push({ event, delivery }));
+      const late = rowsEvent('late');
+      await b.publish(n.topic, late);
+      await waitFor(() => calls.length >= 1, 'the late event');
+      await b.drain();
+      expect(calls.map((c) => c.event)).toEqual([late]);
+    });
+
+    it('drain() waits for slow handlers and pending redeliveries', async () => {
+      const b = await open();
+      const n = names(label);
+      let done = 0;
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (_e, d) => {
+        if (d.attempt === 1) throw new TransientError('first attempt fails');
+        await new Promise((r) => setTimeout(r, 200));
+        done++;
+      });
+      await Promise.all([b.publish(n.topic, rowsEvent()), b.publish(n.topic, rowsEvent()), b.publish(n.topic, rowsEvent())]);
+      await b.drain(20_000);
+      expect(done).toBe(3);
+    });
+  });
+}
