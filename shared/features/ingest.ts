@@ -1,0 +1,102 @@
+import type { Row, Warehouse } from '../ports/warehouse.js';
+import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
+import { offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
+import { quarantineColumns } from './tables.js';
+import { rowValidator } from './validate.js';
+
+export interface IngestRequest {
+  view: string;
+  /** Id of the event (or file version) carrying the rows; with the row index it forms the ingest id. */
+  sourceId: string;
+  rows: unknown[];
+  /** Index of rows[0] within its source (files are ingested in chunks). */
+  rowOffset?: number;
+  /** Created time for rows whose view has no created-time column: the event's publish time, stable across redeliveries. */
+  createdAt: Date;
+}
+
+export interface IngestResult {
+  view: string;
+  received: number;
+  accepted: number;
+  /** Rows actually written: accepted minus rows already stored by an earlier delivery (null if the engine cannot tell). */
+  inserted: number | null;
+  quarantined: number;
+  /** First few rejection reasons, for logs and CLI output. */
+  sampleReasons: string[];
+}
+
+export interface IngestDeps {
+  warehouse: Warehouse;
+  repo: FeatureRepo;
+  now?: () => Date;
+}
+
+const validators = new WeakMap<FeatureView, ReturnType<typeof rowValidator>>();
+
+function validatorFor(v: FeatureView) {
+  let f = validators.get(v);
+  if (!f) validators.set(v, (f = rowValidator(v)));
+  return f;
+}
+
+/**
+ * Validate and write one batch: good rows in one batched MERGE (dedup on ingest id), then the online table, and bad
+ * rows to quarantine with their reason and raw row. One bad row never sinks the batch. Redelivering the same
+ * source has exactly-once effect. Backend failures propagate (the caller retries); nothing is half-acknowledged.
+ */
+export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
+  const view = deps.repo.view(req.view);
+  const validate = validatorFor(view);
+  const now = (deps.now ?? (() => new Date()))();
+  const offset = req.rowOffset ?? 0;
+  const good: Row[] = [];
+  const bad: Row[] = [];
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  const tsField = view.timestampField;
+  for (let i = 0; i < req.rows.length; i++) {
+    const ingestId = `${req.sourceId}:${offset + i}`;
+    const res = validate(req.rows[i], req.createdAt);
+    if (res.ok) {
+      const row = res.row;
+      row[SYS.ingestId] = ingestId;
+      row[SYS.ingestedAt] = now;
+      const t = (row[tsField] as Date).getTime();
+      if (t < minTs) minTs = t;
+      if (t > maxTs) maxTs = t;
+      good.push(row);
+    } else {
+      bad.push({ view: view.name, ingest_id: ingestId, event_id: req.sourceId, reason: res.reasons.join('; '), raw: safeJson(req.rows[i]), quarantined_at: now });
+    }
+  }
+  const w = deps.warehouse;
+  let inserted: number | null = 0;
+  if (good.length > 0) {
+    inserted = await w.withRows(offlineColumns(view), good, async (rel) => {
+      const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(minTs), new Date(maxTs)), { params: rel.params });
+      await w.execute(onlineMergeSql(w.dialect, view, rel.sql), { params: rel.params });
+      return res.affectedRows;
+    });
+  }
+  if (bad.length > 0) {
+    await w.withRows(quarantineColumns, bad, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
+  }
+  return {
+    view: view.name,
+    received: req.rows.length,
+    accepted: good.length,
+    inserted,
+    quarantined: bad.length,
+    sampleReasons: bad.slice(0, 5).map((b) => `row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`),
+  };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    const s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    return s === undefined ? String(v) : s;
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { ColumnSchema, FileFormat } from '../ports/warehouse.js';
+import { columnTypeFromDuck } from '../adapters/warehouse/duckdb/values.js';
+import { ROW_ID } from './pit-sql.js';
+import { sqlPath } from './local-files.js';
+
+export interface PreparedSpine {
+  /** Local Parquet file with a row id column and the timestamp column as a UTC TIMESTAMP. */
+  path: string;
+  columns: ColumnSchema[];
+  rows: number;
+  minTs: Date | null;
+  maxTs: Date | null;
+  release(): Promise<void>;
+}
+
+const OFFSET_RE = "'([+-])(\\d\\d):?(\\d\\d)$'";
+
+/**
+ * Normalise a spine file (CSV or Parquet: entity keys, a timestamp, any label columns) into Parquet with a row id
+ * that records the file order, key columns read as text where the view's keys are text (so "00123" stays
+ * "00123"), and timestamps converted to UTC (ISO strings with offsets are honoured; without one, UTC is assumed).
+ */
+export async function prepareSpine(path: string, format: FileFormat, timestampColumn: string, textColumns: string[]): Promise<PreparedSpine> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  const out = join(tmpdir(), `ctloop-spine-${randomUUID()}.parquet`);
+  try {
+    if (format !== 'csv' && format !== 'parquet') throw new ValidationError('spines must be CSV or Parquet', { hint: 'convert the spine to .csv or .parquet' });
+    try {
+      let src = `read_parquet(${sqlPath(path)})`;
+      if (format === 'csv') {
+        // Text-typed keys and the timestamp are read as text (no "00123" → 123); other columns keep detected types.
+        const header = (await conn.runAndReadAll(`SELECT * FROM read_csv(${sqlPath(path)}, header = true, all_varchar = true) LIMIT 0`)).columnNames();
+        const types = [...new Set([...textColumns, timestampColumn])].filter((c) => header.includes(c)).map((c) => `${sqlPath(c)}: 'VARCHAR'`).join(', ');
+        src = `read_csv(${sqlPath(path)}, header = true${types ? `, types = {${types}}` : ''})`;
+      }
+      await conn.run(`CREATE TABLE raw AS SELECT row_number() OVER () AS ${ROW_ID}, * FROM ${src}`);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/No files found|does not exist|Cannot open/i.test(msg)) throw new NotFoundError(`spine file not found: ${path}`, { hint: 'check the --spine path' });
+      throw new ValidationError(`cannot read spine ${path}: ${msg}`, { hint: `check that it is a valid ${format} file with a header` });
+    }
+    const cols = (await (await conn.runAndReadAll('DESCRIBE raw')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const tsCol = cols.find((c) => c.name === timestampColumn);
+    if (!tsCol) {
+      throw new ValidationError(`spine has no column "${timestampColumn}" (columns: ${cols.filter((c) => c.name !== ROW_ID).map((c) => c.name).join(', ')})`, {
+        hint: 'pass --timestamp-column with the name of the spine timestamp column',
+      });
+    }
+    const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
+    const t = q(timestampColumn);
+    let tsExpr: string;
+    if (/^VARCHAR/i.test(tsCol.type)) {
+      // DuckDB without ICU ignores offsets in casts: apply them explicitly.
+      tsExpr = `CASE WHEN regexp_matches(trim(${t}), ${OFFSET_RE})
+          THEN TRY_CAST(regexp_replace(trim(${t}), ${OFFSET_RE}, '') AS TIMESTAMP)
+            - (CASE WHEN regexp_extract(trim(${t}), ${OFFSET_RE}, 1) = '-' THEN -1 ELSE 1 END)
+              * (CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 2) AS BIGINT) * 3600 + CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 3) AS BIGINT) * 60) * INTERVAL 1 SECOND
+          ELSE TRY_CAST(regexp_replace(trim(${t}), '(Z|UTC)$', '') AS TIMESTAMP) END`;
+    } else if (/^(TIMESTAMP|DATE)/i.test(tsCol.type)) {
+      tsExpr = `CAST(${t} AS TIMESTAMP)`;
+    } else {
+      throw new ValidationError(`spine column "${timestampColumn}" has type ${tsCol.type}, not a timestamp`, { hint: 'use ISO-8601 timestamps such as 2001-03-01T08:00:00Z' });
+    }
+    const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : q(c.name))).join(', ');
+    await conn.run(`CREATE TABLE spine AS SELECT ${selectCols} FROM raw ORDER BY ${ROW_ID}`);
+    const bad = (await (await conn.runAndReadAll(`SELECT r.${ROW_ID} AS i, CAST(r.${t} AS VARCHAR) AS v FROM raw r JOIN spine s USING (${ROW_ID}) WHERE s.${t} IS NULL LIMIT 1`)).getRowObjectsJS())[0];
+    if (bad) {
+      throw new ValidationError(`spine row ${String(bad.i)}: timestamp column "${timestampColumn}" has ${bad.v === null ? 'no value' : `unparsable value ${JSON.stringify(bad.v)}`}`, {
+        hint: 'every spine row needs an ISO-8601 timestamp',
+      });
+    }
+    const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;
+    await conn.run(`COPY spine TO ${sqlPath(out)} (FORMAT parquet)`);
+    const desc = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), type: columnTypeFromDuck(String(r.column_type)) }));
+    return {
+      path: out,
+      columns: desc,
+      rows: Number(stats.n),
+      minTs: (stats.lo as Date | null) ?? null,
+      maxTs: (stats.hi as Date | null) ?? null,
+      release: () => rm(out, { force: true }),
+    };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}

@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDuckDbWarehouse } from '../../shared/adapters/warehouse/duckdb/index.js';
+import { parseFeatureRepo, type FeatureRepoInput } from '../../shared/features/definitions.js';
+import { applyFeatureRepo } from '../../shared/features/apply.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+
+/** A small feature repo exercising composite keys, ttl and a source created-time column. */
+export const testRepoInput: FeatureRepoInput = {
+  entities: [
+    { name: 'route', joinKeys: [{ name: 'origin', type: 'STRING' }, { name: 'dest', type: 'STRING' }] },
+    { name: 'driver', joinKeys: [{ name: 'driver_id', type: 'INT64' }] },
+  ],
+  featureViews: [
+    {
+      name: 'route_stats', entity: 'route', timestampField: 'event_ts', ttl: '1d',
+      features: [{ name: 'avg_delay', type: 'FLOAT64' }, { name: 'flights', type: 'INT64' }, { name: 'note', type: 'STRING' }],
+    },
+    {
+      name: 'driver_stats', entity: 'driver', timestampField: 'event_ts', createdTimestampField: 'created', ttl: 0,
+      features: [{ name: 'rating', type: 'FLOAT64' }, { name: 'active', type: 'BOOL' }],
+    },
+  ],
+  featureServices: [{ name: 'route_model', features: ['route_stats:avg_delay', 'route_stats:flights'] }],
+};
+
+export const testRepo = () => parseFeatureRepo(testRepoInput);
+
+export async function duckStore(): Promise<{ warehouse: Warehouse; dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctloop-fs-'));
+  const warehouse = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
+  await applyFeatureRepo(warehouse, testRepo());
+  return { warehouse, dir, cleanup: async () => { await warehouse.close(); await rm(dir, { recursive: true, force: true }); } };
+}
