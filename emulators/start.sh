@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Start the local emulators in the background, each in its own process group (setsid), and print the environment
+# to export. PIDs (= PGIDs) go to .ctloop/emulators/<name>.pid; emulators/stop.sh kills exactly those groups.
+#   PUBSUB_PORT (default 8085), STORAGE_PORT (default 9199)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE="$ROOT/.ctloop/emulators"
+PUBSUB_PORT="${PUBSUB_PORT:-8085}"
+STORAGE_PORT="${STORAGE_PORT:-9199}"
+mkdir -p "$STATE"
+
+running() { # running <name>: true when its recorded process group is alive
+  local f="$STATE/$1.pid"
+  [ -f "$f" ] && kill -0 -- "-$(cat "$f")" 2>/dev/null
+}
+
+wait_for() { # wait_for <name> <log> <text> <seconds>
+  local name="$1" log="$2" text="$3" secs="$4" i=0
+  while ! grep -q "$text" "$log" 2>/dev/null; do
+    if ! running "$name"; then echo "error: $name exited during startup; see $log" >&2; tail -n 20 "$log" >&2; return 1; fi
+    i=$((i + 1))
+    if [ "$i" -gt $((secs * 10)) ]; then echo "error: $name not ready after ${secs}s; see $log" >&2; return 1; fi
+    sleep 0.1
+  done
+}
+
+start_group() { # start_group <name> <log> <command...>: the child shell records its own PID, which is the PGID
+  local name="$1" log="$2"
+  shift 2
+  setsid sh -c 'echo $$ > "$0"; exec "$@"' "$STATE/$name.pid" "$@" >"$log" 2>&1 </dev/null &
+  local i=0
+  while [ ! -s "$STATE/$name.pid" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# --- Pub/Sub emulator (Google's, from the gcloud SDK; needs java) ---
+if running pubsub; then
+  echo "pubsub emulator already running (pgid $(cat "$STATE/pubsub.pid"))" >&2
+else
+  rm -f "$STATE/pubsub.pid"
+  command -v gcloud >/dev/null || { echo "error: gcloud not found; install the Google Cloud SDK (pubsub-emulator component)" >&2; exit 1; }
+  command -v java >/dev/null || { echo "error: java not found; apt-get install -y default-jre-headless" >&2; exit 1; }
+  SDK_ROOT="$(gcloud info --format='value(installation.sdk_root)')"
+  EMU="$SDK_ROOT/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+  [ -x "$EMU" ] || { echo "error: $EMU missing; gcloud components install pubsub-emulator (or apt-get install google-cloud-cli-pubsub-emulator)" >&2; exit 1; }
+  start_group pubsub "$STATE/pubsub.log" "$EMU" --host=127.0.0.1 --port="$PUBSUB_PORT"
+  wait_for pubsub "$STATE/pubsub.log" "Server started, listening on $PUBSUB_PORT" 60
+  echo "pubsub emulator on 127.0.0.1:$PUBSUB_PORT (pgid $(cat "$STATE/pubsub.pid"), log $STATE/pubsub.log)" >&2
+fi
+
+# --- Cloud Storage emulator (in-process firebase-tools, see emulators/storage-emulator.ts) ---
+STORAGE_ENV=""
+if [ -f "$ROOT/emulators/storage-emulator.ts" ]; then
+  if running storage; then
+    echo "storage emulator already running (pgid $(cat "$STATE/storage.pid"))" >&2
+  else
+    rm -f "$STATE/storage.pid"
+    start_group storage "$STATE/storage.log" node "$ROOT/bin/run-ts.mjs" "$ROOT/emulators/storage-emulator.ts" --port "$STORAGE_PORT"
+    wait_for storage "$STATE/storage.log" "STORAGE_EMULATOR_HOST=" 60
+    echo "storage emulator on 127.0.0.1:$STORAGE_PORT (pgid $(cat "$STATE/storage.pid"), log $STATE/storage.log)" >&2
+  fi
+  STORAGE_ENV="export STORAGE_EMULATOR_HOST=http://127.0.0.1:$STORAGE_PORT"
+else
+  echo "storage emulator: emulators/storage-emulator.ts not found, skipped (use CTLOOP_OBJECT_STORE=local)" >&2
+fi
+
+# The environment, on stdout: eval "$(emulators/start.sh)"
+echo "export PUBSUB_EMULATOR_HOST=127.0.0.1:$PUBSUB_PORT"
+[ -n "$STORAGE_ENV" ] && echo "$STORAGE_ENV"
+echo "export METADATA_SERVER_DETECTION=none"
+echo "export CTLOOP_MODE=emulators"
