@@ -206,7 +206,11 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     const types: Record<string, ParamType> = {};
     for (const p of params) types[p.name] = paramTypeOf(p.parameterType);
     const analyzed = await opts.analyzer.analyze(sql, { tables: analyzerTables(), params: types });
-    if (!analyzed.ok) throw new HttpError(400, 'invalidQuery', analyzed.error);
+    if (!analyzed.ok) {
+      // BigQuery answers a missing table with 404 notFound, other analysis errors with 400 invalidQuery.
+      if (/^Table not found/.test(analyzed.error)) throw new HttpError(404, 'notFound', `Not found: ${analyzed.error}`);
+      throw new HttpError(400, 'invalidQuery', analyzed.error);
+    }
     statements.push(sql);
     const values: Record<string, DuckDBValue> = {};
     const duckTypes: Record<string, DuckDBType> = {};

@@ -25,7 +25,7 @@ import { columnType, rowsFromResponse, type BqField } from './values.js';
 export type BigQueryWarehouseConfig = Extract<WarehouseConfig, { kind: 'bigquery' }>;
 
 export interface BigQueryWarehouseOptions {
-  /** Retries of the client on 429/5xx before an error surfaces (default: the client's, 3). */
+  /** Retries of the client on 429/5xx before an error surfaces (default: the client's, 3; 0 disables retrying). */
   maxRetries?: number;
   /** Staging tables expire after this many ms even if never dropped (default 1 hour). */
   stagingTtlMs?: number;
@@ -320,7 +320,7 @@ export class BigQueryWarehouse implements Warehouse {
       if (columns) {
         // Create the staging table with its expiration first, so it is cleaned up even if this process dies.
         await this.createStaging(name, columns);
-        await this.runLoad({ ...base, ...csv, schema: { fields: this.fields(columns) } }, what);
+        await this.runLoad({ ...base, ...csv, createDisposition: 'CREATE_NEVER', writeDisposition: 'WRITE_APPEND', schema: { fields: this.fields(columns) } }, what);
       } else if (format === 'csv') {
         // No schema: every CSV value is read as a STRING. A first load detects the header names, a second reads
         // the file again with an all-STRING schema so values keep their exact text (e.g. leading zeros).
@@ -395,7 +395,7 @@ export async function createBigQueryWarehouse(config: BigQueryWarehouseConfig, o
     location: config.location,
     ...(config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
     ...(local ? { authClient: new PassThroughClient() as never } : {}),
-    ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}),
+    ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries, autoRetry: opts.maxRetries > 0 } : {}),
   });
   const w = new BigQueryWarehouse(client, config, opts);
   await w.ensureDataset();
