@@ -9,7 +9,7 @@
  * recursion limit raised or deep resolved trees fail to decode; tables registered both nested
  * (project → dataset → table) and under their dotted names.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -112,8 +112,17 @@ export function analyzerUnavailableReason(): string | null {
     return `the ZetaSQL analyzer binary exists only for linux/darwin x64/arm64 (this is ${process.platform}/${process.arch})`;
   }
   if (!existsSync(serverBinary())) return `ZetaSQL analyzer binary missing at ${serverBinary()} (npm ci installs it)`;
-  return null;
+  // A binary that cannot load here (missing shared libraries, wrong libc) exits at once; a working one keeps serving
+  // (on an ephemeral port) until the timeout kills it.
+  probed ??= (() => {
+    const r = spawnSync(serverBinary(), ['127.0.0.1', '0'], { timeout: 500, killSignal: 'SIGKILL', encoding: 'utf8' });
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') return `ZetaSQL analyzer cannot run here: ${r.error.message}`;
+    if (r.signal === null) return `ZetaSQL analyzer cannot run here (exit ${r.status}): ${(r.stderr ?? '').trim().slice(0, 300)}`;
+    return null;
+  })();
+  return probed;
 }
+let probed: string | null | undefined;
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
