@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,5 +111,56 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
     const err = await dead.get(`${base}/x`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect((err as TransientError).message).toContain('http://127.0.0.1:1');
+  });
+});
+
+describe.skipIf(Boolean(storageSkipReason))('storage emulator CLI (emulators/start.sh runs it)', () => {
+  const freePort = () =>
+    new Promise<number>((r) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => r(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+  const run = (args: string[]) => {
+    const child = spawn(process.execPath, ['bin/run-ts.mjs', 'emulators/storage-emulator.ts', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { child, exited, output: () => out };
+  };
+
+  it('serves on --port until SIGTERM, then exits 0 and frees the port', async () => {
+    const port = await freePort();
+    const p = run(['--port', String(port)]);
+    try {
+      const t0 = Date.now();
+      while (!p.output().includes('STORAGE_EMULATOR_HOST=') && p.child.exitCode === null && Date.now() - t0 < 30_000) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(p.output()).toContain(`STORAGE_EMULATOR_HOST=http://127.0.0.1:${port}`);
+      console.info(`[storage-emulator CLI] process start to ready: ${Date.now() - t0} ms`);
+      const store = new GcsObjectStore({ project: 'ctloop-local', apiEndpoint: `http://127.0.0.1:${port}` });
+      await store.put(`gs://${BUCKET}/cli/x.txt`, 'via cli');
+      expect((await store.get(`gs://${BUCKET}/cli/x.txt`)).toString()).toBe('via cli');
+    } finally {
+      process.kill(-p.child.pid!, 'SIGTERM');
+    }
+    expect(await p.exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const p = run(['--port', String(port)]);
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toContain(`port ${port} on 127.0.0.1 is not available`);
+    } finally {
+      blocker.close();
+    }
   });
 });
