@@ -1,0 +1,104 @@
+variable "deploy_branch" {
+  type        = string
+  description = "Branch regex whose pushes deploy (used when deploy_tag is empty)."
+  default     = "^main$"
+}
+
+variable "deploy_tag" {
+  type        = string
+  description = "Tag regex whose pushes deploy instead of a branch (e.g. ^v[0-9]+\\..* for prod); empty = use deploy_branch."
+  default     = ""
+}
+
+variable "deployer_roles" {
+  type        = list(string)
+  description = "Project roles of the deploy identity: what terraform apply needs to manage ctloop's resources (no primitive roles)."
+  default = [
+    "roles/aiplatform.user",
+    "roles/artifactregistry.admin",
+    "roles/bigquery.dataOwner",
+    "roles/cloudbuild.builds.editor",
+    "roles/cloudfunctions.developer",
+    "roles/cloudscheduler.admin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountUser",
+    "roles/logging.configWriter",
+    "roles/logging.logWriter",
+    "roles/monitoring.alertPolicyEditor",
+    "roles/pubsub.admin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/run.admin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/storage.admin",
+  ]
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment name (dev, prod): suffix of triggers and CI service accounts, passed as _ENV."
+}
+
+variable "github_owner" {
+  type        = string
+  description = "GitHub owner (user or organisation) of the connected repository."
+}
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository name."
+}
+
+variable "image_repository_url" {
+  type        = string
+  description = "Artifact Registry image prefix passed as _IMAGE_REPO."
+}
+
+variable "plan_roles" {
+  type        = list(string)
+  description = "Project roles of the pull-request identity: read-only access terraform plan needs (no primitive roles)."
+  default = [
+    "roles/aiplatform.viewer",
+    "roles/artifactregistry.reader",
+    "roles/bigquery.metadataViewer",
+    "roles/cloudbuild.builds.viewer",
+    "roles/cloudfunctions.viewer",
+    "roles/cloudscheduler.viewer",
+    "roles/iam.securityReviewer",
+    "roles/iam.serviceAccountViewer",
+    "roles/logging.logWriter",
+    "roles/logging.viewer",
+    "roles/monitoring.viewer",
+    "roles/pubsub.viewer",
+    "roles/run.viewer",
+    "roles/serviceusage.serviceUsageViewer",
+    "roles/storage.bucketViewer",
+    "roles/storage.objectViewer",
+  ]
+}
+
+variable "project_id" {
+  type        = string
+  description = "GCP project id."
+}
+
+variable "pull_request_branch" {
+  type        = string
+  description = "Base-branch regex of pull requests that get checked and planned."
+  default     = "^main$"
+}
+
+variable "region" {
+  type        = string
+  description = "Region passed to builds as _REGION."
+}
+
+variable "state_bucket" {
+  type        = string
+  description = "Terraform state bucket (created by the bootstrap, outside Terraform)."
+}
+
+variable "trigger_location" {
+  type        = string
+  description = "Cloud Build trigger location (global for GitHub app connections)."
+  default     = "global"
+}

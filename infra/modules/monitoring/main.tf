@@ -1,0 +1,134 @@
+# Alert policies routed to the notification channels given as variables (create channels in the console or with
+# google_monitoring_notification_channel and pass their ids).
+
+locals {
+  documentation_suffix = "See docs/deploy-gcp.md (Operating) for the runbook."
+}
+
+# A message that exhausted its delivery attempts is sitting in a dead-letter hold subscription.
+resource "google_monitoring_alert_policy" "dead_letter_backlog" {
+  project               = var.project_id
+  display_name          = "ctloop: dead-lettered messages"
+  combiner              = "OR"
+  enabled               = var.enabled
+  notification_channels = var.notification_channels
+  severity              = "ERROR"
+
+  conditions {
+    display_name = "dead-letter hold subscription has undelivered messages"
+
+    condition_threshold {
+      filter          = "resource.type = \"pubsub_subscription\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND resource.labels.subscription_id = monitoring.regex.full_match(\".*-dead-letter-hold\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "300s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A ctloop event failed every delivery attempt and was dead-lettered. Pull it from the `*-dead-letter-hold` subscription named in the incident, read the function's error log for the message id, fix, and republish to the original topic. ${local.documentation_suffix}"
+  }
+}
+
+# Functions answering 5xx (a thrown handler): each one is a retry, repeated ones end in the dead-letter topic.
+resource "google_monitoring_alert_policy" "function_errors" {
+  project               = var.project_id
+  display_name          = "ctloop: function errors"
+  combiner              = "OR"
+  enabled               = var.enabled
+  notification_channels = var.notification_channels
+  severity              = "WARNING"
+
+  conditions {
+    display_name = "ctloop functions return 5xx"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"run.googleapis.com/request_count\" AND metric.labels.response_code_class = \"5xx\" AND resource.labels.service_name = monitoring.regex.full_match(\"${var.function_name_prefix}.*\")"
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.function_error_threshold
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A ctloop function failed more than ${var.function_error_threshold} times in 5 minutes. Transient errors are retried; permanent ones are acknowledged and logged with a hint. ${local.documentation_suffix}"
+  }
+}
+
+# Drift, data-validation and rollout alerts: every ctloop.alert.raised.v1 published by the loop pages a human.
+resource "google_monitoring_alert_policy" "alerts_raised" {
+  project               = var.project_id
+  display_name          = "ctloop: drift or data alert raised"
+  combiner              = "OR"
+  enabled               = var.enabled
+  notification_channels = var.notification_channels
+  severity              = "WARNING"
+
+  conditions {
+    display_name = "messages published to the alerts topic"
+
+    condition_threshold {
+      filter          = "resource.type = \"pubsub_topic\" AND metric.type = \"pubsub.googleapis.com/topic/send_message_operation_count\" AND resource.labels.topic_id = \"${var.alerts_topic}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "ctloop raised an alert (drift, broken data, failed rollout). Read the alert.raised events (`ctloop events` or the alerts topic) for subject, reason and details. ${local.documentation_suffix}"
+  }
+}
+
+# A Vertex AI training job failed (its service log lines at ERROR).
+resource "google_monitoring_alert_policy" "training_failed" {
+  project               = var.project_id
+  display_name          = "ctloop: training job failed"
+  combiner              = "OR"
+  enabled               = var.enabled
+  notification_channels = var.notification_channels
+  severity              = "ERROR"
+
+  conditions {
+    display_name = "Vertex AI CustomJob error"
+
+    condition_matched_log {
+      filter = "resource.type=\"ml_job\" AND resource.labels.task_name=\"service\" AND severity>=ERROR"
+
+      label_extractors = {
+        job_id = "EXTRACT(resource.labels.job_id)"
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+
+    notification_rate_limit {
+      period = "3600s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A Vertex AI training job failed. Its logs: `gcloud ai custom-jobs stream-logs <job_id>`. ${local.documentation_suffix}"
+  }
+}

@@ -1,0 +1,140 @@
+# Vertex AI: the online endpoint (models are deployed into it by the deploy function, canary traffic split included;
+# Terraform owns the endpoint, not its deployed models), the trainer and server identities, and the route by which
+# training-job state reaches the loop: Cloud Logging sink → Pub/Sub.
+#
+# CustomJobs have no state-change event. Their service writes log entries (resource.type="ml_job",
+# resource.labels.task_name="service": "Job is running." ... "Job completed successfully."). The sink forwards those
+# entries to `job_state_topic`; the consumer calls getCustomJob and acts only on terminal states (SUCCEEDED, FAILED,
+# CANCELLED, EXPIRED), idempotently per job id, publishing ctloop.training.completed.v1.
+
+resource "google_vertex_ai_endpoint" "this" {
+  project      = var.project_id
+  name         = var.endpoint_id
+  display_name = var.endpoint_display_name
+  description  = "ctloop online inference endpoint (champion + canary traffic split managed by the deploy function)."
+  location     = var.region
+  labels       = var.labels
+}
+
+# Identity of training CustomJobs (passed as jobSpec.serviceAccount).
+resource "google_service_account" "trainer" {
+  project      = var.project_id
+  account_id   = "ctloop-trainer"
+  display_name = "ctloop Vertex AI trainer"
+  description  = "Runs Vertex AI CustomJobs: reads features from BigQuery, writes models and baselines to the artifact bucket."
+}
+
+# Identity of deployed model containers (DeployedModel.serviceAccount).
+resource "google_service_account" "server" {
+  project      = var.project_id
+  account_id   = "ctloop-server"
+  display_name = "ctloop Vertex AI model server"
+  description  = "Runs the serving container of deployed models: reads model artifacts."
+}
+
+resource "google_bigquery_dataset_iam_member" "trainer_features" {
+  project    = var.project_id
+  dataset_id = var.dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.trainer.email}"
+}
+
+resource "google_project_iam_member" "trainer" {
+  for_each = toset(["roles/bigquery.jobUser", "roles/bigquery.readSessionUser"])
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.trainer.email}"
+}
+
+resource "google_storage_bucket_iam_member" "trainer_artifacts" {
+  bucket = var.artifact_bucket
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.trainer.email}"
+}
+
+resource "google_storage_bucket_iam_member" "server_artifacts" {
+  bucket = var.artifact_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.server.email}"
+}
+
+# Training-job state: log sink → topic (+ dead-letter topic and a held subscription for the consumer).
+resource "google_pubsub_topic" "job_state" {
+  project                    = var.project_id
+  name                       = var.job_state_topic
+  labels                     = var.labels
+  message_retention_duration = "86400s"
+}
+
+resource "google_pubsub_topic" "job_state_dead_letter" {
+  project = var.project_id
+  name    = "${var.job_state_topic}-dead-letter"
+  labels  = merge(var.labels, { ctloop-role = "dead-letter" })
+}
+
+resource "google_pubsub_subscription" "job_state_dead_letter_hold" {
+  project                    = var.project_id
+  name                       = "${var.job_state_topic}-dead-letter-hold"
+  topic                      = google_pubsub_topic.job_state_dead_letter.id
+  labels                     = merge(var.labels, { ctloop-role = "dead-letter" })
+  message_retention_duration = "604800s"
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# Pull subscription read by the training-state reconciler; poison entries go to the dead-letter topic.
+resource "google_pubsub_subscription" "job_state" {
+  project                    = var.project_id
+  name                       = "${var.job_state_topic}-reconciler"
+  topic                      = google_pubsub_topic.job_state.id
+  labels                     = var.labels
+  ack_deadline_seconds       = 60
+  message_retention_duration = "604800s"
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.job_state_dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+resource "google_pubsub_topic_iam_member" "job_state_dead_letter_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.job_state_dead_letter.name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${var.pubsub_service_agent}"
+}
+
+resource "google_pubsub_subscription_iam_member" "job_state_dead_letter_subscriber" {
+  project      = var.project_id
+  subscription = google_pubsub_subscription.job_state.name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${var.pubsub_service_agent}"
+}
+
+resource "google_logging_project_sink" "job_state" {
+  project                = var.project_id
+  name                   = "ctloop-vertex-job-state"
+  description            = "Vertex AI CustomJob service log lines (state changes) to Pub/Sub."
+  destination            = "pubsub.googleapis.com/${google_pubsub_topic.job_state.id}"
+  filter                 = "resource.type=\"ml_job\" AND resource.labels.task_name=\"service\""
+  unique_writer_identity = true
+}
+
+resource "google_pubsub_topic_iam_member" "sink_writer" {
+  project = var.project_id
+  topic   = google_pubsub_topic.job_state.name
+  role    = "roles/pubsub.publisher"
+  member  = google_logging_project_sink.job_state.writer_identity
+}

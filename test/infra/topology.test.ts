@@ -1,0 +1,240 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { catalog, deadLetterTopic, eventNames } from '../../shared/events/catalog.js';
+import { offlineColumns, type FeatureRepo } from '../../shared/features/definitions.js';
+import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
+import { bigQuerySchema, buildTopology, onlineColumns, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
+import { isPrimitiveRole, needGrants } from '../../shared/topology/iam.js';
+import { envelopeFromDataOnlyMessage } from '../../shared/topology/scheduler-message.js';
+import { loadSchedulePlan, parseSchedulePlan } from '../../shared/topology/schedules.js';
+import { staleFiles } from '../../shared/topology/stale.js';
+import { readGenerated } from '../../shared/topology/files.js';
+import { GENERATED, loadFeatures, SCHEDULES } from './helpers.js';
+
+let features: FeatureRepo;
+let inputs: TopologyInputs;
+let topology: Topology;
+/** What is checked in: the generated tfvars Terraform actually applies. */
+let checkedIn: Topology;
+
+beforeAll(async () => {
+  features = await loadFeatures();
+  inputs = { catalog, registry: functionRegistry, features, schedules: await loadSchedulePlan(SCHEDULES) };
+  topology = buildTopology(inputs).topology;
+  checkedIn = JSON.parse(readFileSync(join(GENERATED, 'topology.auto.tfvars.json'), 'utf8')) as Topology;
+});
+
+describe('topics', () => {
+  it('every catalogued event has a topic (in the checked-in topology) with its dead-letter topic', () => {
+    for (const name of eventNames) {
+      const e = catalog[name];
+      const t = checkedIn.topics[e.topic];
+      expect(t, `${name} (${e.topic}) has no topic in infra/generated/topology.auto.tfvars.json`).toBeDefined();
+      expect(t!.event_types).toContain(e.type);
+      expect(t!.dead_letter_topic).toBe(deadLetterTopic(e.topic));
+    }
+  });
+
+  it('no topic is infrastructure for an event that is no longer catalogued', () => {
+    const topics = new Set(eventNames.map((n) => catalog[n].topic));
+    for (const t of Object.keys(checkedIn.topics)) expect(topics.has(t), `${t} is not used by any catalogued event`).toBe(true);
+  });
+});
+
+describe('functions', () => {
+  it('every registered function has infrastructure in the checked-in topology', () => {
+    for (const f of functionRegistry) expect(checkedIn.functions[f.name], `${f.name} has no infrastructure`).toBeDefined();
+    expect(Object.keys(checkedIn.functions).sort()).toEqual(functionRegistry.map((f) => f.name).sort());
+  });
+
+  it("every function's trigger names an existing topic carrying that event", () => {
+    for (const [name, f] of Object.entries(checkedIn.functions)) {
+      expect(checkedIn.topics[f.trigger_topic], `${name} triggers on missing topic ${f.trigger_topic}`).toBeDefined();
+      expect(checkedIn.topics[f.trigger_topic]!.event_types).toContain(f.trigger_event_type);
+      for (const p of f.publishes_topics) expect(checkedIn.topics[p], `${name} publishes to missing topic ${p}`).toBeDefined();
+    }
+  });
+
+  it('every subscription has a dead-letter topic that exists and a bounded number of attempts', () => {
+    const deadLetters = new Set(Object.values(checkedIn.topics).map((t) => t.dead_letter_topic));
+    for (const [name, f] of Object.entries(checkedIn.functions)) {
+      expect(f.subscription, name).toMatch(/^[a-zA-Z][\w.~+%-]{2,254}$/);
+      expect(deadLetters.has(f.dead_letter_topic), `${name}: dead-letter topic ${f.dead_letter_topic} is not created`).toBe(true);
+      expect(f.dead_letter_topic).toBe(deadLetterTopic(f.trigger_topic));
+      expect(f.max_delivery_attempts).toBeGreaterThanOrEqual(5);
+      expect(f.max_delivery_attempts).toBeLessThanOrEqual(100);
+      expect(f.minimum_backoff).toMatch(/^\d+s$/);
+      expect(f.maximum_backoff).toMatch(/^\d+s$/);
+      expect(f.ack_deadline_seconds).toBeGreaterThanOrEqual(Math.min(600, f.timeout_seconds));
+    }
+    const subs = Object.values(checkedIn.functions).map((f) => f.subscription);
+    expect(new Set(subs).size).toBe(subs.length);
+  });
+
+  it('every function has its own valid service account', () => {
+    const ids = Object.values(checkedIn.functions).map((f) => f.service_account_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+    // Reserved identities of the platform module must not collide with a function's account.
+    for (const reserved of ['ctloop-fn-build', 'ctloop-pubsub-push', 'ctloop-trainer', 'ctloop-server']) expect(ids).not.toContain(reserved);
+  });
+
+  it('roles are exactly those derived from the registry needs, never primitive', () => {
+    for (const spec of functionRegistry) {
+      const f = checkedIn.functions[spec.name]!;
+      const want = (scope: string) => [...new Set(spec.needs.flatMap((n) => needGrants[n].grants.filter((g) => g.scope === scope).map((g) => g.role)))].sort();
+      expect(f.project_roles, spec.name).toEqual(want('project'));
+      expect(f.dataset_roles, spec.name).toEqual(want('dataset'));
+      expect(f.artifact_bucket_roles, spec.name).toEqual(want('artifact_bucket'));
+      for (const r of [...f.project_roles, ...f.dataset_roles, ...f.artifact_bucket_roles]) expect(isPrimitiveRole(r), `${spec.name}: ${r}`).toBe(false);
+    }
+    for (const g of Object.values(needGrants)) for (const r of g.grants) expect(isPrimitiveRole(r.role)).toBe(false);
+  });
+
+  it('deploys the compiled module of functions/<name>/index.ts with the registry entry point', () => {
+    for (const spec of functionRegistry) {
+      const f = checkedIn.functions[spec.name]!;
+      expect(f.source_path).toBe(`dist/functions/${spec.name}/index.js`);
+      expect(f.entry_point).toBe(spec.entryPoint);
+      expect(f.deployed_name).toBe(`ctloop-${spec.name}`);
+      expect(f.timeout_seconds).toBe(spec.timeoutSeconds);
+      expect(f.memory).toBe(spec.memory);
+    }
+  });
+});
+
+describe('a function or event added in code without infrastructure fails', () => {
+  const extra: FunctionSpec = {
+    name: 'detect-drift-extra',
+    entryPoint: 'detectDriftExtra',
+    trigger: 'driftCheckRequested',
+    publishes: ['driftReported', 'alertRaised'],
+    needs: ['bigquery.read', 'bigquery.jobs', 'storage.write'],
+    description: 'test-only extra function',
+    timeoutSeconds: 300,
+    memory: '1Gi',
+  };
+
+  it('an extra registry entry makes the checked-in files stale and has no infrastructure', async () => {
+    const files = renderTopologyFiles({ ...inputs, registry: [...functionRegistry, extra] });
+    const stale = staleFiles(files, await readGenerated(GENERATED));
+    expect(stale).toContain('topology.auto.tfvars.json: out of date');
+    expect(checkedIn.functions[extra.name]).toBeUndefined();
+    const generated = JSON.parse(files['topology.auto.tfvars.json']!) as Topology;
+    const f = generated.functions[extra.name]!;
+    expect(f.trigger_topic).toBe(catalog.driftCheckRequested.topic);
+    expect(f.publishes_topics).toEqual([catalog.alertRaised.topic, catalog.driftReported.topic]);
+    expect(f.dataset_roles).toEqual(['roles/bigquery.dataViewer']);
+    expect(f.artifact_bucket_roles).toEqual(['roles/storage.objectAdmin']);
+    expect(f.project_roles).toEqual(['roles/bigquery.jobUser']);
+  });
+
+  it('an extra catalogued event makes the checked-in files stale', async () => {
+    const withEvent = { ...catalog, extraEvent: { ...catalog.alertRaised, type: 'ctloop.extra.v1', topic: 'ctloop-extra' } };
+    const files = renderTopologyFiles({ ...inputs, catalog: withEvent });
+    expect(staleFiles(files, await readGenerated(GENERATED))).toContain('topology.auto.tfvars.json: out of date');
+    expect((JSON.parse(files['topology.auto.tfvars.json']!) as Topology).topics['ctloop-extra']!.dead_letter_topic).toBe('ctloop-extra-dead-letter');
+  });
+
+  it('a new feature view makes the schemas stale', async () => {
+    const raw = { entities: features.entities, featureViews: [{ name: 'extra_view', entity: features.entities[0]!.name, features: [{ name: 'x', type: 'FLOAT64' }] }] };
+    const { parseFeatureRepo } = await import('../../shared/features/definitions.js');
+    const files = renderTopologyFiles({ ...inputs, features: parseFeatureRepo(raw) });
+    const stale = staleFiles(files, await readGenerated(GENERATED));
+    expect(stale).toContain('bigquery-schemas/fv_extra_view.json: missing');
+  });
+
+  it('a trigger or publish outside the catalog is refused', () => {
+    const bad = { ...extra, trigger: 'nope' as FunctionSpec['trigger'] };
+    expect(() => buildTopology({ ...inputs, registry: [bad] })).toThrow(/not in the event catalog/);
+    const badPub = { ...extra, publishes: ['nope' as FunctionSpec['trigger']] };
+    expect(() => buildTopology({ ...inputs, registry: [badPub] })).toThrow(/publishes "nope"/);
+    expect(() => buildTopology({ ...inputs, registry: [extra, extra] })).toThrow(/registered twice/);
+  });
+
+  it('long function names still get a valid, distinct service account id', () => {
+    const a = { ...extra, name: 'reconcile-vertex-training-job-state' };
+    const b = { ...extra, name: 'reconcile-vertex-training-job-states' };
+    const t = buildTopology({ ...inputs, registry: [a, b] }).topology;
+    const ids = [t.functions[a.name]!.service_account_id, t.functions[b.name]!.service_account_id];
+    for (const id of ids) expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+});
+
+describe('scheduler jobs', () => {
+  it('every feature view has a drift check (unless disabled)', () => {
+    for (const v of features.views) {
+      const disabled = inputs.schedules.driftChecks.views[v.name]?.enabled === false;
+      const job = Object.values(checkedIn.scheduler_jobs).find((j) => j.event === 'driftCheckRequested' && (JSON.parse(j.data_json) as { view: string }).view === v.name);
+      expect(Boolean(job), `drift check for ${v.name}`).toBe(!disabled);
+    }
+  });
+
+  it("every job's message parses with the event's zod schema and becomes a valid envelope", () => {
+    expect(Object.keys(checkedIn.scheduler_jobs).length).toBeGreaterThan(0);
+    for (const [name, job] of Object.entries(checkedIn.scheduler_jobs)) {
+      const e = catalog[job.event as keyof typeof catalog];
+      expect(e, `${name}: unknown event ${job.event}`).toBeDefined();
+      expect(job.topic).toBe(e.topic);
+      expect(checkedIn.topics[job.topic], `${name}: topic ${job.topic} is not created`).toBeDefined();
+      const data: unknown = JSON.parse(job.data_json);
+      const parsed = e.schema.safeParse(data);
+      expect(parsed.success, `${name}: ${parsed.success ? '' : parsed.error.message}`).toBe(true);
+      expect(job.attributes.type).toBe(e.type);
+      const env = envelopeFromDataOnlyMessage({ body: data, attributes: job.attributes, messageId: '123', publishTime: '2026-01-02T06:00:01.5Z' });
+      expect(env.type).toBe(e.type);
+      expect(env.id).toBe('123');
+      expect(env.time).toBe('2026-01-02T06:00:01.500Z');
+      expect(env.source).toBe(`cloud-scheduler/${name}`);
+    }
+  });
+
+  it('scheduled retraining gets a per-run dedup key and a valid training request', () => {
+    const schedules = parseSchedulePlan({ retraining: [{ model: 'flight_delay', schedule: '0 3 * * 1' }], driftChecks: { views: { [features.views[0]!.name]: { enabled: false } } } });
+    const t = buildTopology({ ...inputs, schedules }).topology;
+    const job = t.scheduler_jobs['ctloop-retrain-flight-delay']!;
+    expect(catalog.trainingRequested.schema.safeParse(JSON.parse(job.data_json)).success).toBe(true);
+    const env1 = envelopeFromDataOnlyMessage({ body: JSON.parse(job.data_json), attributes: job.attributes, messageId: 'a', publishTime: '2026-01-05T03:00:00Z' });
+    const env2 = envelopeFromDataOnlyMessage({ body: JSON.parse(job.data_json), attributes: job.attributes, messageId: 'b', publishTime: '2026-01-12T03:00:00Z' });
+    expect((env1.data as { dedupKey: string }).dedupKey).toBe('schedule:flight_delay:2026-01-05T03:00');
+    expect((env1.data as { dedupKey: string }).dedupKey).not.toBe((env2.data as { dedupKey: string }).dedupKey);
+    expect(Object.values(t.scheduler_jobs).some((j) => j.data_json.includes(`"view":"${features.views[0]!.name}"`))).toBe(false);
+  });
+
+  it('invalid schedules are refused with the reason', () => {
+    expect(() => parseSchedulePlan({ driftChecks: { defaults: { schedule: 'daily' } } })).toThrow(/cron/);
+    expect(() => buildTopology({ ...inputs, schedules: parseSchedulePlan({ driftChecks: { views: { no_such_view: {} } } }) })).toThrow(/unknown feature view/);
+    expect(() => envelopeFromDataOnlyMessage({ body: { view: 'x' }, attributes: { 'ctloop-body': 'data' }, messageId: '1', publishTime: '2026-01-01T00:00:00Z' })).toThrow(/type/);
+    expect(() =>
+      envelopeFromDataOnlyMessage({ body: { windowSeconds: 60 }, attributes: { 'ctloop-body': 'data', type: catalog.driftCheckRequested.type }, messageId: '1', publishTime: '2026-01-01T00:00:00Z' }),
+    ).toThrow(/view/);
+  });
+});
+
+describe('BigQuery tables', () => {
+  it('table schemas match the feature definitions', async () => {
+    const onDisk = await readGenerated(GENERATED);
+    for (const v of features.views) {
+      const off = checkedIn.feature_tables[v.table];
+      const on = checkedIn.feature_tables[v.onlineTable];
+      expect(off, `offline table of ${v.name}`).toBeDefined();
+      expect(on, `online table of ${v.name}`).toBeDefined();
+      expect(JSON.parse(onDisk[`bigquery-schemas/${off!.schema_file}`]!)).toEqual(bigQuerySchema(offlineColumns(v)));
+      expect(JSON.parse(onDisk[`bigquery-schemas/${on!.schema_file}`]!)).toEqual(bigQuerySchema(onlineColumns(v)));
+      const onlineNames = onlineColumns(v).map((c) => c.name);
+      expect(onlineNames).toEqual([...v.entity.joinKeys.map((k) => k.name), v.timestampField, ...v.features.map((f) => f.name), '_created_ts', '_ingest_id']);
+      for (const t of [off!, on!]) {
+        expect(t.partition_field).toBe(v.timestampField);
+        expect(t.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
+        expect(t.view).toBe(v.name);
+      }
+    }
+    expect(Object.keys(checkedIn.feature_tables).length).toBe(features.views.length * 2);
+  });
+
+  it('the generated topology is what the generator produces now', () => {
+    expect(checkedIn).toEqual({ '//': expect.any(String), ...topology });
+  });
+});
