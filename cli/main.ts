@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, CtloopError } from '../shared/errors.js';
 import { registerCommands } from './commands/index.js';
+import { setLogThreshold } from '../shared/runtime/log.js';
 
 /** Entry point of the `ctloop` CLI. Returns the exit code (0 ok, 1 error, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
@@ -13,7 +14,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('Continuous-training loop for Google Cloud: feature store, drift, training, validation, deploy')
     .option('--format <format>', 'output format: text or json', 'text')
     .showHelpAfterError('(run with --help for usage)')
+    .option('--verbose', 'also print the structured logs of the functions run in this process')
     .exitOverride();
+  program.hook('preAction', (cmd) => setLogThreshold(cmd.optsWithGlobals().verbose ? 'info' : 'error'));
   registerCommands(program);
   try {
     await program.parseAsync(argv);

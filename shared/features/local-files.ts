@@ -65,6 +65,12 @@ export async function* readRowBatches(path: string, format: FileFormat, batchSiz
     let batch: unknown[] = [];
     for await (const rows of result.yieldRowObjectJs()) {
       for (const r of rows) {
+        // Parquet integers arrive as bigint: make them JSON-safe numbers (or exact strings beyond 2^53, which the
+        // validator then reports instead of silently rounding).
+        for (const k in r) {
+          const v = r[k];
+          if (typeof v === 'bigint') (r as Record<string, unknown>)[k] = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+        }
         batch.push(r);
         if (batch.length >= batchSize) {
           yield batch;

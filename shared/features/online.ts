@@ -12,6 +12,8 @@ export interface OnlineRequest {
   entities: Record<string, unknown>[];
   /** Features of the view to return (default: all). */
   features?: string[];
+  /** Reference time for ttl (default: now); set it to replay what serving would have seen at that moment. */
+  asOf?: Date;
 }
 
 /** Feast-compatible, column-major answer: one result per feature, one value per entity. */
@@ -45,7 +47,7 @@ export async function getOnlineFeatures(deps: { warehouse: Warehouse; repo: Feat
   });
   const w = deps.warehouse;
   const rows = await w.withRows(keyCols, keyRows, (rel) => w.query(onlineLookupSql(w.dialect, view, rel.sql, features), { params: rel.params }));
-  const now = (deps.now ?? (() => new Date()))().getTime();
+  const now = (req.asOf ?? (deps.now ?? (() => new Date()))()).getTime();
   const ttlMs = view.ttlSeconds * 1000;
   const results = features.map(() => ({ values: [] as SqlValue[], statuses: [] as FeatureStatus[], event_timestamps: [] as (string | null)[] }));
   for (const r of rows) {

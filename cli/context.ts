@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../shared/config/config.js';
+import { createRuntime, type Runtime } from '../shared/runtime/runtime.js';
+
+export type Format = 'text' | 'json';
+
+export function formatOf(cmd: Command): Format {
+  const f = cmd.optsWithGlobals().format;
+  if (f !== 'text' && f !== 'json') throw new Error(`--format must be text or json, got ${String(f)}`);
+  return f;
+}
+
+/** Print a result: JSON on stdout for --format json, else the text rendering. */
+export function output(cmd: Command, value: unknown, text: () => string): void {
+  process.stdout.write(formatOf(cmd) === 'json' ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Progress on stderr: one line per update (safe in pipes and CI), silenced with --format json unless a TTY. */
+export function progress(cmd: Command): (msg: string) => void {
+  const json = formatOf(cmd) === 'json';
+  const tty = process.stderr.isTTY;
+  return (msg) => {
+    if (json && !tty) return;
+    process.stderr.write(tty ? `\r\x1b[2K${msg}` : `${msg}\n`);
+  };
+}
+
+export function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+}
+
+/** Build the runtime from the environment for one command and always close it. */
+export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await createRuntime(loadConfig());
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}

@@ -1,0 +1,14 @@
+import type { EventName } from '../shared/events/catalog.js';
+import type { EventHandler } from '../shared/runtime/cloud-event.js';
+import { ingestFeaturesHandler } from './ingest-features/handler.js';
+import { loadFeatureFileHandler } from './load-feature-file/handler.js';
+
+/**
+ * Core handler of every function, by function name (the same names as shared/topology/functions.ts). The local
+ * loop subscribes these to the in-process bus; on GCP each function's index.ts wraps its handler for
+ * functions-framework. A test checks this map and the registry list the same functions.
+ */
+export const handlers: Record<string, EventHandler<EventName>> = {
+  'ingest-features': ingestFeaturesHandler as EventHandler<EventName>,
+  'load-feature-file': loadFeatureFileHandler as EventHandler<EventName>,
+};

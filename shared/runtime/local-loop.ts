@@ -1,0 +1,25 @@
+import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
+import type { Subscription } from '../ports/event-bus.js';
+import { functionRegistry } from '../topology/functions.js';
+import type { EventHandler } from './cloud-event.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * Run every registered function in this process: each subscribes to its trigger topic on the runtime's bus, with
+ * the bus's retry and dead-letter semantics. This is what `npm start` and `ctloop run` use in embedded mode; on
+ * GCP the same handlers run as Cloud Functions behind Eventarc.
+ */
+export async function startLocalFunctions(rt: Runtime, handlers: Record<string, EventHandler<EventName>>): Promise<{ stop(): Promise<void> }> {
+  const subs: Subscription[] = [];
+  for (const fn of functionRegistry) {
+    const handler = handlers[fn.name];
+    if (!handler) continue;
+    const entry = catalog[fn.trigger];
+    subs.push(
+      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, types: [entry.type] }, async (event, delivery) => {
+        await handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId });
+      }),
+    );
+  }
+  return { stop: async () => { await Promise.all(subs.map((s) => s.close())); } };
+}
