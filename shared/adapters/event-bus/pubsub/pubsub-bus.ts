@@ -62,7 +62,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
   private readonly onError: (err: unknown, context: string) => void;
   private readonly topics = new Map<string, Topic>();
   private readonly created = new Map<string, Promise<void>>();
-  private readonly open = new Set<PsSubscription>();
+  private readonly subscriptions = new Set<PsSubscription>();
   private readonly awaitingRedelivery = new Map<PsSubscription, Set<string>>();
   private inFlight = 0;
   private pendingPublishes = 0;
@@ -93,7 +93,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     const retry = checkRetryPolicy({ ...this.retry, ...spec.retry });
     const types = spec.types ? new Set(spec.types) : undefined;
     const topic = checkResourceId('topic', spec.topic);
-    return this.open_(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, retryLater) => {
+    return this.openSubscription(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, retryLater) => {
       if (types && !types.has(m.attributes.type ?? '')) return m.ack();
       let event: Envelope;
       try {
@@ -116,7 +116,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
 
   async subscribeDeadLetters(spec: { name: string; topic: string }, handler: DeadLetterHandler): Promise<Subscription> {
     const dlt = deadLetterTopic(checkResourceId('topic', spec.topic));
-    return this.open_(spec.name, dlt, { retry: this.retry, deadLetter: false }, async (m, delivery, retryLater) => {
+    return this.openSubscription(spec.name, dlt, { retry: this.retry, deadLetter: false }, async (m, delivery, retryLater) => {
       try {
         await handler(toDeadLetter(m.data, m.attributes, m.publishTime), delivery);
         m.ack();
@@ -143,13 +143,13 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((s) => s.close()));
-    this.open.clear();
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    this.subscriptions.clear();
     this.awaitingRedelivery.clear();
     await this.client.close();
   }
 
-  private async open_(
+  private async openSubscription(
     name: string,
     topic: string,
     settings: { retry: RetryPolicy; deadLetter: boolean; types?: string[] },
@@ -196,10 +196,10 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
         });
     });
     sub.on('error', (err) => this.onError(toBusError(err, `streaming pull on ${name}`, this.where), `subscription ${name}`));
-    this.open.add(sub);
+    this.subscriptions.add(sub);
     return {
       close: async () => {
-        this.open.delete(sub);
+        this.subscriptions.delete(sub);
         this.awaitingRedelivery.delete(sub);
         await sub.close();
       },
