@@ -1,0 +1,203 @@
+import type { ColumnType, Dialect, Params, Row, Warehouse } from '../ports/warehouse.js';
+import type { FeatureKind } from './methods.js';
+import type { Bins, FeatureProfile, Profile } from './profile.js';
+import { countWhen, profileFunctions } from './sql-functions.js';
+
+/**
+ * Profiles computed by SQL in the warehouse, written once through the Dialect for DuckDB and BigQuery. Rows never
+ * reach Node: each statement returns one aggregate row (or a few rows of top values).
+ *
+ * - `windowProfileSql`: ONE scan of the window giving, per feature, count, nulls, NaN, Inf, min, max, mean, std and
+ *   the counts in the given bins (the baseline's edges plus the two open outer bins, or its value list plus
+ *   "other"). This is what a drift check runs.
+ * - Building a baseline takes two more statements before it: `discoverySql` (distinct counts and quantile edges,
+ *   one scan) and `topValuesSql` (the value domain of categorical and low-cardinality numerical features).
+ */
+
+export interface ProfileSource {
+  /** SQL relation: a table reference (`dialect.table(name)`) or a staged relation. */
+  relation: string;
+  params?: Params;
+  /** Event-time column to filter on, with `window`. */
+  timestampColumn?: string;
+  window?: { start: Date; end: Date };
+  /** Recorded in the profile (table or file name). */
+  label: string;
+}
+
+export interface FeatureSpec {
+  name: string;
+  type: ColumnType;
+  kind: FeatureKind;
+  bins?: Bins | null;
+}
+
+export interface Statement<T> {
+  sql: string;
+  params: Params;
+  parse(rows: Row[]): T;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** FROM clause projecting r<i> (the typed value) and v<i> (finite numeric value, or the string) per feature. */
+function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], params: Params): string {
+  const fn = profileFunctions(d);
+  const inner = features.map((f, i) => {
+    const t = f.kind === 'numerical' ? d.type('FLOAT64') : d.type('STRING');
+    return `CAST(${d.ident(f.name)} AS ${t}) AS r${i}`;
+  });
+  let where = '';
+  if (src.window) {
+    if (!src.timestampColumn) throw new TypeError('a window needs a timestamp column');
+    params.w_start = { type: 'TIMESTAMP', value: src.window.start };
+    params.w_end = { type: 'TIMESTAMP', value: src.window.end };
+    const ts = d.ident(src.timestampColumn);
+    where = ` WHERE ${ts} >= ${d.param('w_start')} AND ${ts} < ${d.param('w_end')}`;
+  }
+  Object.assign(params, src.params ?? {});
+  const middle = features.map((f, i) =>
+    f.kind === 'numerical'
+      ? `r${i}, CASE WHEN ${fn.isNan(`r${i}`)} OR ${fn.isInf(`r${i}`)} THEN NULL ELSE r${i} END AS v${i}`
+      : `r${i}, r${i} AS v${i}`,
+  );
+  const innerSql = `SELECT ${inner.length ? inner.join(', ') : '1 AS r_'} FROM ${src.relation}${where}`;
+  return `(SELECT ${middle.length ? middle.join(', ') : 'r_'} FROM (${innerSql}) AS a) AS b`;
+}
+
+/** The one-scan profile of a window with known bins. */
+export function windowProfileSql(d: Dialect, src: ProfileSource, features: FeatureSpec[]): Statement<Profile> {
+  const fn = profileFunctions(d);
+  const params: Params = {};
+  const from = fromClause(d, src, features, params);
+  const cols: string[] = ['COUNT(*) AS n_rows'];
+  features.forEach((f, i) => {
+    const r = `r${i}`;
+    const v = `v${i}`;
+    cols.push(`${countWhen(`${r} IS NULL`)} AS f${i}_nulls`);
+    if (f.kind === 'numerical') {
+      cols.push(
+        `${countWhen(fn.isNan(r))} AS f${i}_nan`, `${countWhen(fn.isInf(r))} AS f${i}_inf`,
+        `MIN(${v}) AS f${i}_min`, `MAX(${v}) AS f${i}_max`, `AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`,
+      );
+    }
+    const bins = f.bins;
+    if (!bins) return;
+    if (bins.type === 'edges') {
+      const e = bins.edges.map((x, j) => {
+        params[`e${i}_${j}`] = { type: 'FLOAT64', value: x };
+        return d.param(`e${i}_${j}`);
+      });
+      const K = e.length - 1;
+      cols.push(`${countWhen(`${v} < ${e[0]}`)} AS f${i}_b0`);
+      for (let j = 0; j < K; j++) {
+        const upper = j === K - 1 ? `${v} <= ${e[j + 1]}` : `${v} < ${e[j + 1]}`;
+        cols.push(`${countWhen(`${v} >= ${e[j]} AND ${upper}`)} AS f${i}_b${j + 1}`);
+      }
+      cols.push(`${countWhen(`${v} > ${e[K]}`)} AS f${i}_b${K + 1}`);
+    } else {
+      bins.values.forEach((x, j) => {
+        params[`c${i}_${j}`] = { type: f.kind === 'numerical' ? 'FLOAT64' : 'STRING', value: x };
+        cols.push(`${countWhen(`${v} = ${d.param(`c${i}_${j}`)}`)} AS f${i}_b${j}`);
+      });
+      cols.push(`${countWhen(`${v} IS NOT NULL`)} AS f${i}_present`);
+    }
+  });
+  const sql = `SELECT ${cols.join(',\n  ')}\nFROM ${from}`;
+  return {
+    sql,
+    params,
+    parse(rows) {
+      const row = rows[0] ?? {};
+      const n = Number(row.n_rows ?? 0);
+      const out: FeatureProfile[] = features.map((f, i) => {
+        const g = (k: string) => row[`f${i}_${k}`];
+        let counts: number[] | null = null;
+        if (f.bins?.type === 'edges') {
+          counts = Array.from({ length: f.bins.edges.length + 1 }, (_, j) => Number(g(`b${j}`) ?? 0));
+        } else if (f.bins?.type === 'values') {
+          counts = f.bins.values.map((_, j) => Number(g(`b${j}`) ?? 0));
+          const listed = counts.reduce((a, b) => a + b, 0);
+          counts.push(Number(g('present') ?? 0) - listed);
+        }
+        return {
+          name: f.name, type: f.type, kind: f.kind, count: n, nulls: Number(g('nulls') ?? 0),
+          nan: Number(g('nan') ?? 0), inf: Number(g('inf') ?? 0),
+          min: num(g('min')), max: num(g('max')), mean: num(g('mean')), std: num(g('std')),
+          distinct: null, bins: f.bins ?? null, counts,
+        };
+      });
+      return {
+        rows: n,
+        window: src.window ? { start: src.window.start.toISOString(), end: src.window.end.toISOString() } : null,
+        source: src.label, computedAt: new Date().toISOString(), features: out,
+      };
+    },
+  };
+}
+
+export interface Discovery {
+  distinct: number;
+  /** Quantiles 0..k of the finite values (numerical), empty for categorical or no data. */
+  quantiles: number[];
+}
+
+/** Distinct counts and k-quantiles per feature (one scan). */
+export function discoverySql(d: Dialect, src: ProfileSource, features: FeatureSpec[], k: number): Statement<Discovery[]> {
+  const fn = profileFunctions(d);
+  const params: Params = {};
+  const from = fromClause(d, src, features, params);
+  const cols = ['COUNT(*) AS n_rows'];
+  features.forEach((f, i) => {
+    cols.push(`COUNT(DISTINCT v${i}) AS f${i}_distinct`);
+    if (f.kind === 'numerical') for (let j = 0; j <= k; j++) cols.push(`${fn.quantile(`v${i}`, j, k)} AS f${i}_q${j}`);
+  });
+  return {
+    sql: `SELECT ${cols.join(',\n  ')}\nFROM ${from}`,
+    params,
+    parse(rows) {
+      const row = rows[0] ?? {};
+      return features.map((f, i) => ({
+        distinct: Number(row[`f${i}_distinct`] ?? 0),
+        quantiles: f.kind === 'numerical'
+          ? Array.from({ length: k + 1 }, (_, j) => num(row[`f${i}_q${j}`])).filter((x): x is number => x !== null)
+          : [],
+      }));
+    },
+  };
+}
+
+export interface ValueCount {
+  value: string | number;
+  n: number;
+}
+
+/** The `limit` most frequent values of each listed feature, ties broken by value. */
+export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSpec[], which: number[], limit: number): Statement<Map<number, ValueCount[]>> {
+  const params: Params = {};
+  const parts = which.map((i) => {
+    const from = fromClause(d, src, features, params);
+    const f = features[i]!;
+    const sval = f.kind === 'numerical' ? `CAST(NULL AS ${d.type('STRING')})` : `v${i}`;
+    const nval = f.kind === 'numerical' ? `v${i}` : `CAST(NULL AS ${d.type('FLOAT64')})`;
+    return `SELECT * FROM (SELECT ${i} AS fi, ${sval} AS sval, ${nval} AS nval, COUNT(*) AS n FROM ${from} WHERE v${i} IS NOT NULL GROUP BY v${i} ORDER BY n DESC, ${f.kind === 'numerical' ? 'nval' : 'sval'} LIMIT ${limit}) AS t${i}`;
+  });
+  return {
+    sql: parts.join('\nUNION ALL\n'),
+    params,
+    parse(rows) {
+      const out = new Map<number, ValueCount[]>(which.map((i) => [i, []]));
+      for (const r of rows) {
+        const i = Number(r.fi);
+        const value = features[i]!.kind === 'numerical' ? Number(r.nval) : String(r.sval);
+        out.get(i)!.push({ value, n: Number(r.n) });
+      }
+      for (const list of out.values()) list.sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      return out;
+    },
+  };
+}
+
+export async function run<T>(w: Warehouse, s: Statement<T>, labels?: Record<string, string>): Promise<T> {
+  return s.parse(await w.query(s.sql, { params: s.params, ...(labels ? { labels } : {}) }));
+}
