@@ -69,6 +69,8 @@ export interface FunctionInfra {
   dataset_roles: string[];
   artifact_bucket_roles: string[];
   act_as: ActAs[];
+  /** Object prefix in the artifact bucket where the runtime records permanent failures (shared/runtime/dead-letter.ts). */
+  dead_letter_prefix: string;
   timeout_seconds: number;
   memory: string;
 }
@@ -207,6 +209,7 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
     dataset_roles: roles('dataset'),
     artifact_bucket_roles: roles('artifact_bucket'),
     act_as: uniqueSorted(grants.flatMap((g) => g.actAs)) as ActAs[],
+    dead_letter_prefix: `dead-letter/${f.name}/`,
     timeout_seconds: f.timeoutSeconds,
     memory: f.memory,
   };

@@ -171,6 +171,9 @@ describe('resources', () => {
     expect(sub.push_config[0].push_endpoint).toContain('google_cloudfunctions2_function.this.service_config[0].uri');
     expect(sub.push_config[0].oidc_token[0].service_account_email).toBe('${var.invoker_service_account_email}');
     expect(r.google_cloud_run_service_iam_member.invoker[0].role).toBe('roles/run.invoker');
+    // The runtime's permanent-failure records: objectUser, conditioned to the function's own prefix.
+    const dl = r.google_storage_bucket_iam_member.dead_letters[0];
+    expect(dl.condition[0].expression).toContain('/objects/${var.dead_letter_prefix}');
     // Every IAM member resource of the function grants to the function's own account (or to the Pub/Sub agent).
     for (const [type, byName] of Object.entries(r)) {
       if (!type.endsWith('_iam_member')) continue;

@@ -100,6 +100,21 @@ describe('functions', () => {
       expect(f.deployed_name).toBe(`ctloop-${spec.name}`);
       expect(f.timeout_seconds).toBe(spec.timeoutSeconds);
       expect(f.memory).toBe(spec.memory);
+      expect(f.dead_letter_prefix).toBe(`dead-letter/${spec.name}/`);
+    }
+  });
+});
+
+describe('registry and functions/ agree', () => {
+  it('every registered function has functions/<name>/index.ts exporting its entry point, and every folder is registered', async () => {
+    const { existsSync, readdirSync, statSync } = await import('node:fs');
+    const dir = join(GENERATED, '../../functions');
+    const folders = readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory()).sort();
+    expect(folders).toEqual(functionRegistry.map((f) => f.name).sort());
+    for (const f of functionRegistry) {
+      const index = join(dir, f.name, 'index.ts');
+      expect(existsSync(index), `functions/${f.name}/index.ts`).toBe(true);
+      expect(readFileSync(index, 'utf8'), `functions/${f.name}/index.ts registers ${f.entryPoint}`).toMatch(/cloudEvent\(/);
     }
   });
 });

@@ -34,6 +34,7 @@ variable "functions" {
     act_as                = list(string)
     artifact_bucket_roles = list(string)
     dataset_roles         = list(string)
+    dead_letter_prefix    = string
     dead_letter_topic     = string
     deployed_name         = string
     description           = string

@@ -46,6 +46,20 @@ resource "google_storage_bucket_iam_member" "artifacts" {
   member = local.member
 }
 
+# Permanent failures are acknowledged and recorded by the runtime under dead-letter/<name>/ in the artifact bucket
+# (shared/runtime/dead-letter.ts, idempotent overwrite per message): objectUser, but only on that prefix.
+resource "google_storage_bucket_iam_member" "dead_letters" {
+  bucket = var.artifact_bucket
+  role   = "roles/storage.objectUser"
+  member = local.member
+
+  condition {
+    title       = "ctloop-dead-letters-${var.name}"
+    description = "Only the function's own dead-letter records."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${var.artifact_bucket}/objects/${var.dead_letter_prefix}\")"
+  }
+}
+
 resource "google_pubsub_topic_iam_member" "publish" {
   for_each = toset(var.publishes_topics)
 

@@ -36,6 +36,11 @@ variable "dataset_roles" {
   default     = []
 }
 
+variable "dead_letter_prefix" {
+  type        = string
+  description = "Object prefix (dead-letter/<name>/) where the runtime records permanent failures; objectUser is granted on it only."
+}
+
 variable "dead_letter_topic_id" {
   type        = string
   description = "Full id of the trigger topic's dead-letter topic."

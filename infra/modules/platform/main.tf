@@ -160,6 +160,7 @@ module "functions" {
   dataset_roles                 = each.value.dataset_roles
   artifact_bucket               = module.buckets.artifact_bucket
   artifact_bucket_roles         = each.value.artifact_bucket_roles
+  dead_letter_prefix            = each.value.dead_letter_prefix
   act_as_service_accounts       = [for a in each.value.act_as : local.act_as[a]]
   publishes_topics              = [for t in each.value.publishes_topics : module.topics[t].topic_name]
   trigger_topic                 = each.value.trigger_topic
