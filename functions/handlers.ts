@@ -1,5 +1,6 @@
 import type { EventName } from '../shared/events/catalog.js';
 import type { EventHandler } from '../shared/runtime/cloud-event.js';
+import { detectDriftHandler } from './detect-drift/handler.js';
 import { ingestFeaturesHandler } from './ingest-features/handler.js';
 import { loadFeatureFileHandler } from './load-feature-file/handler.js';
 
@@ -11,4 +12,5 @@ import { loadFeatureFileHandler } from './load-feature-file/handler.js';
 export const handlers: Record<string, EventHandler<EventName>> = {
   'ingest-features': ingestFeaturesHandler as EventHandler<EventName>,
   'load-feature-file': loadFeatureFileHandler as EventHandler<EventName>,
+  'detect-drift': detectDriftHandler as EventHandler<EventName>,
 };

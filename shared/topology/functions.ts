@@ -49,6 +49,16 @@ export const functionRegistry: FunctionSpec[] = [
     timeoutSeconds: 540,
     memory: '1Gi',
   },
+  {
+    name: 'detect-drift',
+    entryPoint: 'detectDrift',
+    trigger: 'driftCheckRequested',
+    publishes: ['driftReported', 'trainingRequested', 'alertRaised'],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs', 'storage.write'],
+    description: 'Profile a window in the warehouse, compare with its baseline, validate, write the report and history, and apply the continuous-training policy.',
+    timeoutSeconds: 540,
+    memory: '512Mi',
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {
