@@ -73,14 +73,15 @@ export async function readHistory(w: Warehouse, opts: { view?: string; limit?: n
   if (!(await w.getTable(HISTORY_TABLE))) return [];
   const d = w.dialect;
   const where = opts.view ? `WHERE ${d.ident('view')} = ${d.param('view')}` : '';
-  return w.query(
+  const rows = await w.query(
     `SELECT report_id, MIN(created_at) AS created_at, MIN(${d.ident('view')}) AS ${d.ident('view')}, MIN(model) AS model, MIN(baseline_id) AS baseline_id,
-       MIN(window_start) AS window_start, MIN(window_end) AS window_end, LOGICAL_OR(dataset_drift) AS dataset_drift,
+       MIN(window_start) AS window_start, MIN(window_end) AS window_end, MAX(CASE WHEN dataset_drift THEN 1 ELSE 0 END) AS dataset_drift,
        MIN(share_drifted) AS share_drifted, MIN(anomalies) AS anomalies, ${countDrifted()} AS drifted_features, MIN(report_uri) AS report_uri
      FROM ${d.table(HISTORY_TABLE)} ${where}
      GROUP BY report_id ORDER BY created_at DESC LIMIT ${Math.max(1, Math.min(1000, Math.floor(opts.limit ?? 20)))}`,
     { params: opts.view ? { view: { type: 'STRING', value: opts.view } } : {} },
   );
+  return rows.map((r) => ({ ...r, dataset_drift: Number(r.dataset_drift) === 1 }));
 }
 
 function countDrifted(): string {
