@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerDemo } from './demo.js';
+import { register as registerDrift } from './drift.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerInfra } from './infra.js';
 
@@ -10,6 +11,7 @@ import { register as registerInfra } from './infra.js';
 export function registerCommands(program: Command): void {
   void program;
   registerDemo(program);
+  registerDrift(program);
   registerFeatures(program);
   registerInfra(program);
 }
