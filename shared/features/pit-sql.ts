@@ -43,12 +43,25 @@ export function pointInTimeSql(d: Dialect, input: PitSqlInput): string {
       .join(' AND ');
     const ttl = v.ttlSeconds;
     const lower = ttl > 0 ? new Date(input.minTs.getTime() - ttl * 1000) : null;
+    const pruneOn = (alias: string) => {
+      const col = `${alias}.${d.ident(v.timestampField)}`;
+      return lower ? `${col} BETWEEN ${d.timestamp(lower)} AND ${d.timestamp(input.maxTs)}` : `${col} <= ${d.timestamp(input.maxTs)}`;
+    };
+    const bucket = (e: string) => `CAST(FLOOR(${d.epochSeconds(e)} / ${ttl}) AS INT64)`;
+    // With a ttl, a match lies in the spine row's ttl-sized time bucket or the one before it: joining on
+    // (keys, bucket) instead of keys alone cuts the candidate pairs the range condition must check.
+    const spineRel = ttl > 0
+      ? `(SELECT sp.*, ${bucket(`sp.${ts}`)} - off.${d.ident('n')} AS ${d.ident('__bucket')} FROM ${input.spine.sql} AS sp CROSS JOIN (SELECT 0 AS ${d.ident('n')} UNION ALL SELECT 1) AS off)`
+      : input.spine.sql;
+    const featRel = ttl > 0
+      ? `(SELECT fr.*, ${bucket(`fr.${d.ident(v.timestampField)}`)} AS ${d.ident('__bucket')} FROM ${d.table(v.table)} AS fr WHERE ${pruneOn('fr')})`
+      : d.table(v.table);
     return [
       `${d.ident(`fv_${i}`)} AS (`,
       `  SELECT s.${d.ident(ROW_ID)} AS ${d.ident(ROW_ID)}${req.features.map((f) => `, f.${d.ident(f.name)} AS ${d.ident(f.as)}`).join('')}`,
-      `  FROM ${input.spine.sql} AS s`,
-      `  JOIN ${d.table(v.table)} AS f ON ${keyJoin} AND ${fts} <= s.${ts}${ttl > 0 ? ` AND ${fts} >= s.${ts} - INTERVAL ${ttl} SECOND` : ''}`,
-      `  WHERE ${lower ? `${fts} BETWEEN ${d.timestamp(lower)} AND ${d.timestamp(input.maxTs)}` : `${fts} <= ${d.timestamp(input.maxTs)}`}`,
+      `  FROM ${spineRel} AS s`,
+      `  JOIN ${featRel} AS f ON ${keyJoin}${ttl > 0 ? ` AND f.${d.ident('__bucket')} = s.${d.ident('__bucket')}` : ''} AND ${fts} <= s.${ts}${ttl > 0 ? ` AND ${fts} >= s.${ts} - INTERVAL ${ttl} SECOND` : ''}`,
+      `  WHERE ${pruneOn('f')}`,
       `  QUALIFY ROW_NUMBER() OVER (PARTITION BY s.${d.ident(ROW_ID)} ORDER BY ${newestFirst(d, v, 'f')}) = 1`,
       `)`,
     ].join('\n');

@@ -55,6 +55,8 @@ export interface Dialect {
   string(s: string): string;
   /** Cast that yields NULL instead of failing (DuckDB TRY_CAST, BigQuery SAFE_CAST). */
   safeCast(expr: string, t: ColumnType): string;
+  /** Seconds since the Unix epoch of a TIMESTAMP expression (a number, for bucketing). */
+  epochSeconds(expr: string): string;
 }
 
 export type FileFormat = 'csv' | 'jsonl' | 'parquet';

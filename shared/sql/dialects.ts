@@ -31,6 +31,7 @@ export function duckdbDialect(schema = 'main'): Dialect {
     timestamp: (d) => `TIMESTAMP '${utcText(d).replace('+00:00', '')}'`,
     string: (s) => `'${s.replace(/'/g, "''")}'`,
     safeCast: (e, t) => `TRY_CAST(${e} AS ${duckTypes[t]})`,
+    epochSeconds: (e) => `epoch(${e})`,
   };
 }
 
@@ -47,5 +48,6 @@ export function bigqueryDialect(project: string, dataset: string): Dialect {
     timestamp: (d) => `TIMESTAMP '${utcText(d)}'`,
     string: quoteString,
     safeCast: (e, t) => `SAFE_CAST(${e} AS ${t})`,
+    epochSeconds: (e) => `UNIX_SECONDS(${e})`,
   };
 }

@@ -13,6 +13,7 @@ export const DUCKDB_PRELUDE = [
   'CREATE MACRO safe_divide(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a / b END',
   'CREATE MACRO generate_uuid() AS CAST(gen_random_uuid() AS VARCHAR)',
   'CREATE MACRO unix_micros(t) AS epoch_us(t)',
+  'CREATE MACRO unix_seconds(t) AS CAST(floor(epoch(t)) AS BIGINT)',
   'CREATE MACRO timestamp_micros(x) AS make_timestamp(x)',
   'CREATE MACRO countif(x) AS count_if(x)',
 ];

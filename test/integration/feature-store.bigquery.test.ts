@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
+import { applyFeatureRepo } from '../../shared/features/apply.js';
+import { getHistoricalFeatures } from '../../shared/features/historical.js';
+import { ingestRows } from '../../shared/features/ingest.js';
+import { getOnlineFeatures } from '../../shared/features/online.js';
+import { analyzerUnavailableReason } from '../helpers/zetasql.js';
+import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
+import { testRepo } from '../helpers/feature-fixtures.js';
+
+/**
+ * The feature store's SQL on the BigQuery adapter: every statement (table DDL, the ingest MERGE from UNNEST(@rows),
+ * the online upsert, the quarantine MERGE, the online lookup, the point-in-time join with its bucketed join and
+ * literal partition bounds, EXPORT DATA) goes through the ZetaSQL analyzer with BigQuery's language options in the
+ * stand-in, and must also compute the same answers as on DuckDB.
+ */
+const unavailable = analyzerUnavailableReason();
+if (unavailable) console.warn(`[feature-store.bigquery] skipping: ${unavailable}`);
+
+describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-checked stand-in)', () => {
+  const repo = testRepo();
+  let bq: BigQueryTestWarehouse;
+  let store: LocalObjectStore;
+  let dir: string;
+  const T0 = Date.parse('2001-03-01T00:00:00Z');
+  const iso = (m: number) => new Date(T0 + m * 60_000).toISOString();
+
+  beforeAll(async () => {
+    bq = await startBigQueryTestWarehouse();
+    dir = await mkdtemp(join(tmpdir(), 'ctloop-bqfs-'));
+    const root = bq.standin.localPath('gs://b/x').slice(0, -'/b/x'.length);
+    store = new LocalObjectStore(root);
+    await applyFeatureRepo(bq.warehouse, repo);
+  });
+  afterAll(async () => {
+    await bq?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates partitioned, clustered tables', async () => {
+    const create = bq.standin.requests.find((r) => r.method === 'POST' && r.path.endsWith('/tables') && JSON.stringify(r.body).includes('"fv_route_stats"'));
+    expect(create?.body).toMatchObject({ timePartitioning: { type: 'DAY', field: 'event_ts' }, clustering: { fields: ['origin', 'dest'] } });
+  });
+
+  it('ingests with dedup, quarantine and the online upsert in BigQuery SQL', async () => {
+    const rows = [
+      { origin: 'A', dest: 'B', event_ts: iso(60), avg_delay: 1, flights: 1 },
+      { origin: 'A', dest: 'B', event_ts: iso(120), avg_delay: 2, flights: 2 },
+      { origin: 'A', dest: 'B', event_ts: 'bad' },
+    ];
+    const first = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
+    const again = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
+    expect([first.inserted, again.inserted, first.quarantined]).toEqual([2, 0, 1]);
+    await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e0', rows: [{ origin: 'A', dest: 'B', event_ts: iso(30), avg_delay: 9 }], createdAt: new Date(T0) });
+    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(200)) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }, { origin: 'N', dest: 'O' }], features: ['avg_delay'] });
+    expect(online.results[0]).toEqual({ values: [2, null], statuses: ['PRESENT', 'NOT_FOUND'], event_timestamps: [iso(120), null] });
+    const q = await bq.warehouse.query(`SELECT reason FROM ${bq.warehouse.dialect.table('_quarantine')}`);
+    expect(q).toEqual([{ reason: 'event_ts: expected an ISO-8601 timestamp, got "bad"' }]);
+  });
+
+  it('builds the same point-in-time training set as on DuckDB, through gs:// staging and EXPORT DATA', async () => {
+    const spine = join(dir, 'spine.csv');
+    await writeFile(spine, ['origin,dest,ts,label', `A,B,${iso(10)},x`, `A,B,${iso(90)},y`, `A,B,${iso(125)},z`, `A,B,${iso(60 * 24 * 2)},late`, `Q,R,${iso(90)},none`].join('\n'));
+    const out = join(dir, 'out.csv');
+    const res = await getHistoricalFeatures({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, {
+      spine, timestampColumn: 'ts', features: ['route_stats:avg_delay', 'route_stats:flights'], out,
+    });
+    expect(res.rows).toBe(5);
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('origin,dest,ts,label,avg_delay,flights');
+    expect(lines.slice(1).map((l) => l.split(',').slice(3).join(','))).toEqual(['x,,', 'y,1.0,1', 'z,2.0,2', 'late,,', 'none,,']);
+    const exported = bq.standin.requests.filter((r) => JSON.stringify(r.body ?? '').includes('EXPORT DATA'));
+    expect(exported.length).toBeGreaterThan(0);
+  });
+});
