@@ -149,7 +149,9 @@ export function discoverySql(d: Dialect, src: ProfileSource, features: FeatureSp
   const from = fromClause(d, src, features, params);
   const cols = ['COUNT(*) AS n_rows'];
   features.forEach((f, i) => {
-    cols.push(`COUNT(DISTINCT v${i}) AS f${i}_distinct`);
+    // BigQuery refuses DISTINCT (and GROUP BY) on FLOAT64: count the text form of numbers instead.
+    const key = f.kind === 'numerical' ? `CAST(v${i} AS ${d.type('STRING')})` : `v${i}`;
+    cols.push(`COUNT(DISTINCT ${key}) AS f${i}_distinct`);
     if (f.kind === 'numerical') for (let j = 0; j <= k; j++) cols.push(`${fn.quantile(`v${i}`, j, k)} AS f${i}_q${j}`);
   });
   return {
@@ -179,8 +181,10 @@ export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSp
     const from = fromClause(d, src, features, params);
     const f = features[i]!;
     const sval = f.kind === 'numerical' ? `CAST(NULL AS ${d.type('STRING')})` : `v${i}`;
-    const nval = f.kind === 'numerical' ? `v${i}` : `CAST(NULL AS ${d.type('FLOAT64')})`;
-    return `SELECT * FROM (SELECT ${i} AS fi, ${sval} AS sval, ${nval} AS nval, COUNT(*) AS n FROM ${from} WHERE v${i} IS NOT NULL GROUP BY v${i} ORDER BY n DESC, ${f.kind === 'numerical' ? 'nval' : 'sval'} LIMIT ${limit}) AS t${i}`;
+    const nval = f.kind === 'numerical' ? `MIN(v${i})` : `CAST(NULL AS ${d.type('FLOAT64')})`;
+    // BigQuery cannot GROUP BY a FLOAT64: numbers are grouped by their text form and MIN() returns the number.
+    const group = f.kind === 'numerical' ? `CAST(v${i} AS ${d.type('STRING')})` : `v${i}`;
+    return `SELECT * FROM (SELECT ${i} AS fi, ${sval} AS sval, ${nval} AS nval, COUNT(*) AS n FROM ${from} WHERE v${i} IS NOT NULL GROUP BY ${group} ORDER BY n DESC, ${f.kind === 'numerical' ? 'nval' : 'sval'} LIMIT ${limit}) AS t${i}`;
   });
   return {
     sql: parts.join('\nUNION ALL\n'),
