@@ -2,6 +2,7 @@ import { CtloopError, ValidationError, isPermanent } from '../errors.js';
 import { catalog, parseEventOf, type EventName, type EventOf } from '../events/catalog.js';
 import type { Runtime } from './runtime.js';
 import { writeDeadLetter } from './dead-letter.js';
+import { envelopeFromDataOnlyMessage, isDataOnlyMessage } from '../topology/scheduler-message.js';
 import { log } from './log.js';
 
 /** The parts of a CloudEvent that ctloop reads (functions-framework's CloudEvent type satisfies it). */
@@ -54,7 +55,12 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
     let decoded: Decoded | undefined;
     try {
       decoded = decodePubsubCloudEvent(ce);
-      const event = parseEventOf(name, decoded.body);
+      // Cloud Scheduler publishes only the event data (it cannot stamp a fresh id per run): build the envelope from
+      // the message itself (shared/topology/scheduler-message.ts).
+      const body = isDataOnlyMessage(decoded.attributes)
+        ? envelopeFromDataOnlyMessage({ body: decoded.body, attributes: decoded.attributes, messageId: decoded.messageId, publishTime: decoded.publishTime ?? ce.time ?? new Date().toISOString() })
+        : decoded.body;
+      const event = parseEventOf(name, body);
       await handler(event, runtime, { messageId: decoded.messageId });
     } catch (err) {
       if (!isPermanent(err)) {
