@@ -10,7 +10,11 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 console.log(`ctloop benchmarks (${small ? 'small' : 'full'} scale), node ${process.version}, ${new Date().toISOString()}`);
-if (want('ingest')) await runIngestBench(small ? { events: 40, rowsPerEvent: 500, repeats: 3 } : { events: 400, rowsPerEvent: 500, repeats: 3 });
+if (want('ingest')) {
+  for (const rowsPerEvent of [100, 500, 1000]) {
+    await runIngestBench(small ? { events: Math.ceil(20_000 / rowsPerEvent), rowsPerEvent, repeats: 3 } : { events: Math.ceil(200_000 / rowsPerEvent), rowsPerEvent, repeats: 3 });
+  }
+}
 if (want('pit')) await runPitBench(small ? { featureRows: 1_000_000, spineRows: 100_000, entities: 10_000, repeats: 3 } : { featureRows: 10_000_000, spineRows: 1_000_000, entities: 100_000, repeats: 3 });
 if (want('drift')) {
   const driftModule = './drift.js'; // resolved at run time: the drift benchmark lands with its issue
