@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // functions-framework servers, the ZetaSQL analyzer). `npm test` runs both.
 export default defineConfig({
   test: {
+    // Emulators and DuckDB files are heavy on a 2-core machine: keep the file-level parallelism low.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -18,8 +20,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Emulators and DuckDB files are heavy on a 2-core machine: keep the file-level parallelism low.
-          maxWorkers: 2,
         },
       },
     ],

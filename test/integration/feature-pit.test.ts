@@ -117,6 +117,19 @@ describe('point-in-time retrieval on DuckDB', () => {
     expect(rows.map((r) => r.avg_delay)).toEqual(expected);
   });
 
+  it('keeps rows whose source created time is null (the event publish time stands in) and orders ties by created time', async () => {
+    const ingestDriver = (sourceId: string, rows: unknown[], createdAt: Date) => ingestRows({ warehouse: w, repo }, { view: 'driver_stats', sourceId, rows, createdAt });
+    await ingestDriver('d-null', [{ driver_id: 1, event_ts: iso(60), created: null, rating: 3.0 }], new Date(iso(61)));
+    // Same event time, a later created time in the source: it wins the tie.
+    await ingestDriver('d-a', [{ driver_id: 2, event_ts: iso(60), created: iso(70), rating: 5.0 }], new Date(T0));
+    await ingestDriver('d-b', [{ driver_id: 2, event_ts: iso(60), created: iso(65), rating: 1.0 }], new Date(T0));
+    const spine = join(dir, 'drivers.csv');
+    await writeFile(spine, ['driver_id,ts', `1,${iso(90)}`, `2,${iso(90)}`, `3,${iso(90)}`].join('\n'));
+    const out = join(dir, 'drivers-out.csv');
+    await getHistoricalFeatures({ warehouse: w, objectStore: store, repo, scratchBucket: 'scratch' }, { spine, timestampColumn: 'ts', features: ['driver_stats:rating'], out });
+    expect(parseCsv(await readFile(out, 'utf8')).map((r) => r.rating)).toEqual(['3.0', '5.0', '']);
+  });
+
   it('names missing columns and bad references clearly', async () => {
     await expect(run([{ origin: 'A', ts: iso(1) }], ['route_stats:avg_delay'], 'nokey')).rejects.toThrow(/spine has no column "dest"/);
     await expect(run([{ origin: 'A', dest: 'B', ts: iso(1) }], ['route_stats:nope'], 'nofeat')).rejects.toThrow(/has no feature "nope"/);
