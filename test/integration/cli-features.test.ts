@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { testRepoInput } from '../helpers/feature-fixtures.js';
+
+const run = promisify(execFile);
+const bin = new URL('../../bin/ctloop.mjs', import.meta.url).pathname;
+
+/** The `ctloop features` commands as a user runs them: a real process, real files, exit codes and output. */
+describe('ctloop features CLI', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const ctloop = async (...args: string[]) => {
+    try {
+      const r = await run(process.execPath, [bin, ...args], { env, cwd: dir });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (e) {
+      const err = e as { code: number; stdout: string; stderr: string };
+      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+    }
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ctloop-cli-'));
+    await writeFile(join(dir, 'features.yaml'), stringify(testRepoInput));
+    env = { ...process.env, CTLOOP_MODE: 'embedded', CTLOOP_STATE_DIR: join(dir, 'state'), CTLOOP_FEATURES: join(dir, 'features.yaml') };
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('applies, ingests with quarantine, builds a training set and reads online values', async () => {
+    const apply = await ctloop('features', 'apply', '--format', 'json');
+    expect(apply.code).toBe(0);
+    expect(JSON.parse(apply.stdout).changes.map((c: { action: string }) => c.action)).toContain('create');
+
+    const rows = join(dir, 'rows.csv');
+    await writeFile(rows, ['origin,dest,event_ts,avg_delay,flights,note', 'SFO,LAX,2001-03-01T10:00:00Z,4.5,3,a', 'SFO,LAX,2001-03-01T12:00:00Z,6.5,4,', 'SFO,JFK,not-a-time,1,1,', '"A,B",C,2001-03-01T00:00:00Z,,,'].join('\n'));
+    const ingest = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', rows, '--format', 'json');
+    expect(ingest.code).toBe(0);
+    expect(JSON.parse(ingest.stdout)).toMatchObject({ received: 4, accepted: 3, inserted: 3, quarantined: 1 });
+    const again = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', rows);
+    expect(again.stdout).toMatch(/4 rows read, 3 accepted \(0 new\), 1 quarantined/);
+    expect(again.stdout).toMatch(/quarantined row 2: event_ts: expected an ISO-8601 timestamp, got "not-a-time"/);
+
+    const spine = join(dir, 'spine.csv');
+    await writeFile(spine, ['origin,dest,ts,label', 'SFO,LAX,2001-03-01T11:00:00Z,1', 'SFO,LAX,2001-03-01T13:00:00Z,0', '"A,B",C,2001-03-01T01:00:00Z,1'].join('\n'));
+    const out = join(dir, 'train.csv');
+    const hist = await ctloop('features', 'historical', '--spine', spine, '--timestamp-column', 'ts', '--features', 'route_stats:avg_delay,route_stats:flights', '--out', out);
+    expect(hist.code).toBe(0);
+    expect((await readFile(out, 'utf8')).trim().split('\n')).toEqual([
+      'origin,dest,ts,label,avg_delay,flights',
+      'SFO,LAX,2001-03-01 11:00:00,1,4.5,3',
+      'SFO,LAX,2001-03-01 13:00:00,0,6.5,4',
+      '"A,B",C,2001-03-01 01:00:00,1,,',
+    ]);
+
+    const online = await ctloop('features', 'online', '--view', 'route_stats', '--key', 'origin=SFO', '--key', 'dest=LAX', '--as-of', '2001-03-01T20:00:00Z', '--format', 'json');
+    expect(JSON.parse(online.stdout).results[0]).toEqual({ values: [6.5], statuses: ['PRESENT'], event_timestamps: ['2001-03-01T12:00:00.000Z'] });
+  });
+
+  it('fails with a clear message and exit 1 on bad input, exit 2 on usage errors', async () => {
+    const unknown = await ctloop('features', 'online', '--view', 'nope', '--key', 'a=b');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: feature view "nope" is not defined\n  fix: defined views: route_stats, driver_stats/);
+    expect(unknown.stderr).not.toMatch(/at .*\.ts:\d+/);
+    const missing = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', join(dir, 'missing.csv'), '--format', 'json');
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'NOT_FOUND', message: expect.stringMatching(/file not found/) });
+    const usage = await ctloop('features', 'historical', '--spine', 'x.csv');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/required option '--features <list>' not specified/);
+    const badEnv = await run(process.execPath, [bin, 'features', 'apply'], { env: { ...env, CTLOOP_MODE: 'cloudy' } }).catch((e) => e as { code: number; stderr: string });
+    expect(badEnv.code).toBe(1);
+    expect(badEnv.stderr).toMatch(/CTLOOP_MODE="cloudy" is invalid/);
+  });
+});
