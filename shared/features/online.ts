@@ -1,5 +1,8 @@
 import { ValidationError } from '../errors.js';
-import type { ColumnSchema, Row, SqlValue, Warehouse } from '../ports/warehouse.js';
+import type { ColumnSchema, Params, Row, SqlValue, Warehouse } from '../ports/warehouse.js';
+
+/** Up to this many entities are looked up with inline parameters; more are staged as a relation. */
+const INLINE_KEYS = 64;
 import type { FeatureRepo } from './definitions.js';
 import { onlineLookupSql } from './sql.js';
 import { coerce } from './validate.js';
@@ -46,7 +49,22 @@ export async function getOnlineFeatures(deps: { warehouse: Warehouse; repo: Feat
     return row;
   });
   const w = deps.warehouse;
-  const rows = await w.withRows(keyCols, keyRows, (rel) => w.query(onlineLookupSql(w.dialect, view, rel.sql, features), { params: rel.params }));
+  const d = w.dialect;
+  let rows: Row[];
+  if (keyRows.length <= INLINE_KEYS) {
+    // Serving path: a few keys travel as parameters of one query (no staging round trip).
+    const params: Params = {};
+    const selects = keyRows.map((r, i) => {
+      params[`i${i}`] = { type: 'INT64', value: i };
+      return `SELECT ${d.param(`i${i}`)} AS ${d.ident('__i')}${view.entity.joinKeys.map((k, j) => {
+        params[`k${i}_${j}`] = { type: k.type, value: r[k.name] };
+        return `, ${d.param(`k${i}_${j}`)} AS ${d.ident(k.name)}`;
+      }).join('')}`;
+    });
+    rows = await w.query(onlineLookupSql(d, view, `(${selects.join(' UNION ALL ')})`, features), { params });
+  } else {
+    rows = await w.withRows(keyCols, keyRows, (rel) => w.query(onlineLookupSql(d, view, rel.sql, features), { params: rel.params }));
+  }
   const now = (req.asOf ?? (deps.now ?? (() => new Date()))()).getTime();
   const ttlMs = view.ttlSeconds * 1000;
   const results = features.map(() => ({ values: [] as SqlValue[], statuses: [] as FeatureStatus[], event_timestamps: [] as (string | null)[] }));

@@ -72,7 +72,8 @@ describe('ctloop features CLI', () => {
     const usage = await ctloop('features', 'historical', '--spine', 'x.csv');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/required option '--features <list>' not specified/);
-    const badEnv = await run(process.execPath, [bin, 'features', 'apply'], { env: { ...env, CTLOOP_MODE: 'cloudy' } }).catch((e) => e as { code: number; stderr: string });
+    const badEnv = await run(process.execPath, [bin, 'features', 'apply'], { env: { ...env, CTLOOP_MODE: 'cloudy' } })
+      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
     expect(badEnv.code).toBe(1);
     expect(badEnv.stderr).toMatch(/CTLOOP_MODE="cloudy" is invalid/);
   });
