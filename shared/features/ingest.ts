@@ -52,8 +52,6 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
   const offset = req.rowOffset ?? 0;
   const good: Row[] = [];
   const bad: Row[] = [];
-  let minTs = Number.POSITIVE_INFINITY;
-  let maxTs = Number.NEGATIVE_INFINITY;
   const tsField = view.timestampField;
   for (let i = 0; i < req.rows.length; i++) {
     const ingestId = `${req.sourceId}:${offset + i}`;
@@ -62,9 +60,6 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
       const row = res.row;
       row[SYS.ingestId] = ingestId;
       row[SYS.ingestedAt] = now;
-      const t = (row[tsField] as Date).getTime();
-      if (t < minTs) minTs = t;
-      if (t > maxTs) maxTs = t;
       good.push(row);
     } else {
       bad.push({ view: view.name, ingest_id: ingestId, event_id: req.sourceId, reason: res.reasons.join('; '), raw: safeJson(req.rows[i]), quarantined_at: now });
@@ -73,15 +68,27 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
   const w = deps.warehouse;
   let inserted: number | null = 0;
   if (good.length > 0) {
+    // Flags are computed over the whole batch, so splitting it below cannot let an older row win online.
     markLatest(view, good);
-    inserted = await w.withRows([...offlineColumns(view), { name: LATEST, type: 'BOOL' }], good, async (rel) => {
-      const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(minTs), new Date(maxTs)), { params: rel.params });
-      await w.execute(onlineMergeSql(w.dialect, view, rel.sql), { params: rel.params });
-      return res.affectedRows;
-    });
+    const columns = [...offlineColumns(view), { name: LATEST, type: 'BOOL' as const }];
+    for (const part of splitByBytes(good, w.maxStagedBytes)) {
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const r of part) {
+        const t = (r[tsField] as Date).getTime();
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+      const n = await w.withRows(columns, part, async (rel) => {
+        const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(lo), new Date(hi)), { params: rel.params });
+        await w.execute(onlineMergeSql(w.dialect, view, rel.sql), { params: rel.params });
+        return res.affectedRows;
+      });
+      inserted = inserted === null || n === null ? null : inserted + n;
+    }
   }
-  if (bad.length > 0) {
-    await w.withRows(quarantineColumns, bad, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
+  for (const part of splitByBytes(bad, w.maxStagedBytes)) {
+    await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
   }
   return {
     view: view.name,
@@ -115,6 +122,27 @@ function markLatest(view: FeatureView, rows: Row[]): void {
     if (!cur || newer(r, cur)) newest.set(k, r);
   }
   for (const r of newest.values()) r[LATEST] = true;
+}
+
+/** Split rows into parts whose JSON size stays under `maxBytes` (one part when unbounded). */
+export function splitByBytes(rows: Row[], maxBytes: number | null): Row[][] {
+  if (rows.length === 0) return [];
+  if (maxBytes === null) return [rows];
+  const parts: Row[][] = [];
+  let cur: Row[] = [];
+  let size = 0;
+  for (const r of rows) {
+    const n = JSON.stringify(r).length + 1;
+    if (cur.length > 0 && size + n > maxBytes) {
+      parts.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(r);
+    size += n;
+  }
+  parts.push(cur);
+  return parts;
 }
 
 function safeJson(v: unknown): string {

@@ -80,6 +80,11 @@ export interface Warehouse {
   readonly dialect: Dialect;
   /** Whether the engine reads `gs://` URIs itself (BigQuery) or needs a local file (DuckDB). */
   readonly readsObjectUris: boolean;
+  /**
+   * Largest batch `withRows` accepts, as the JSON size of its rows (BigQuery: rows travel in one request of at most
+   * 10 MB); null when unbounded. Callers split larger batches.
+   */
+  readonly maxStagedBytes: number | null;
 
   query(sql: string, opts?: QueryOptions): Promise<Row[]>;
   /** Run a statement (DDL/DML); returns affected rows when the engine reports them. */

@@ -61,6 +61,21 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     expect(q).toEqual([{ reason: 'event_ts: expected an ISO-8601 timestamp, got "bad"' }]);
   });
 
+  it('splits a batch larger than one BigQuery request into several MERGEs, with exactly-once effect', async () => {
+    const note = 'x'.repeat(300);
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({ origin: `S${i % 50}`, dest: 'D', event_ts: iso(1000 + i), avg_delay: i, note }));
+    const before = bq.standin.requests.length;
+    const r = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
+    const merges = bq.standin.requests.slice(before).filter((q) => /MERGE INTO/.test(JSON.stringify(q.body ?? '')) && /fv_route_stats`/.test(JSON.stringify(q.body ?? '')));
+    expect(r.inserted).toBe(12_000);
+    expect(merges.length).toBeGreaterThanOrEqual(2);
+    for (const m of merges) expect(Buffer.byteLength(JSON.stringify(m.body))).toBeLessThan(10_000_000);
+    const again = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
+    expect(again.inserted).toBe(0);
+    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(13_000)) }, { view: 'route_stats', entities: [{ origin: 'S7', dest: 'D' }], features: ['avg_delay'] });
+    expect(online.results[0]!.values).toEqual([11_957]); // the newest of S7's rows, whichever part it travelled in
+  });
+
   it('builds the same point-in-time training set as on DuckDB, through gs:// staging and EXPORT DATA', async () => {
     const spine = join(dir, 'spine.csv');
     await writeFile(spine, ['origin,dest,ts,label', `A,B,${iso(10)},x`, `A,B,${iso(90)},y`, `A,B,${iso(125)},z`, `A,B,${iso(60 * 24 * 2)},late`, `Q,R,${iso(90)},none`].join('\n'));

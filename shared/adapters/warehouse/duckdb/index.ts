@@ -56,6 +56,7 @@ export interface DuckDbWarehouseOptions {
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = duckdbDialect('main');
   readonly readsObjectUris = false;
+  readonly maxStagedBytes = null;
   private readonly lock = new Mutex();
 
   private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection) {}
