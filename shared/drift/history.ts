@@ -1,4 +1,4 @@
-import type { ColumnSchema, Row, Warehouse } from '../ports/warehouse.js';
+import type { ColumnSchema, Row, Warehouse, TableSpec } from '../ports/warehouse.js';
 import type { Baseline } from './baselines.js';
 import type { DriftReport } from './report.js';
 import type { TimeWindow } from './profile.js';
@@ -28,10 +28,14 @@ export const historyColumns: ColumnSchema[] = [
   { name: 'report_uri', type: 'STRING', mode: 'REQUIRED' },
 ];
 
+/** The drift history table (also created by Terraform: shared/topology/tables.ts). */
+export const historyTable: TableSpec = {
+  name: HISTORY_TABLE, columns: historyColumns, partitionBy: 'created_at', clusterBy: ['view', 'feature'],
+  description: 'ctloop drift reports, one row per feature', labels: { ctloop_kind: 'drift_history' },
+};
+
 export async function ensureHistoryTable(w: Warehouse): Promise<void> {
-  if (!(await w.getTable(HISTORY_TABLE))) {
-    await w.createTable({ name: HISTORY_TABLE, columns: historyColumns, partitionBy: 'created_at', clusterBy: ['view', 'feature'], description: 'ctloop drift reports, one row per feature' });
-  }
+  if (!(await w.getTable(HISTORY_TABLE))) await w.createTable(historyTable);
 }
 
 export interface HistoryEntry {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ColumnSchema, Warehouse } from '../ports/warehouse.js';
+import type { ColumnSchema, Warehouse, TableSpec } from '../ports/warehouse.js';
 import type { TimeWindow } from './profile.js';
 import { blockingAnomalies, type DriftReport } from './report.js';
 
@@ -57,10 +57,13 @@ export function trainingEventId(key: string): string {
   return `training-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
+/** The training-request ledger (also created by Terraform: shared/topology/tables.ts). */
+export const requestsTable: TableSpec = {
+  name: REQUESTS_TABLE, columns: requestColumns, description: 'ctloop training requests (dedup and cooldown)', labels: { ctloop_kind: 'training_requests' },
+};
+
 export async function ensureRequestsTable(w: Warehouse): Promise<void> {
-  if (!(await w.getTable(REQUESTS_TABLE))) {
-    await w.createTable({ name: REQUESTS_TABLE, columns: requestColumns, description: 'ctloop training requests (dedup and cooldown)' });
-  }
+  if (!(await w.getTable(REQUESTS_TABLE))) await w.createTable(requestsTable);
 }
 
 export interface Claim {

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { deadLetterTopic } from '../events/catalog.js';
-import { offlineColumns, SYSTEM_COLUMNS, type FeatureRepo, type FeatureView } from '../features/definitions.js';
+import type { FeatureRepo } from '../features/definitions.js';
 import type { ColumnSchema } from '../ports/warehouse.js';
 import type { FunctionSpec } from './functions.js';
 import { needGrants, type ActAs } from './iam.js';
 import { SCHEDULER_ATTRIBUTES } from './scheduler-message.js';
 import type { SchedulePlan } from './schedules.js';
+import { warehouseTables } from './tables.js';
 
 /**
  * Derives the GCP topology from the code — event catalog, function registry, feature definitions, schedules — and
@@ -87,12 +88,15 @@ export interface SchedulerJobInfra {
 }
 
 export interface FeatureTableInfra {
+  /** Feature view of the table ('' for system tables). */
   view: string;
-  kind: 'offline' | 'online';
+  /** offline, online, quarantine, drift_history, training_requests. */
+  kind: string;
   description: string;
   /** File name under infra/generated/bigquery-schemas/. */
   schema_file: string;
-  partition_field: string;
+  /** Day-partitioning column, or null for unpartitioned tables (online, ledgers). */
+  partition_field: string | null;
   clustering: string[];
 }
 
@@ -134,10 +138,6 @@ export function functionSourcePath(name: string): string {
 }
 
 /** Online (latest-value) table columns: keys, event time, features, created time, ingest id. */
-export function onlineColumns(v: FeatureView): ColumnSchema[] {
-  return offlineColumns(v).filter((c) => c.name !== SYSTEM_COLUMNS.ingestedAt);
-}
-
 export function bigQuerySchema(columns: ColumnSchema[]): BigQueryField[] {
   return columns.map((c) => ({
     name: c.name,
@@ -289,25 +289,19 @@ function buildSchedulerJobs(inputs: TopologyInputs): Record<string, SchedulerJob
 function buildFeatureTables(features: FeatureRepo): { tables: Record<string, FeatureTableInfra>; schemas: Record<string, BigQueryField[]> } {
   const tables: [string, FeatureTableInfra][] = [];
   const schemas: Record<string, BigQueryField[]> = {};
-  for (const v of features.views) {
-    const keys = v.entity.joinKeys.map((k) => k.name).slice(0, 4);
-    for (const [kind, table, columns] of [
-      ['offline', v.table, offlineColumns(v)],
-      ['online', v.onlineTable, onlineColumns(v)],
-    ] as const) {
-      tables.push([
-        table,
-        {
-          view: v.name,
-          kind,
-          description: `${kind === 'offline' ? 'Offline (history)' : 'Online (latest value per key)'} table of feature view ${v.name}${v.description ? `: ${v.description}` : ''}`,
-          schema_file: `${table}.json`,
-          partition_field: v.timestampField,
-          clustering: keys,
-        },
-      ]);
-      schemas[`${table}.json`] = bigQuerySchema(columns);
-    }
+  for (const t of warehouseTables(features)) {
+    tables.push([
+      t.name,
+      {
+        view: features.views.find((v) => v.table === t.name || v.onlineTable === t.name)?.name ?? '',
+        kind: t.labels?.ctloop_kind ?? 'system',
+        description: t.description ?? t.name,
+        schema_file: `${t.name}.json`,
+        partition_field: t.partitionBy ?? null,
+        clustering: t.clusterBy ?? [],
+      },
+    ]);
+    schemas[`${t.name}.json`] = bigQuerySchema(t.columns);
   }
   return { tables: sorted(tables), schemas };
 }

@@ -195,10 +195,11 @@ describe('resources', () => {
     for (const r of roles) expect(r).toMatch(/^roles\/[a-z]+\.[A-Za-z.]+$/);
   });
 
-  it('every BigQuery table is partitioned by its event time and clustered by its keys from the generated schema', async () => {
+  it('every BigQuery table is partitioned (when its spec says so) and clustered from the generated schema', async () => {
     const t = (await blocksIn(join(MODULES, 'feature_dataset'), 'resource')).google_bigquery_table.feature[0];
     expect(t.for_each).toBe('${var.tables}');
-    expect(t.time_partitioning[0].field).toBe('${each.value.partition_field}');
+    expect(t.dynamic.time_partitioning[0].for_each).toBe('${each.value.partition_field == null ? [] : [each.value.partition_field]}');
+    expect(t.dynamic.time_partitioning[0].content[0].field).toBe('${time_partitioning.value}');
     expect(t.clustering).toBe('${each.value.clustering}');
     expect(t.schema).toBe('${file("${var.schema_dir}/${each.value.schema_file}")}');
     for (const table of Object.values(generated.feature_tables!)) expect(existsSync(join(GENERATED, 'bigquery-schemas', table.schema_file as string))).toBe(true);

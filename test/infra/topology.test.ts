@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog, deadLetterTopic, eventNames } from '../../shared/events/catalog.js';
 import { offlineColumns, type FeatureRepo } from '../../shared/features/definitions.js';
 import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
-import { bigQuerySchema, buildTopology, onlineColumns, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
+import { onlineColumns } from '../../shared/features/tables.js';
+import { bigQuerySchema, buildTopology, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
 import { isPrimitiveRole, needGrants } from '../../shared/topology/iam.js';
 import { envelopeFromDataOnlyMessage } from '../../shared/topology/scheduler-message.js';
 import { loadSchedulePlan, parseSchedulePlan } from '../../shared/topology/schedules.js';
@@ -240,13 +241,17 @@ describe('BigQuery tables', () => {
       expect(JSON.parse(onDisk[`bigquery-schemas/${on!.schema_file}`]!)).toEqual(bigQuerySchema(onlineColumns(v)));
       const onlineNames = onlineColumns(v).map((c) => c.name);
       expect(onlineNames).toEqual([...v.entity.joinKeys.map((k) => k.name), v.timestampField, ...v.features.map((f) => f.name), '_created_ts', '_ingest_id']);
+      // History is partitioned by event time; the online table holds one row per entity and is not partitioned.
+      expect(off!.partition_field).toBe(v.timestampField);
+      expect(on!.partition_field).toBeNull();
       for (const t of [off!, on!]) {
-        expect(t.partition_field).toBe(v.timestampField);
         expect(t.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
         expect(t.view).toBe(v.name);
       }
     }
-    expect(Object.keys(checkedIn.feature_tables).length).toBe(features.views.length * 2);
+    // Plus the tables the functions write besides feature views: quarantine, drift history, training requests.
+    expect(Object.keys(checkedIn.feature_tables).sort()).toEqual([...features.views.flatMap((v) => [v.table, v.onlineTable]), '_drift_history', '_quarantine', '_training_requests'].sort());
+    expect(checkedIn.feature_tables._quarantine).toMatchObject({ kind: 'quarantine', partition_field: 'quarantined_at' });
   });
 
   it('the generated topology is what the generator produces now', () => {

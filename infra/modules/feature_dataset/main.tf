@@ -1,6 +1,6 @@
-# The feature store's BigQuery dataset and one table per feature view and kind (offline history, online latest
-# value). Schemas come from infra/generated/bigquery-schemas/, written by `ctloop infra gen` from the feature
-# definitions; tables are partitioned by day of the view's event time and clustered by the entity's join keys.
+# The feature store's BigQuery dataset and every table ctloop writes: per feature view an offline (history) and an
+# online (latest value) table, plus quarantine, drift history and the training-request ledger. Schemas come from infra/generated/bigquery-schemas/, written by `ctloop infra gen` from the feature
+# definitions; history tables are partitioned by day of their time column; all are clustered as their spec says.
 
 resource "google_bigquery_dataset" "this" {
   project                    = var.project_id
@@ -18,13 +18,16 @@ resource "google_bigquery_table" "feature" {
   dataset_id          = google_bigquery_dataset.this.dataset_id
   table_id            = each.key
   description         = each.value.description
-  labels              = merge(var.labels, { ctloop-view = lower(each.value.view), ctloop-kind = each.value.kind })
+  labels              = merge(var.labels, { ctloop-view = lower(each.value.view), ctloop-kind = replace(each.value.kind, "_", "-") })
   deletion_protection = var.deletion_protection
   schema              = file("${var.schema_dir}/${each.value.schema_file}")
   clustering          = each.value.clustering
 
-  time_partitioning {
-    type  = "DAY"
-    field = each.value.partition_field
+  dynamic "time_partitioning" {
+    for_each = each.value.partition_field == null ? [] : [each.value.partition_field]
+    content {
+      type  = "DAY"
+      field = time_partitioning.value
+    }
   }
 }

@@ -35,7 +35,7 @@ variable "tables" {
     clustering      = list(string)
     description     = string
     kind            = string
-    partition_field = string
+    partition_field = optional(string)
     schema_file     = string
     view            = string
   }))
