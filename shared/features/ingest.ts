@@ -40,19 +40,22 @@ function validatorFor(v: FeatureView) {
   return f;
 }
 
-/**
- * Validate and write one batch: good rows in one batched MERGE (dedup on ingest id), then the online table, and bad
- * rows to quarantine with their reason and raw row. One bad row never sinks the batch. Redelivering the same
- * source has exactly-once effect. Backend failures propagate (the caller retries); nothing is half-acknowledged.
- */
-export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
+/** A validated batch, ready to be written (possibly together with others of the same view). */
+export interface PreparedBatch {
+  view: FeatureView;
+  received: number;
+  good: Row[];
+  bad: Row[];
+}
+
+/** Validate a batch and give every row its ingest id; no I/O. */
+export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestRequest): PreparedBatch {
   const view = deps.repo.view(req.view);
   const validate = validatorFor(view);
   const now = (deps.now ?? (() => new Date()))();
   const offset = req.rowOffset ?? 0;
   const good: Row[] = [];
   const bad: Row[] = [];
-  const tsField = view.timestampField;
   for (let i = 0; i < req.rows.length; i++) {
     const ingestId = `${req.sourceId}:${offset + i}`;
     const res = validate(req.rows[i], req.createdAt);
@@ -65,7 +68,15 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
       bad.push({ view: view.name, ingest_id: ingestId, event_id: req.sourceId, reason: res.reasons.join('; '), raw: safeJson(req.rows[i]), quarantined_at: now });
     }
   }
-  const w = deps.warehouse;
+  return { view, received: req.rows.length, good, bad };
+}
+
+/**
+ * Write validated rows of one view: good rows in batched MERGEs (dedup on ingest id), then the online table, and bad
+ * rows to quarantine. Returns the rows newly written (null if the engine cannot tell). Backend failures propagate.
+ */
+export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[]): Promise<number | null> {
+  const tsField = view.timestampField;
   let inserted: number | null = 0;
   if (good.length > 0) {
     // Flags are computed over the whole batch, so splitting it below cannot let an older row win online.
@@ -90,14 +101,28 @@ export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<
   for (const part of splitByBytes(bad, w.maxStagedBytes)) {
     await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
   }
+  return inserted;
+}
+
+export function resultOf(batch: PreparedBatch, inserted: number | null): IngestResult {
   return {
-    view: view.name,
-    received: req.rows.length,
-    accepted: good.length,
+    view: batch.view.name,
+    received: batch.received,
+    accepted: batch.good.length,
     inserted,
-    quarantined: bad.length,
-    sampleReasons: bad.slice(0, 5).map((b) => `row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`),
+    quarantined: batch.bad.length,
+    sampleReasons: batch.bad.slice(0, 5).map((b) => `row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`),
   };
+}
+
+/**
+ * Validate and write one batch: good rows in one batched MERGE (dedup on ingest id), then the online table, and bad
+ * rows to quarantine with their reason and raw row. One bad row never sinks the batch. Redelivering the same
+ * source has exactly-once effect. Backend failures propagate (the caller retries); nothing is half-acknowledged.
+ */
+export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
+  const batch = prepareRows(deps, req);
+  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad));
 }
 
 /**

@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TransientError } from '../../shared/errors.js';
+import { GroupCommitIngestor } from '../../shared/features/group-commit.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+
+const repo = testRepo();
+const T0 = Date.parse('2001-03-01T00:00:00Z');
+const at = (m: number) => new Date(T0 + m * 60_000).toISOString();
+
+describe('group commit ingestion', () => {
+  let w: Warehouse;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ warehouse: w, cleanup } = await duckStore()));
+  afterEach(() => cleanup());
+  const count = async (t: string) => Number((await w.query(`SELECT COUNT(*) AS n FROM ${w.dialect.table(t)}`))[0]!.n);
+
+  it('writes concurrent events together, once each, even when one is delivered twice at the same time', async () => {
+    const g = new GroupCommitIngestor({ warehouse: w, repo });
+    const spy = vi.spyOn(w, 'execute');
+    const events = Array.from({ length: 20 }, (_, e) => ({
+      view: 'route_stats', sourceId: `e${e}`, createdAt: new Date(T0),
+      rows: [{ origin: `O${e % 3}`, dest: 'D', event_ts: at(e), avg_delay: e }, { origin: 'X', dest: 'Y', event_ts: 'bad' }],
+    }));
+    const results = await Promise.all([...events, events[5]!].map((ev) => g.ingest(ev)));
+    expect(results.every((r) => r.accepted === 1 && r.quarantined === 1)).toBe(true);
+    expect(await count('fv_route_stats')).toBe(20);
+    expect(await count('_quarantine')).toBe(20);
+    const merges = spy.mock.calls.filter(([sql]) => /^MERGE INTO "main"."fv_route_stats" /.test(String(sql))).length;
+    expect(merges).toBeLessThan(20); // the first event writes alone, the rest in larger groups
+    const online = await w.query(`SELECT origin, avg_delay FROM ${w.dialect.table('fv_route_stats__online')} ORDER BY origin`);
+    expect(online).toEqual([{ origin: 'O0', avg_delay: 18 }, { origin: 'O1', avg_delay: 19 }, { origin: 'O2', avg_delay: 17 }]);
+  });
+
+  it('fails every event of a failed group, and their redelivery stores each row once', async () => {
+    const g = new GroupCommitIngestor({ warehouse: w, repo });
+    const ev = (e: number) => ({ view: 'route_stats', sourceId: `f${e}`, createdAt: new Date(T0), rows: [{ origin: 'A', dest: 'B', event_ts: at(e) }] });
+    const spy = vi.spyOn(w, 'execute').mockRejectedValueOnce(new TransientError('warehouse down'));
+    const first = await Promise.allSettled([ev(1), ev(2), ev(3)].map((x) => g.ingest(x)));
+    expect(first[0]!.status).toBe('rejected');
+    spy.mockRestore();
+    const retried = await Promise.allSettled([ev(1), ev(2), ev(3)].map((x) => g.ingest(x)));
+    expect(retried.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(await count('fv_route_stats')).toBe(3);
+    await expect(g.ingest({ ...ev(9), view: 'nope' })).rejects.toThrow(/feature view "nope" is not defined/);
+  });
+});
