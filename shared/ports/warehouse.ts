@@ -57,6 +57,12 @@ export interface Dialect {
   safeCast(expr: string, t: ColumnType): string;
   /** Seconds since the Unix epoch of a TIMESTAMP expression (a number, for bucketing). */
   epochSeconds(expr: string): string;
+  /**
+   * Engine-specific capability: the engine accepts `WITH name AS MATERIALIZED (…)` and computes such a CTE once,
+   * however often the query references it (DuckDB). BigQuery has no such syntax and evaluates a non-recursive CTE
+   * at every reference, so SQL that reads a CTE twice is only cheap where this is true. Absent means false.
+   */
+  readonly materializedCte?: boolean;
 }
 
 export type FileFormat = 'csv' | 'jsonl' | 'parquet';

@@ -32,6 +32,7 @@ export function duckdbDialect(schema = 'main'): Dialect {
     string: (s) => `'${s.replace(/'/g, "''")}'`,
     safeCast: (e, t) => `TRY_CAST(${e} AS ${duckTypes[t]})`,
     epochSeconds: (e) => `epoch(${e})`,
+    materializedCte: true,
   };
 }
 
