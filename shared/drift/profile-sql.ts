@@ -1,7 +1,7 @@
 import type { ColumnType, Dialect, Params, Row, Warehouse } from '../ports/warehouse.js';
 import type { FeatureKind } from './methods.js';
 import type { Bins, FeatureProfile, Profile } from './profile.js';
-import { countWhen, profileFunctions } from './sql-functions.js';
+import { profileFunctions, type BinCounter } from './sql-functions.js';
 
 /**
  * Profiles computed by SQL in the warehouse, written once through the Dialect for DuckDB and BigQuery. Rows never
@@ -58,50 +58,41 @@ function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], par
   Object.assign(params, src.params ?? {});
   const middle = features.map((f, i) =>
     f.kind === 'numerical'
-      ? `r${i}, CASE WHEN ${fn.isNan(`r${i}`)} OR ${fn.isInf(`r${i}`)} THEN NULL ELSE r${i} END AS v${i}`
+      ? `r${i}, ${fn.finite(`r${i}`)} AS v${i}`
       : `r${i}, r${i} AS v${i}`,
   );
   const innerSql = `SELECT ${inner.length ? inner.join(', ') : '1 AS r_'} FROM ${src.relation}${where}`;
   return `(SELECT ${middle.length ? middle.join(', ') : 'r_'} FROM (${innerSql}) AS a) AS b`;
 }
 
-/** The one-scan profile of a window with known bins. */
+/**
+ * The one-scan profile of a window with known bins: a single ungrouped aggregate. Per feature: COUNT of the value
+ * (nulls = rows − count), and for numerical ones the NaN count, the finite count (Inf = non-null − finite − NaN),
+ * min, max, mean, std and the bin counts; bins are counted by one dialect helper (sql-functions.ts), so the cost per
+ * row is one bin search per feature rather than one predicate per bin.
+ */
 export function windowProfileSql(d: Dialect, src: ProfileSource, features: FeatureSpec[]): Statement<Profile> {
   const fn = profileFunctions(d);
   const params: Params = {};
   const from = fromClause(d, src, features, params);
   const cols: string[] = ['COUNT(*) AS n_rows'];
-  features.forEach((f, i) => {
+  const counters: (BinCounter | null)[] = features.map((f, i) => {
     const r = `r${i}`;
     const v = `v${i}`;
-    cols.push(`${countWhen(`${r} IS NULL`)} AS f${i}_nulls`);
+    cols.push(`COUNT(${r}) AS f${i}_present`);
     if (f.kind === 'numerical') {
       cols.push(
-        `${countWhen(fn.isNan(r))} AS f${i}_nan`, `${countWhen(fn.isInf(r))} AS f${i}_inf`,
+        `${fn.countIf(fn.isNan(r))} AS f${i}_nan`, `COUNT(${v}) AS f${i}_finite`,
         `MIN(${v}) AS f${i}_min`, `MAX(${v}) AS f${i}_max`, `AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`,
       );
     }
     const bins = f.bins;
-    if (!bins) return;
-    if (bins.type === 'edges') {
-      const e = bins.edges.map((x, j) => {
-        params[`e${i}_${j}`] = { type: 'FLOAT64', value: x };
-        return d.param(`e${i}_${j}`);
-      });
-      const K = e.length - 1;
-      cols.push(`${countWhen(`${v} < ${e[0]}`)} AS f${i}_b0`);
-      for (let j = 0; j < K; j++) {
-        const upper = j === K - 1 ? `${v} <= ${e[j + 1]}` : `${v} < ${e[j + 1]}`;
-        cols.push(`${countWhen(`${v} >= ${e[j]} AND ${upper}`)} AS f${i}_b${j + 1}`);
-      }
-      cols.push(`${countWhen(`${v} > ${e[K]}`)} AS f${i}_b${K + 1}`);
-    } else {
-      bins.values.forEach((x, j) => {
-        params[`c${i}_${j}`] = { type: f.kind === 'numerical' ? 'FLOAT64' : 'STRING', value: x };
-        cols.push(`${countWhen(`${v} = ${d.param(`c${i}_${j}`)}`)} AS f${i}_b${j}`);
-      });
-      cols.push(`${countWhen(`${v} IS NOT NULL`)} AS f${i}_present`);
-    }
+    if (!bins) return null;
+    const counter = bins.type === 'edges'
+      ? fn.binCounts(v, bins.edges, `f${i}_b`, params)
+      : fn.valueCounts(v, bins.values, f.kind === 'numerical' ? 'FLOAT64' : 'STRING', `f${i}_b`, params);
+    cols.push(...counter.items);
+    return counter;
   });
   const sql = `SELECT ${cols.join(',\n  ')}\nFROM ${from}`;
   return {
@@ -112,17 +103,14 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
       const n = Number(row.n_rows ?? 0);
       const out: FeatureProfile[] = features.map((f, i) => {
         const g = (k: string) => row[`f${i}_${k}`];
-        let counts: number[] | null = null;
-        if (f.bins?.type === 'edges') {
-          counts = Array.from({ length: f.bins.edges.length + 1 }, (_, j) => Number(g(`b${j}`) ?? 0));
-        } else if (f.bins?.type === 'values') {
-          counts = f.bins.values.map((_, j) => Number(g(`b${j}`) ?? 0));
-          const listed = counts.reduce((a, b) => a + b, 0);
-          counts.push(Number(g('present') ?? 0) - listed);
-        }
+        const present = Number(g('present') ?? 0);
+        const numerical = f.kind === 'numerical';
+        const nan = numerical ? Number(g('nan') ?? 0) : 0;
+        const finite = numerical ? Number(g('finite') ?? 0) : present;
+        let counts = counters[i]?.read(row) ?? null;
+        if (counts && f.bins?.type === 'values') counts = [...counts, finite - counts.reduce((a, b) => a + b, 0)];
         return {
-          name: f.name, type: f.type, kind: f.kind, count: n, nulls: Number(g('nulls') ?? 0),
-          nan: Number(g('nan') ?? 0), inf: Number(g('inf') ?? 0),
+          name: f.name, type: f.type, kind: f.kind, count: n, nulls: n - present, nan, inf: present - finite - nan,
           min: num(g('min')), max: num(g('max')), mean: num(g('mean')), std: num(g('std')),
           distinct: null, bins: f.bins ?? null, counts,
         };
