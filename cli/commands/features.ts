@@ -86,7 +86,7 @@ export function register(program: Command): void {
     .requiredOption('--view <view>', 'feature view name')
     .requiredOption('--key <name=value>', 'join key value (repeat for composite keys)', collect, [])
     .option('--features <list>', 'comma-separated features of the view (default: all)')
-    .option('--as-of <time>', 'reference time for the ttl check, ISO-8601 (default: now); values are always the latest stored')
+    .option('--as-of <time>', 'reference time for the ttl check, ISO-8601 (default: now); a latest value stamped after it is NOT_FOUND')
     .action(async (opts: { view: string; key: string[]; features?: string; asOf?: string }, cmd: Command) => {
       const asOf = opts.asOf === undefined ? undefined : parseTimestamp(opts.asOf);
       if (asOf === null) throw new ValidationError(`--as-of ${opts.asOf} is not an ISO-8601 time`, { hint: 'e.g. --as-of 2001-06-30T12:00:00Z' });

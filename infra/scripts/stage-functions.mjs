@@ -26,6 +26,9 @@ const fail = (msg, hint) => {
 if (!existsSync(join(root, 'dist'))) fail('dist/ does not exist', 'run `npm run build` first');
 if (!existsSync(features)) fail(`feature definitions not found at ${features}`, 'pass --features <file>');
 
+/** Packages only the CLI, the demo and the TypeScript loader use. */
+const CLI_ONLY = new Set(['commander', 'tsx', 'vega-datasets']);
+
 const out = join(root, 'infra/.build/functions');
 rmSync(out, { recursive: true, force: true });
 for (const [name, fn] of Object.entries(topology.functions)) {
@@ -35,9 +38,12 @@ for (const [name, fn] of Object.entries(topology.functions)) {
   for (const sub of ['dist/shared', 'dist/functions']) {
     if (existsSync(join(root, sub))) cpSync(join(root, sub), join(dir, sub), { recursive: true, filter: (p) => !p.endsWith('.map') });
   }
-  cpSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
   cpSync(features, join(dir, 'features.yaml'));
-  const { scripts: _scripts, bin: _bin, ...rest } = pkg;
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, main: fn.source_path }, null, 2)}\n`);
+  // Ship only what a function runs: no devDependencies (the ZetaSQL analyzer and firebase-tools alone are hundreds
+  // of MB) and none of the CLI-only packages. Versions are pinned exactly in package.json; the repository's lockfile
+  // describes the full dev tree, so it is not shipped (npm ci would refuse the pruned package.json).
+  const { scripts: _scripts, bin: _bin, devDependencies: _dev, dependencies = {}, ...rest } = pkg;
+  const runtimeDeps = Object.fromEntries(Object.entries(dependencies).filter(([n]) => !CLI_ONLY.has(n)));
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, dependencies: runtimeDeps, main: fn.source_path }, null, 2)}\n`);
   console.log(`staged ${name} → infra/.build/functions/${name} (main ${fn.source_path}, target ${fn.entry_point})`);
 }

@@ -9,7 +9,7 @@ import { envelopeSchema, makeEnvelope, type Envelope, type EnvelopeOptions } fro
  */
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an identifier: letters, digits, _');
-const uri = z.string().regex(/^(gs:\/\/[^/]+\/.+|file:\/\/\/.+|\/.+|\.{0,2}\/?[^:]+)$/, 'must be gs://bucket/path or a local path');
+const uri = z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]\/.+$/, 'must be a gs://bucket/path URI');
 const isoTime = z.iso.datetime({ offset: true });
 const timeWindow = z.object({ start: isoTime, end: isoTime }).refine((w) => Date.parse(w.start) < Date.parse(w.end), {
   message: 'window.start must be before window.end',
@@ -18,8 +18,11 @@ const metricMap = z.record(z.string(), z.number());
 
 export const featureRowsData = z.object({
   view: identifier,
-  /** Raw rows as produced by the application; each is validated against the view, bad rows are quarantined. */
-  rows: z.array(z.record(z.string(), z.unknown())).min(1).max(10_000),
+  /**
+   * Raw rows as produced by the application; each is validated against the view and bad rows (including ones that
+   * are not objects at all) are quarantined one by one, so one bad row never sinks the batch.
+   */
+  rows: z.array(z.unknown()).min(1).max(10_000),
 });
 
 export const featureFileReadyData = z.object({

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ValidationError } from '../errors.js';
+import { isIdentifier } from '../sql/identifiers.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { FileFormat, Warehouse } from '../ports/warehouse.js';
 import type { FeatureRepo } from './definitions.js';
@@ -71,8 +72,14 @@ export async function getHistoricalFeatures(deps: HistoricalDeps, req: Historica
   const views = [...byView.values()];
   const textKeys = views.flatMap((v) => v.view.entity.joinKeys.filter((k) => k.type === 'STRING').map((k) => k.name));
   deps.onProgress?.('reading spine');
-  const spine = await prepareSpine(req.spine, detectFormat(req.spine), req.timestampColumn, textKeys);
+  const spine = await prepareSpine(req.spine, detectFormat(req.spine), req.timestampColumn, textKeys, { utcAdjusted: w.readsObjectUris });
   try {
+    const badName = spine.columns.find((c) => !isIdentifier(c.name));
+    if (badName) {
+      throw new ValidationError(`spine column "${badName.name}" is not a valid column name`, {
+        hint: 'rename it to letters, digits and underscores (not starting with a digit, not a SQL keyword)',
+      });
+    }
     const spineNames = new Set(spine.columns.map((c) => c.name));
     for (const v of views) {
       for (const k of v.view.entity.joinKeys) {

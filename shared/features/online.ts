@@ -15,7 +15,11 @@ export interface OnlineRequest {
   entities: Record<string, unknown>[];
   /** Features of the view to return (default: all). */
   features?: string[];
-  /** Reference time for ttl (default: now); set it to replay what serving would have seen at that moment. */
+  /**
+   * Reference time (default: now) for the ttl check. The online table keeps only the latest value, so a value
+   * stamped after `asOf` is reported NOT_FOUND rather than leaking the future; for full history use the
+   * point-in-time retrieval.
+   */
   asOf?: Date;
 }
 
@@ -70,12 +74,13 @@ export async function getOnlineFeatures(deps: { warehouse: Warehouse; repo: Feat
   const results = features.map(() => ({ values: [] as SqlValue[], statuses: [] as FeatureStatus[], event_timestamps: [] as (string | null)[] }));
   for (const r of rows) {
     const ts = r.__event_ts as Date | null;
+    const future = ts !== null && ts.getTime() > now;
     const stale = ts !== null && ttlMs > 0 && now - ts.getTime() > ttlMs;
     features.forEach((f, j) => {
       const out = results[j]!;
       const v = r[f] ?? null;
-      out.event_timestamps.push(ts ? ts.toISOString() : null);
-      if (ts === null) { out.values.push(null); out.statuses.push('NOT_FOUND'); }
+      out.event_timestamps.push(ts && !future ? ts.toISOString() : null);
+      if (ts === null || future) { out.values.push(null); out.statuses.push('NOT_FOUND'); }
       else if (stale) { out.values.push(null); out.statuses.push('OUTSIDE_MAX_AGE'); }
       else if (v === null) { out.values.push(null); out.statuses.push('NULL_VALUE'); }
       else { out.values.push(v); out.statuses.push('PRESENT'); }

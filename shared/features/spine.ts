@@ -26,7 +26,9 @@ const OFFSET_RE = "'([+-])(\\d\\d):?(\\d\\d)$'";
  * that records the file order, key columns read as text where the view's keys are text (so "00123" stays
  * "00123"), and timestamps converted to UTC (ISO strings with offsets are honoured; without one, UTC is assumed).
  */
-export async function prepareSpine(path: string, format: FileFormat, timestampColumn: string, textColumns: string[]): Promise<PreparedSpine> {
+export async function prepareSpine(
+  path: string, format: FileFormat, timestampColumn: string, textColumns: string[], opts: { utcAdjusted?: boolean } = {},
+): Promise<PreparedSpine> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   const out = join(tmpdir(), `ctloop-spine-${randomUUID()}.parquet`);
@@ -77,7 +79,13 @@ export async function prepareSpine(path: string, format: FileFormat, timestampCo
       });
     }
     const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;
-    await conn.run(`COPY spine TO ${sqlPath(out)} (FORMAT parquet)`);
+    // For BigQuery, timestamps must be marked UTC-adjusted in Parquet, or its loader reads them as DATETIME.
+    const outCols = opts.utcAdjusted
+      ? (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS())
+          .map((r) => (String(r.column_type) === 'TIMESTAMP' ? `CAST(${q(String(r.column_name))} AS TIMESTAMPTZ) AS ${q(String(r.column_name))}` : q(String(r.column_name))))
+          .join(', ')
+      : '*';
+    await conn.run(`COPY (SELECT ${outCols} FROM spine ORDER BY ${ROW_ID}) TO ${sqlPath(out)} (FORMAT parquet)`);
     const desc = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), type: columnTypeFromDuck(String(r.column_type)) }));
     return {
       path: out,

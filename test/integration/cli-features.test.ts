@@ -69,6 +69,11 @@ describe('ctloop features CLI', () => {
     const missing = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', join(dir, 'missing.csv'), '--format', 'json');
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stderr)).toMatchObject({ error: 'NOT_FOUND', message: expect.stringMatching(/file not found/) });
+    const oddSpine = join(dir, 'odd.csv');
+    await writeFile(oddSpine, ['origin,dest,ts,label x', 'SFO,LAX,2001-03-01T11:00:00Z,1'].join('\n'));
+    const odd = await ctloop('features', 'historical', '--spine', oddSpine, '--timestamp-column', 'ts', '--features', 'route_stats:avg_delay', '--out', join(dir, 'odd-out.csv'));
+    expect(odd.code).toBe(1);
+    expect(odd.stderr).toMatch(/spine column "label x" is not a valid column name/);
     const usage = await ctloop('features', 'historical', '--spine', 'x.csv');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/required option '--features <list>' not specified/);

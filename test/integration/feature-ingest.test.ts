@@ -90,6 +90,9 @@ describe('feature ingest on DuckDB', () => {
     expect(res.metadata.feature_names).toEqual(['avg_delay', 'flights']);
     expect(res.results[0]).toEqual({ values: [5, null, null], statuses: ['PRESENT', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'], event_timestamps: [at(10), null, at(0)] });
     expect(res.results[1]!.statuses).toEqual(['NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE']);
+    // As of a time before the stored latest value, the online table cannot answer: NOT_FOUND, never the future.
+    const before = await getOnlineFeatures({ warehouse: w, repo }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'], asOf: new Date(at(5)) });
+    expect(before.results[0]).toEqual({ values: [null], statuses: ['NOT_FOUND'], event_timestamps: [null] });
   });
 
   it('applies additive changes and refuses breaking ones without touching anything', async () => {

@@ -54,13 +54,17 @@ describe('functions under functions-framework', () => {
         { origin: 'SFO', dest: 'LAX', event_ts: '2001-03-01T10:00:00Z', avg_delay: 4.5, flights: 3 },
         { origin: 'SFO', dest: 'JFK', event_ts: '2001-03-01T11:00:00Z', avg_delay: 'late' },
         { origin: 'OAK', dest: 'LAX', event_ts: '2001-03-01T12:00:00Z', flights: 1 },
+        null,
       ],
     }, { source: 'test' });
     for (let i = 0; i < 5; i++) await push('ingestFeatures', catalog.featureRows.topic, ev, `m-${i}`).expect(204);
     expect(await count('fv_route_stats')).toBe(2);
-    expect(await count('_quarantine')).toBe(1);
-    const [q] = await rt.warehouse.query(`SELECT reason, event_id FROM ${rt.warehouse.dialect.table('_quarantine')}`);
-    expect(q).toEqual({ reason: 'avg_delay: expected FLOAT64, got "late"', event_id: ev.id });
+    expect(await count('_quarantine')).toBe(2);
+    const q = await rt.warehouse.query(`SELECT reason, event_id, raw FROM ${rt.warehouse.dialect.table('_quarantine')} ORDER BY ingest_id`);
+    expect(q).toEqual([
+      { reason: 'avg_delay: expected FLOAT64, got "late"', event_id: ev.id, raw: JSON.stringify(ev.data.rows[1]) },
+      { reason: 'row is not an object', event_id: ev.id, raw: 'null' },
+    ]);
   });
 
   it('acks and dead-letters a message that is not a valid event, with its reason', async () => {

@@ -144,7 +144,7 @@ variable "region" {
 variable "runtime" {
   type        = string
   description = "Cloud Functions runtime."
-  default     = "nodejs20"
+  default     = "nodejs22"
 }
 
 variable "service_account_id" {

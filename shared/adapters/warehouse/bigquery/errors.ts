@@ -1,4 +1,4 @@
-import { BackendError, CtloopError, NotFoundError, TransientError } from '../../../errors.js';
+import { BackendError, CtloopError, TransientError } from '../../../errors.js';
 
 /** Reasons BigQuery documents as retryable (https://cloud.google.com/bigquery/docs/error-messages). */
 const TRANSIENT_REASONS = new Set([
@@ -27,13 +27,20 @@ export function mapBigQueryError(err: unknown, what: string, sql?: string): Erro
     || (typeof e.code === 'string' && NETWORK_CODES.has(e.code))) {
     return new TransientError(message, { ...opts, hint: 'BigQuery is busy or unavailable; the operation is retried with backoff' });
   }
+  // Concurrent mutating DML on one table: BigQuery aborts one of the conflicting jobs; running it again succeeds.
+  if (/could not serialize access|concurrent update|too many DML statements outstanding/i.test(e.message ?? '')) {
+    return new TransientError(message, { ...opts, hint: 'another job changed the table at the same time; the operation is retried' });
+  }
+  // A missing table or a missing grant is a deployment fault, not a bad message: report it as transient so the
+  // message is retried, then lands on the subscription's dead-letter topic (which is alerted) instead of being
+  // acknowledged as permanently bad.
   if (status === 404 || reason === 'notFound') {
-    return new NotFoundError(message, {
-      ...opts, hint: 'check CTLOOP_BQ_DATASET and GOOGLE_CLOUD_PROJECT, and run `ctloop features apply` to create the feature tables',
+    return new TransientError(message, {
+      ...opts, hint: 'check CTLOOP_BQ_DATASET and GOOGLE_CLOUD_PROJECT, and create the tables (terraform apply, or `ctloop features apply`)',
     });
   }
   if (status === 403 || reason === 'accessDenied') {
-    return new BackendError(message, {
+    return new TransientError(message, {
       ...opts, hint: 'grant the service account roles/bigquery.dataEditor on the dataset and roles/bigquery.jobUser on the project',
     });
   }
