@@ -72,7 +72,8 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
         consumer, messageId: decoded?.messageId ?? ce.id, reason: e.describe(), code: e.code,
         message: decoded?.body ?? ce.data ?? null, time: new Date().toISOString(),
       });
-      log('error', `${consumer}: permanent failure, message dead-lettered`, { messageId: decoded?.messageId ?? ce.id, deadLetter: uri, error: e.message, expected: catalog[name].type });
+      // `ctloopEvent` and `consumer` are read by the log-based alert (infra/modules/monitoring).
+      log('error', `${consumer}: permanent failure, message dead-lettered`, { ctloopEvent: 'dead-lettered', consumer, messageId: decoded?.messageId ?? ce.id, deadLetter: uri, error: e.message, expected: catalog[name].type });
     }
   };
 }

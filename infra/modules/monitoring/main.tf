@@ -36,6 +36,59 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
   }
 }
 
+# Messages a function acknowledged as permanently bad (not a valid event) and wrote to
+# gs://<artifacts>/dead-letter/<function>/: counted from the structured log line the function writes for each.
+resource "google_logging_metric" "permanent_dead_letters" {
+  project = var.project_id
+  name    = "ctloop/permanent_dead_letters"
+  filter  = "resource.type=\"cloud_run_revision\" AND jsonPayload.ctloopEvent=\"dead-lettered\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+    labels {
+      key         = "consumer"
+      value_type  = "STRING"
+      description = "Function that dead-lettered the message."
+    }
+  }
+
+  label_extractors = {
+    consumer = "EXTRACT(jsonPayload.consumer)"
+  }
+}
+
+resource "google_monitoring_alert_policy" "permanent_dead_letters" {
+  project               = var.project_id
+  display_name          = "ctloop: invalid messages dead-lettered"
+  combiner              = "OR"
+  enabled               = var.enabled
+  notification_channels = var.notification_channels
+  severity              = "WARNING"
+
+  conditions {
+    display_name = "a function acknowledged a message it could not parse or validate"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.permanent_dead_letters.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A producer published a message that is not a valid ctloop event (or carries invalid data). It was acknowledged and written, with its reason, to `gs://<artifacts>/dead-letter/<function>/<day>/<messageId>.json`. Fix the producer; republish the corrected event. ${local.documentation_suffix}"
+  }
+}
+
 # Functions answering 5xx (a thrown handler): each one is a retry, repeated ones end in the dead-letter topic.
 resource "google_monitoring_alert_policy" "function_errors" {
   project               = var.project_id
