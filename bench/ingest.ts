@@ -57,7 +57,7 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
 
       // Baseline: row-by-row INSERTs of the same rows into a same-shaped table (capped, then extrapolated per row).
       await warehouse.execute(`CREATE TABLE naive AS SELECT * FROM ${warehouse.dialect.table('fv_user_stats')} LIMIT 0`);
-      const sample = events.slice(0, Math.max(1, Math.ceil(500 / opts.rowsPerEvent))).flatMap((e) => e.data.rows);
+      const sample = events.slice(0, Math.max(1, Math.ceil(500 / opts.rowsPerEvent))).flatMap((e) => e.data.rows as Record<string, unknown>[]);
       const d = warehouse.dialect;
       const t2 = process.hrtime.bigint();
       for (const [i, row] of sample.entries()) {

@@ -118,7 +118,7 @@ export async function detectDrift(deps: DetectDeps, trigger: EventOf<'driftCheck
     await deps.bus.publish(catalog.alertRaised.topic, alert);
     alertEventId = alert.id;
   } else if (decision.action === 'retrain') {
-    const claim = await claimTrainingRequest(deps.warehouse, { model, window, reportId, triggerId: trigger.id, now, cooldownSeconds: policy.cooldownSeconds });
+    const claim = await claimTrainingRequest(deps.warehouse, { model, window, reportId, triggerId: trigger.id, now, cooldownSeconds: policy.cooldownSeconds }, { store: deps.objectStore, bucket: deps.bucket });
     if (claim.publish && claim.eventId) {
       const training = createEvent('trainingRequested', {
         model, reason: 'drift', dedupKey: dedupKey(model, window), driftReportId: reportId,

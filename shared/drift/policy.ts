@@ -1,3 +1,5 @@
+import { AlreadyExistsError } from '../errors.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import { createHash } from 'node:crypto';
 import type { ColumnSchema, Warehouse, TableSpec } from '../ports/warehouse.js';
 import type { TimeWindow } from './profile.js';
@@ -72,8 +74,47 @@ export interface Claim {
   eventId: string | null;
 }
 
-/** Atomically claim the training request for (model, window) unless one exists for the key or inside the cooldown. */
-export async function claimTrainingRequest(w: Warehouse, req: { model: string; window: TimeWindow; reportId: string; triggerId: string; now: Date; cooldownSeconds: number }): Promise<Claim> {
+/**
+ * Take a write-once lease object for this trigger. Object creation with a does-not-exist precondition is atomic on
+ * Cloud Storage (ifGenerationMatch=0) and on the local store (link), unlike two concurrent BigQuery MERGEs that both
+ * match nothing. A redelivery of the trigger that took the lease keeps it.
+ */
+async function lease(store: ObjectStore, uri: string, triggerId: string, now: Date): Promise<boolean> {
+  try {
+    await store.put(uri, JSON.stringify({ triggerId, at: now.toISOString() }), { contentType: 'application/json', ifNotExists: true });
+    return true;
+  } catch (err) {
+    if (!(err instanceof AlreadyExistsError)) throw err;
+    const holder = JSON.parse((await store.get(uri)).toString('utf8')) as { triggerId?: string };
+    return holder.triggerId === triggerId;
+  }
+}
+
+export interface ClaimLeases {
+  store: ObjectStore;
+  bucket: string;
+}
+
+/**
+ * Claim the training request for (model, window) unless one exists for the key or inside the cooldown. With
+ * `leases`, two triggers first race for write-once lease objects — one per dedup key and one per model and
+ * cooldown period — so at most one of them reaches the ledger even on engines whose DML does not serialise
+ * (BigQuery); the ledger MERGE then enforces the sliding cooldown and records the claim.
+ */
+export async function claimTrainingRequest(
+  w: Warehouse,
+  req: { model: string; window: TimeWindow; reportId: string; triggerId: string; now: Date; cooldownSeconds: number },
+  leases?: ClaimLeases,
+): Promise<Claim> {
+  if (leases) {
+    const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+    const base = `gs://${leases.bucket}/drift/claims/${digest(req.model)}`;
+    if (!(await lease(leases.store, `${base}/key-${digest(dedupKey(req.model, req.window))}.json`, req.triggerId, req.now))) return { publish: false, eventId: null };
+    if (req.cooldownSeconds > 0) {
+      const period = Math.floor(req.now.getTime() / (req.cooldownSeconds * 1000));
+      if (!(await lease(leases.store, `${base}/cooldown-${req.cooldownSeconds}-${period}.json`, req.triggerId, req.now))) return { publish: false, eventId: null };
+    }
+  }
   await ensureRequestsTable(w);
   const d = w.dialect;
   const T = d.table(REQUESTS_TABLE);
