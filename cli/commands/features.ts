@@ -46,7 +46,7 @@ export function register(program: Command): void {
       const say = progress(cmd);
       const started = Date.now();
       await withRuntime(async (rt) => {
-        const res = await loadFeatureFile({ ...rt, onProgress: (r) => say(`${opts.view}: ${r.received.toLocaleString('en-US')} rows read, ${r.accepted.toLocaleString('en-US')} accepted, ${r.quarantined} quarantined`) }, {
+        const res = await loadFeatureFile({ ...rt, scratchBucket: rt.config.artifactBucket, onProgress: (r) => say(`${opts.view}: ${r.received.toLocaleString('en-US')} rows read, ${r.accepted.toLocaleString('en-US')} accepted, ${r.quarantined} quarantined`) }, {
           view: opts.view, uri: opts.file, batchSize: opts.batchSize, ...(opts.fileFormat ? { format: opts.fileFormat } : {}),
         });
         endProgress();

@@ -35,7 +35,7 @@ export const LATEST = '__latest';
  * Upsert the newest staged row per entity (rows flagged LATEST) into the online table; an older event never
  * overwrites a newer one, whatever order batches arrive in.
  */
-export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string): string {
+export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string, pick: 'flagged' | 'window' = 'flagged'): string {
   const cols = onlineColumns(v).map((c) => c.name);
   const keys = v.entity.joinKeys.map((k) => k.name);
   const nonKeys = cols.filter((c) => !keys.includes(c));
@@ -45,7 +45,10 @@ export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string): string 
   const newer = `(s.${ts} > t.${ts} OR (s.${ts} = t.${ts} AND s.${cr} > t.${cr}) OR (s.${ts} = t.${ts} AND s.${cr} = t.${cr} AND s.${id} > t.${id}))`;
   return [
     `MERGE INTO ${d.table(v.onlineTable)} AS t`,
-    `USING (SELECT ${list(d, cols, 'r.')} FROM ${rel} AS r WHERE r.${d.ident(LATEST)}) AS s`,
+    // 'flagged': the writer marked the newest row per entity; 'window': pick it here (staged files carry no flag).
+    pick === 'flagged'
+      ? `USING (SELECT ${list(d, cols, 'r.')} FROM ${rel} AS r WHERE r.${d.ident(LATEST)}) AS s`
+      : `USING (SELECT ${list(d, cols, 'r.')} FROM ${rel} AS r WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY ${list(d, keys, 'r.')} ORDER BY ${newestFirst(d, v, 'r')}) = 1) AS s`,
     `ON ${keys.map((k) => `t.${d.ident(k)} = s.${d.ident(k)}`).join(' AND ')}`,
     `WHEN MATCHED AND ${newer} THEN UPDATE SET ${nonKeys.map((c) => `${d.ident(c)} = s.${d.ident(c)}`).join(', ')}`,
     `WHEN NOT MATCHED THEN INSERT (${list(d, cols)}) VALUES (${list(d, cols, 's.')})`,

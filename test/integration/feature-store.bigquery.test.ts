@@ -7,6 +7,7 @@ import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { getHistoricalFeatures } from '../../shared/features/historical.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import { getOnlineFeatures } from '../../shared/features/online.js';
+import { loadFeatureFile } from '../../shared/features/load-file.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
 import { testRepo } from '../helpers/feature-fixtures.js';
@@ -74,6 +75,27 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     expect(again.inserted).toBe(0);
     const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(13_000)) }, { view: 'route_stats', entities: [{ origin: 'S7', dest: 'D' }], features: ['avg_delay'] });
     expect(online.results[0]!.values).toEqual([11_957]); // the newest of S7's rows, whichever part it travelled in
+  });
+
+  it('loads a file with one load job and two MERGEs, quarantining bad rows, exactly once', async () => {
+    const csv = join(dir, 'rows.csv');
+    const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+    for (let i = 0; i < 2000; i++) lines.push(`L${i % 10},M,${iso(3000 + i)},${i},${i % 7},n`);
+    lines.push('L1,M,never,1,1,n', 'L2,M,2001-03-01T00:00:00Z,NaN,x,n');
+    await writeFile(csv, lines.join('\n'));
+    const uri = 'gs://ctloop-incoming/files/rows.csv';
+    await store.upload(csv, uri);
+    const before = bq.standin.requests.length;
+    const res = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    expect(res).toMatchObject({ received: 2002, accepted: 2000, inserted: 2000, quarantined: 2 });
+    const reqs = bq.standin.requests.slice(before).map((r) => JSON.stringify(r.body ?? ''));
+    expect(reqs.filter((b) => b.includes('"load"') && b.includes('sourceUris')).length).toBe(1);
+    expect(reqs.filter((b) => /MERGE INTO `[^`]*\.fv_route_stats(__online)?`/.test(b)).length).toBe(2);
+    expect((await store.list('gs://ctloop-scratch/tmp/loads/')).length).toBe(0);
+    const again = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    expect(again.inserted).toBe(0);
+    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(5000)) }, { view: 'route_stats', entities: [{ origin: 'L3', dest: 'M' }], features: ['avg_delay', 'flights'] });
+    expect(online.results.map((r) => r.values[0])).toEqual([1993, 1993 % 7]);
   });
 
   it('builds the same point-in-time training set as on DuckDB, through gs:// staging and EXPORT DATA', async () => {
