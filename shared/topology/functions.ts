@@ -44,7 +44,8 @@ export const functionRegistry: FunctionSpec[] = [
     entryPoint: 'loadFeatureFile',
     trigger: 'featureFileReady',
     publishes: [],
-    needs: ['bigquery.write', 'bigquery.jobs', 'storage.read'],
+    // storage.write: on BigQuery, validated rows are staged as a file under tmp/loads/ for one load job.
+    needs: ['bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write'],
     description: 'Load a CSV/JSONL/Parquet file into a feature view with the same validation and dedup as streaming rows.',
     timeoutSeconds: 540,
     memory: '1Gi',
