@@ -12,8 +12,9 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 console.log(`ctloop benchmarks (${small ? 'small' : 'full'} scale), node ${process.version}, ${new Date().toISOString()}`);
 if (want('ingest')) {
-  for (const rowsPerEvent of [100, 500, 1000]) {
-    await runIngestBench(small ? { events: Math.ceil(20_000 / rowsPerEvent), rowsPerEvent, repeats: 3 } : { events: Math.ceil(200_000 / rowsPerEvent), rowsPerEvent, repeats: 3 });
+  for (const [rowsPerEvent, concurrency] of [[100, 1], [500, 1], [1000, 1], [100, 10], [500, 10]] as const) {
+    const rows = small ? 20_000 : 200_000;
+    await runIngestBench({ events: Math.ceil(rows / rowsPerEvent), rowsPerEvent, repeats: 3, concurrency });
   }
 }
 if (want('online')) await runOnlineBench(small ? { entities: 10_000, rowsPerEntity: 5, lookups: 500 } : { entities: 100_000, rowsPerEntity: 20, lookups: 2000 });
