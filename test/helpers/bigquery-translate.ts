@@ -16,6 +16,10 @@ export const DUCKDB_PRELUDE = [
   'CREATE MACRO unix_seconds(t) AS CAST(floor(epoch(t)) AS BIGINT)',
   'CREATE MACRO timestamp_micros(x) AS make_timestamp(x)',
   'CREATE MACRO countif(x) AS count_if(x)',
+  'CREATE MACRO is_nan(x) AS isnan(x)',
+  'CREATE MACRO is_inf(x) AS isinf(x)',
+  // RANGE_BUCKET(point, sorted boundaries): the number of boundaries <= point, NULL for a NULL point.
+  'CREATE MACRO range_bucket(x, b) AS CASE WHEN x IS NULL THEN NULL ELSE len(list_filter(b, lambda e: e <= x)) END',
 ];
 
 type Segment = { kind: 'code' | 'string' | 'ident' | 'comment'; text: string };
@@ -77,6 +81,23 @@ function approxQuantiles(code: string): string {
   return code;
 }
 
+/** `a[OFFSET(i)]`, `a[SAFE_OFFSET(i)]` → `a[(i) + 1]`; `a[ORDINAL(i)]`, `a[SAFE_ORDINAL(i)]` → `a[(i)]` (DuckDB lists
+ * are 1-based and give NULL out of range, like the SAFE_ forms). */
+function arraySubscripts(code: string): string {
+  const re = /\[\s*(SAFE_)?(OFFSET|ORDINAL)\s*\(/gi;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(code))) {
+    const open = m.index + m[0].length - 1;
+    const close = closing(code, open);
+    const end = close < 0 ? -1 : code.slice(close + 1).search(/\S/) + close + 1;
+    if (close < 0 || code[end] !== ']') break;
+    const index = `(${code.slice(open + 1, close)})${m[2]!.toUpperCase() === 'OFFSET' ? ' + 1' : ''}`;
+    code = `${code.slice(0, m.index)}[${index}]${code.slice(end + 1)}`;
+    re.lastIndex = m.index + 1;
+  }
+  return code;
+}
+
 export interface TranslateContext {
   project: string;
   datasets: Set<string>;
@@ -106,7 +127,7 @@ export function translate(sql: string, ctx: TranslateContext): string {
   // `project`.dataset.table written as separate parts: drop the project catalog
   code = code.replace(/\u0000(\d+)\u0000\s*\.\s*(?=(\u0000\d+\u0000|[A-Za-z_]\w*)\s*\.)/g, (m, n: string) =>
     holes[Number(n)] === `"${ctx.project}"` ? '' : m);
-  code = approxQuantiles(code)
+  code = arraySubscripts(approxQuantiles(code))
     .replace(/\bUNNEST\s*\(\s*@(\w+)\s*\)/gi, '(SELECT UNNEST($$$1, recursive := true))')
     .replace(/@(\w+)/g, '$$$1')
     .replace(/\*\s*EXCEPT\s*\(/gi, '* EXCLUDE (')

@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../../shared/adapters/object-store/index.js';
+import { MemoryEventBus } from '../../../shared/adapters/event-bus/index.js';
 import { registerBaseline, viewFeatureSpecs } from '../../../shared/drift/baselines.js';
+import { detectDrift } from '../../../shared/drift/detect.js';
 import { discoverySql, topValuesSql, windowProfileSql } from '../../../shared/drift/profile-sql.js';
+import { catalog, createEvent } from '../../../shared/events/catalog.js';
+import type { Profile } from '../../../shared/drift/profile.js';
 import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb/index.js';
 import { offlineColumns } from '../../../shared/features/definitions.js';
 import type { Params, ParamType } from '../../../shared/ports/warehouse.js';
@@ -15,13 +19,15 @@ import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../../he
 import { analyzerUnavailableReason } from '../../helpers/zetasql.js';
 import { testRepo } from '../../helpers/feature-fixtures.js';
 import { insertRows, routeRows } from './data.js';
+import { expectExactProfile } from './exact-counts.js';
 
 /**
- * The drift SQL as BigQuery SQL. Baseline discovery (APPROX_QUANTILES(…)[OFFSET(i)], IS_NAN/IS_INF) and top values
- * are checked by the ZetaSQL analyzer with BigQuery's language options (the stand-in's DuckDB translation has no
- * rule for `[OFFSET(i)]` yet, so they are analysed, not executed); the one-scan window profile, the history insert
- * and the training-request MERGE run end to end through the real BigQuery adapter and the stand-in, which rejects
- * any statement BigQuery would reject.
+ * The drift SQL as BigQuery SQL, end to end: every statement goes through the ZetaSQL analyzer with BigQuery's
+ * language options (the stand-in rejects what BigQuery would reject), then runs through the real BigQuery adapter
+ * on the stand-in's DuckDB translation (test/helpers/bigquery-translate.ts: `[OFFSET(i)]`, IS_NAN/IS_INF,
+ * RANGE_BUCKET, APPROX_QUANTILES). Covered: baseline registration (discovery, top values, one-scan profile), the
+ * one-scan profile of a drift check with its exact counts, the comparison, the history insert and the
+ * training-request MERGE; the results are compared with the same flow on DuckDB.
  */
 const unavailable = analyzerUnavailableReason();
 if (unavailable) console.warn(`skipping drift-on-BigQuery tests: ${unavailable}`);
@@ -78,13 +84,57 @@ describe.skipIf(unavailable !== null)('drift SQL on BigQuery (ZetaSQL analyzer +
     expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
   });
 
+  it('the one-scan profile runs on BigQuery and counts exactly (edges, ±0, NaN/Inf/NULL, unlisted values)', async () => {
+    await expectExactProfile(bq.warehouse);
+    expect(bq.standin.statements.join('\n')).toMatch(/RANGE_BUCKET\(/);
+  });
+
+  it('baseline, drift check and comparison run end to end on BigQuery with the same results as on DuckDB', async () => {
+    const duck = await createDuckDbWarehouse({ path: ':memory:' });
+    try {
+      await applyFeatureRepo(duck, repo);
+      const base = { days: 7, n: 1500, flightsMax: 30, notes: ['a', 'b', 'c'] };
+      await insertRows(duck, view, routeRows({ ...base, start: day('2001-01-01'), seed: 1, delayMean: 10 }));
+      await insertRows(duck, view, routeRows({ ...base, start: day('2001-03-01'), seed: 3, delayMean: 14, flightsMax: 45, notes: ['a', 'b', 'c', 'd'] }));
+      const req = { view, from: day('2001-01-01'), to: day('2001-01-08') };
+      const onBq = await registerBaseline({ warehouse: bq.warehouse, objectStore: new LocalObjectStore(join(dir, 'bq-objects')), bucket: 'ctloop-test' }, req);
+      const onDuck = await registerBaseline({ warehouse: duck, objectStore: new LocalObjectStore(join(dir, 'duck-objects')), bucket: 'ctloop-test' }, req);
+      const strip = (p: Profile) => p.features.map(({ name, count, nulls, nan, inf, min, max, distinct, bins, counts }) => ({ name, count, nulls, nan, inf, min, max, distinct, bins, counts }));
+      // The stand-in runs APPROX_QUANTILES as exact quantiles, so the edges (and all counts) equal DuckDB's here.
+      expect(strip(onBq.profile)).toEqual(strip(onDuck.profile));
+      expect(onBq.profile.features.find((f) => f.name === 'avg_delay')!.bins?.type).toBe('edges');
+      const statements = bq.standin.statements.join('\n');
+      expect(statements).toMatch(/APPROX_QUANTILES\([^)]*\)\[OFFSET\(\d+\)\]/);
+      expect(statements).toMatch(/IS_NAN\(/);
+
+      const bus = new MemoryEventBus({ journalDir: join(dir, 'bus') });
+      try {
+        const reported: unknown[] = [];
+        await bus.subscribe({ name: 'bq-reported', topic: catalog.driftReported.topic }, async (e) => void reported.push(e));
+        const trigger = createEvent('driftCheckRequested', { view: 'route_stats', window: { start: '2001-03-01T00:00:00Z', end: '2001-03-08T00:00:00Z' } }, { source: 'test' });
+        const onBqCheck = await detectDrift({ warehouse: bq.warehouse, objectStore: new LocalObjectStore(join(dir, 'bq-objects')), bus, repo, bucket: 'ctloop-test' }, trigger);
+        const onDuckCheck = await detectDrift({ warehouse: duck, objectStore: new LocalObjectStore(join(dir, 'duck-objects')), bus, repo, bucket: 'ctloop-test' }, trigger);
+        await bus.drain();
+        expect(onBqCheck.report.dataset_drift).toBe(true);
+        const rounded = (r: typeof onBqCheck.report) => ({ ...r, features: r.features.map((f) => ({ ...f, statistic: Number(f.statistic.toPrecision(10)) })) });
+        expect(rounded(onBqCheck.report)).toEqual(rounded(onDuckCheck.report));
+        expect(reported).toHaveLength(2);
+        expect((await readHistory(bq.warehouse, { view: 'route_stats' })).map((h) => h.report_id)).toContain(onBqCheck.reportId);
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      await duck.close();
+    }
+  });
+
   it('history rows and the training-request MERGE run on BigQuery (adapter + stand-in)', async () => {
     const w = bq.warehouse;
     const window = { start: '2001-03-01T00:00:00.000Z', end: '2001-03-08T00:00:00.000Z' };
     const report = { dataset_drift: true, drift_share: 0.5, share_drifted: 1, anomalies: [], features: [{ name: 'avg_delay', kind: 'numerical' as const, method: 'wasserstein' as const, statistic: 1.2, p_value: null, threshold: 0.1, drifted: true }] };
     await writeHistory(w, { reportId: 'r1', view: 'route_stats', model: null, baseline: { id: 'route_stats@v1', uri: 'gs://b/x.json' }, window, report, reportUri: 'gs://b/r1.json', createdAt: new Date() });
     await writeHistory(w, { reportId: 'r1', view: 'route_stats', model: null, baseline: { id: 'route_stats@v1', uri: 'gs://b/x.json' }, window, report, reportUri: 'gs://b/r1.json', createdAt: new Date() });
-    expect((await readHistory(w)).map((h) => [h.report_id, h.dataset_drift])).toEqual([['r1', true]]);
+    expect((await readHistory(w)).filter((h) => h.report_id === 'r1').map((h) => [h.report_id, h.dataset_drift])).toEqual([['r1', true]]);
     const now = new Date();
     const c1 = await claimTrainingRequest(w, { model: 'm', window, reportId: 'r1', triggerId: 't1', now, cooldownSeconds: 3600 });
     const c2 = await claimTrainingRequest(w, { model: 'm', window, reportId: 'r2', triggerId: 't2', now, cooldownSeconds: 3600 });
