@@ -1,19 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbWarehouse } from '../shared/adapters/warehouse/duckdb/index.js';
 import { validate } from '../shared/drift/anomalies.js';
 import { computeBaselineProfile } from '../shared/drift/baseline-profile.js';
 import { compareProfiles } from '../shared/drift/compare.js';
+import type { Profile } from '../shared/drift/profile.js';
 import { run, windowProfileSql, type FeatureSpec } from '../shared/drift/profile-sql.js';
 import type { Warehouse } from '../shared/ports/warehouse.js';
 
 /**
  * Drift benchmark: a current window of N rows × 10 features (6 numerical, 4 categorical) checked against a stored
  * baseline (1M rows) in warehouse mode on DuckDB — the one-scan profile plus the comparison in Node — at 1M and
- * 10M rows, with the Node process's peak RSS sampled during each run; and the same tests (Evidently's choice for
+ * 10M rows, each size checked in a fresh Node process whose peak RSS (and V8 heap) is sampled during the checks;
+ * and the same tests (Evidently's choice for
  * n_ref > 1000: normalised Wasserstein / Jensen-Shannon) in pandas/scipy on the same rows, in the same run.
  * `node bin/run-ts.mjs bench/drift.ts [--small]` or `npm run bench -- drift`.
  */
@@ -41,55 +43,107 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function measure<T>(fn: () => Promise<T>): Promise<{ seconds: number; peakRssMb: number; value: T }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
-  const t = performance.now();
+interface CheckRun {
+  /** Seconds of each check: the one-scan profile in DuckDB plus the comparison in Node. */
+  seconds: number[];
+  /** RSS of the checking process after opening the database, and its peak during the checks (MB). */
+  startRssMb: number;
+  peakRssMb: number;
+  /** Peak V8 heap during the checks (MB): what Node itself holds. */
+  peakHeapMb: number;
+  drifted: number;
+}
+
+/**
+ * One size, measured in a fresh Node process (`--check`) so its peak RSS is that of a process doing only drift
+ * checks: the embedded DuckDB opening the database file, the profile statement, the comparison.
+ */
+async function checkProcess(dbPath: string, table: string, baselinePath: string, repeats: number): Promise<CheckRun> {
+  const w = await createDuckDbWarehouse({ path: dbPath });
   try {
-    const value = await fn();
-    peak = Math.max(peak, process.memoryUsage().rss);
-    return { seconds: (performance.now() - t) / 1000, peakRssMb: peak / 2 ** 20, value };
+    const baseline = JSON.parse(await readFile(baselinePath, 'utf8')) as Profile;
+    const specs = baseline.features.map((f) => ({ name: f.name, type: f.type, kind: f.kind, bins: f.bins }));
+    const startRss = process.memoryUsage().rss;
+    let peakRss = startRss;
+    let peakHeap = process.memoryUsage().heapUsed;
+    const sample = () => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    };
+    const timer = setInterval(sample, 5);
+    const seconds: number[] = [];
+    let drifted = 0;
+    try {
+      for (let i = 0; i < repeats; i++) {
+        const t = performance.now();
+        const current = await run(w, windowProfileSql(w.dialect, { relation: table, label: table }, specs));
+        const report = compareProfiles(baseline, current, validate(baseline, current, null));
+        seconds.push((performance.now() - t) / 1000);
+        drifted = report.features.filter((f) => f.drifted).length;
+        sample();
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    const mb = (x: number) => Math.round(x / 2 ** 20);
+    return { seconds, startRssMb: mb(startRss), peakRssMb: mb(peakRss), peakHeapMb: mb(peakHeap), drifted };
   } finally {
-    clearInterval(timer);
+    await w.close();
   }
 }
+
+function runChild(dbPath: string, table: string, baselinePath: string, repeats: number): CheckRun {
+  const runTs = join(import.meta.dirname, '..', 'bin', 'run-ts.mjs');
+  const out = spawnSync(process.execPath, [runTs, join(import.meta.dirname, 'drift.ts'), '--check', dbPath, table, baselinePath, String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (out.status !== 0) throw new Error(`drift check process failed: ${out.stderr.slice(-2000)}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as CheckRun;
+}
+
+const fmt = (s: number) => s.toFixed(3);
 
 export async function runDriftBench(opts: { small?: boolean; repeats?: number; sizes?: number[] } = {}): Promise<unknown> {
   const sizes = opts.sizes ?? (opts.small ? [1_000_000] : [1_000_000, 10_000_000]);
   const repeats = opts.repeats ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'ctloop-bench-drift-'));
-  const w = await createDuckDbWarehouse({ path: join(dir, 'bench.duckdb') });
+  const dbPath = join(dir, 'bench.duckdb');
+  const baselinePath = join(dir, 'baseline.json');
   const results: Record<string, unknown>[] = [];
   try {
-    console.log(`\ndrift: ${NUM.length} numerical + ${CAT.length} categorical features, baseline 1M rows, current ${sizes.map((s) => `${s / 1e6}M`).join(' and ')} rows, ${repeats} repeats`);
-    await makeTable(w, 'bench_baseline', 1_000_000, 0.1, 0);
-    const baseline = await computeBaselineProfile(w, { relation: 'bench_baseline', label: 'bench_baseline' }, features);
-    const specs = baseline.features.map((f) => ({ name: f.name, type: f.type, kind: f.kind, bins: f.bins }));
+    console.log(`\ndrift: ${NUM.length} numerical + ${CAT.length} categorical features, baseline 1M rows, current ${sizes.map((s) => `${s / 1e6}M`).join(' and ')} rows, median of ${repeats}`);
     const py = existsSync(PY) && spawnSync(PY, ['-c', 'import pandas, scipy'], { encoding: 'utf8' }).status === 0;
     const refCsv = join(dir, 'baseline.csv');
-    if (py) await w.execute(`COPY (SELECT ${[...NUM, ...CAT].join(', ')} FROM bench_baseline) TO '${refCsv}' (HEADER, DELIMITER ',')`);
+    let w = await createDuckDbWarehouse({ path: dbPath });
+    try {
+      await makeTable(w, 'bench_baseline', 1_000_000, 0.1, 0);
+      const baseline = await computeBaselineProfile(w, { relation: 'bench_baseline', label: 'bench_baseline' }, features);
+      await writeFile(baselinePath, JSON.stringify(baseline));
+      if (py) await w.execute(`COPY (SELECT ${[...NUM, ...CAT].join(', ')} FROM bench_baseline) TO '${refCsv}' (HEADER, DELIMITER ',')`);
+      for (const n of sizes) await makeTable(w, `bench_current_${n}`, n, 0.2, 0.05);
+    } finally {
+      await w.close();
+    }
     for (const n of sizes) {
-      await makeTable(w, 'bench_current', n, 0.2, 0.05);
-      const runs = [];
-      for (let i = 0; i < repeats; i++) {
-        runs.push(await measure(async () => {
-          const current = await run(w, windowProfileSql(w.dialect, { relation: 'bench_current', label: 'bench_current' }, specs));
-          return compareProfiles(baseline, current, validate(baseline, current, null));
-        }));
-      }
-      const ours = { seconds: median(runs.map((r) => r.seconds)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
-      const row: Record<string, unknown> = { rows: n, warehouseSeconds: ours.seconds, peakRssMb: Math.round(ours.peakRssMb), drifted: runs[0]!.value.features.filter((f) => f.drifted).length };
-      console.log(`  ${(n / 1e6).toFixed(0)}M rows, warehouse mode (DuckDB): median ${ours.seconds.toFixed(3)} s, peak RSS ${row.peakRssMb} MB`);
+      const table = `bench_current_${n}`;
+      const ours = runChild(dbPath, table, baselinePath, repeats);
+      const seconds = median(ours.seconds);
+      const row: Record<string, unknown> = { rows: n, warehouseSeconds: seconds, runs: ours.seconds, startRssMb: ours.startRssMb, peakRssMb: ours.peakRssMb, peakHeapMb: ours.peakHeapMb, drifted: ours.drifted };
+      console.log(`  ${n / 1e6}M rows, warehouse mode (DuckDB): median ${fmt(seconds)} s (runs ${ours.seconds.map(fmt).join(', ')}), peak RSS ${ours.peakRssMb} MB (${ours.startRssMb} MB after opening the database), peak V8 heap ${ours.peakHeapMb} MB`);
       if (py) {
         const curCsv = join(dir, 'current.csv');
-        await w.execute(`COPY (SELECT ${[...NUM, ...CAT].join(', ')} FROM bench_current) TO '${curCsv}' (HEADER, DELIMITER ',')`);
+        w = await createDuckDbWarehouse({ path: dbPath });
+        try {
+          await w.execute(`COPY (SELECT ${[...NUM, ...CAT].join(', ')} FROM ${table}) TO '${curCsv}' (HEADER, DELIMITER ',')`);
+        } finally {
+          await w.close();
+        }
         const out = spawnSync(PY, [join(import.meta.dirname, 'drift_reference.py'), refCsv, curCsv, String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
         if (out.status !== 0) console.log(`  pandas/scipy reference failed: ${out.stderr.slice(-500)}`);
         else {
           const ref = JSON.parse(out.stdout) as { load_s: number; seconds: number[]; results: Record<string, number> };
           const refMedian = median(ref.seconds);
-          Object.assign(row, { referenceSeconds: refMedian, referenceLoadSeconds: ref.load_s, ratio: refMedian / ours.seconds });
-          console.log(`  ${(n / 1e6).toFixed(0)}M rows, pandas/scipy reference: median ${refMedian.toFixed(3)} s (+ ${ref.load_s.toFixed(1)} s CSV load, not counted) → warehouse mode is ${(refMedian / ours.seconds).toFixed(1)}× faster`);
+          Object.assign(row, { referenceSeconds: refMedian, referenceRuns: ref.seconds, referenceLoadSeconds: ref.load_s, ratio: refMedian / seconds });
+          console.log(`  ${n / 1e6}M rows, pandas/scipy reference: median ${fmt(refMedian)} s (runs ${ref.seconds.map(fmt).join(', ')}; + ${ref.load_s.toFixed(1)} s CSV load, not counted) → warehouse mode is ${(refMedian / seconds).toFixed(1)}× faster`);
         }
         await rm(curCsv, { force: true });
       } else {
@@ -97,14 +151,21 @@ export async function runDriftBench(opts: { small?: boolean; repeats?: number; s
       }
       results.push(row);
     }
+    console.log('  rows | warehouse s | peak RSS MB | pandas/scipy s | ratio');
+    for (const r of results) console.log(`  ${Number(r.rows) / 1e6}M | ${fmt(r.warehouseSeconds as number)} | ${r.peakRssMb} | ${r.referenceSeconds === undefined ? '—' : fmt(r.referenceSeconds as number)} | ${r.ratio === undefined ? '—' : `${(r.ratio as number).toFixed(1)}×`}`);
   } finally {
-    await w.close();
     await rm(dir, { recursive: true, force: true });
   }
   return results;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const small = process.argv.includes('--small') || process.env.BENCH_SCALE === 'small';
-  await runDriftBench({ small });
+  const at = process.argv.indexOf('--check');
+  if (at >= 0) {
+    const [dbPath, table, baselinePath, repeats] = process.argv.slice(at + 1);
+    console.log(JSON.stringify(await checkProcess(dbPath!, table!, baselinePath!, Number(repeats))));
+  } else {
+    const small = process.argv.includes('--small') || process.env.BENCH_SCALE === 'small';
+    await runDriftBench({ small });
+  }
 }
