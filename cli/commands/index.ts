@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerDeadLetters } from './dead-letters.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDrift } from './drift.js';
 import { register as registerFeatures } from './features.js';
@@ -9,7 +10,7 @@ import { register as registerInfra } from './infra.js';
  * `register(program)`, adding a subcommand with its own options and `--help`.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerDeadLetters(program);
   registerDemo(program);
   registerDrift(program);
   registerFeatures(program);

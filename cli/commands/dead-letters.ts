@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { listDeadLetters, replayDeadLetter } from '../../shared/runtime/dead-letters.js';
+import { output, withRuntime } from '../context.js';
+
+export function register(program: Command): void {
+  const dl = program.command('dead-letters').description('messages the loop gave up on: list them with their reasons, replay them once fixed');
+
+  dl.command('list')
+    .description('dead-letter records (functions: gs://<bucket>/dead-letter/; embedded bus: its journal), oldest first')
+    .option('--consumer <name>', 'only this function (e.g. ingest-features)')
+    .action(async (opts: { consumer?: string }, cmd: Command) => {
+      await withRuntime(async (rt) => {
+        const items = await listDeadLetters({
+          objectStore: rt.objectStore, bucket: rt.config.artifactBucket,
+          ...(rt.config.eventBus.kind === 'memory' ? { journalDir: rt.config.eventBus.journalDir } : {}),
+        }, opts.consumer ? { consumer: opts.consumer } : {});
+        output(cmd, items, () => (items.length === 0 ? 'no dead letters'
+          : items.map((d) => `${d.time}  ${d.consumer.padEnd(20)} ${d.code.padEnd(18)} ${d.reason.split('\n')[0]}\n  ${d.location}`).join('\n')));
+      });
+    });
+
+  dl.command('replay')
+    .description('validate a dead-lettered message again and republish it to its topic (the record moves to dead-letter-replayed/)')
+    .argument('<location...>', 'gs:// locations printed by `ctloop dead-letters list`')
+    .action(async (locations: string[], _opts: unknown, cmd: Command) => {
+      await withRuntime(async (rt) => {
+        const done: { location: string; topic: string; messageId: string }[] = [];
+        for (const loc of locations) done.push({ location: loc, ...(await replayDeadLetter(rt, loc)) });
+        await rt.bus.drain(60_000).catch(() => undefined);
+        output(cmd, done, () => done.map((d) => `replayed ${d.location} → ${d.topic} (message ${d.messageId})`).join('\n'));
+      });
+    });
+}
