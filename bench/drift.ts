@@ -46,6 +46,8 @@ function median(xs: number[]): number {
 interface CheckRun {
   /** Seconds of each check: the one-scan profile in DuckDB plus the comparison in Node. */
   seconds: number[];
+  /** CPU seconds (user + system, all threads of the process) of each check. */
+  cpuSeconds: number[];
   /** RSS of the checking process after opening the database, and its peak during the checks (MB). */
   startRssMb: number;
   peakRssMb: number;
@@ -73,13 +75,17 @@ async function checkProcess(dbPath: string, table: string, baselinePath: string,
     };
     const timer = setInterval(sample, 5);
     const seconds: number[] = [];
+    const cpuSeconds: number[] = [];
     let drifted = 0;
     try {
       for (let i = 0; i < repeats; i++) {
         const t = performance.now();
+        const cpu = process.cpuUsage();
         const current = await run(w, windowProfileSql(w.dialect, { relation: table, label: table }, specs));
         const report = compareProfiles(baseline, current, validate(baseline, current, null));
         seconds.push((performance.now() - t) / 1000);
+        const used = process.cpuUsage(cpu);
+        cpuSeconds.push((used.user + used.system) / 1e6);
         drifted = report.features.filter((f) => f.drifted).length;
         sample();
       }
@@ -87,7 +93,7 @@ async function checkProcess(dbPath: string, table: string, baselinePath: string,
       clearInterval(timer);
     }
     const mb = (x: number) => Math.round(x / 2 ** 20);
-    return { seconds, startRssMb: mb(startRss), peakRssMb: mb(peakRss), peakHeapMb: mb(peakHeap), drifted };
+    return { seconds, cpuSeconds, startRssMb: mb(startRss), peakRssMb: mb(peakRss), peakHeapMb: mb(peakHeap), drifted };
   } finally {
     await w.close();
   }
@@ -127,8 +133,8 @@ export async function runDriftBench(opts: { small?: boolean; repeats?: number; s
       const table = `bench_current_${n}`;
       const ours = runChild(dbPath, table, baselinePath, repeats);
       const seconds = median(ours.seconds);
-      const row: Record<string, unknown> = { rows: n, warehouseSeconds: seconds, runs: ours.seconds, startRssMb: ours.startRssMb, peakRssMb: ours.peakRssMb, peakHeapMb: ours.peakHeapMb, drifted: ours.drifted };
-      console.log(`  ${n / 1e6}M rows, warehouse mode (DuckDB): median ${fmt(seconds)} s (runs ${ours.seconds.map(fmt).join(', ')}), peak RSS ${ours.peakRssMb} MB (${ours.startRssMb} MB after opening the database), peak V8 heap ${ours.peakHeapMb} MB`);
+      const row: Record<string, unknown> = { rows: n, warehouseSeconds: seconds, runs: ours.seconds, warehouseCpuSeconds: median(ours.cpuSeconds), startRssMb: ours.startRssMb, peakRssMb: ours.peakRssMb, peakHeapMb: ours.peakHeapMb, drifted: ours.drifted };
+      console.log(`  ${n / 1e6}M rows, warehouse mode (DuckDB): median ${fmt(seconds)} s (runs ${ours.seconds.map(fmt).join(', ')}; CPU ${fmt(median(ours.cpuSeconds))} s), peak RSS ${ours.peakRssMb} MB (${ours.startRssMb} MB after opening the database), peak V8 heap ${ours.peakHeapMb} MB`);
       if (py) {
         const curCsv = join(dir, 'current.csv');
         w = await createDuckDbWarehouse({ path: dbPath });
@@ -140,10 +146,10 @@ export async function runDriftBench(opts: { small?: boolean; repeats?: number; s
         const out = spawnSync(PY, [join(import.meta.dirname, 'drift_reference.py'), refCsv, curCsv, String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
         if (out.status !== 0) console.log(`  pandas/scipy reference failed: ${out.stderr.slice(-500)}`);
         else {
-          const ref = JSON.parse(out.stdout) as { load_s: number; seconds: number[]; results: Record<string, number> };
+          const ref = JSON.parse(out.stdout) as { load_s: number; seconds: number[]; cpu_seconds: number[]; results: Record<string, number> };
           const refMedian = median(ref.seconds);
-          Object.assign(row, { referenceSeconds: refMedian, referenceRuns: ref.seconds, referenceLoadSeconds: ref.load_s, ratio: refMedian / seconds });
-          console.log(`  ${n / 1e6}M rows, pandas/scipy reference: median ${fmt(refMedian)} s (runs ${ref.seconds.map(fmt).join(', ')}; + ${ref.load_s.toFixed(1)} s CSV load, not counted) → warehouse mode is ${(refMedian / seconds).toFixed(1)}× faster`);
+          Object.assign(row, { referenceSeconds: refMedian, referenceRuns: ref.seconds, referenceCpuSeconds: median(ref.cpu_seconds), referenceLoadSeconds: ref.load_s, ratio: refMedian / seconds });
+          console.log(`  ${n / 1e6}M rows, pandas/scipy reference: median ${fmt(refMedian)} s (runs ${ref.seconds.map(fmt).join(', ')}; CPU ${fmt(median(ref.cpu_seconds))} s; + ${ref.load_s.toFixed(1)} s CSV load, not counted) → warehouse mode is ${(refMedian / seconds).toFixed(1)}× faster`);
         }
         await rm(curCsv, { force: true });
       } else {
@@ -151,8 +157,12 @@ export async function runDriftBench(opts: { small?: boolean; repeats?: number; s
       }
       results.push(row);
     }
-    console.log('  rows | warehouse s | peak RSS MB | pandas/scipy s | ratio');
-    for (const r of results) console.log(`  ${Number(r.rows) / 1e6}M | ${fmt(r.warehouseSeconds as number)} | ${r.peakRssMb} | ${r.referenceSeconds === undefined ? '—' : fmt(r.referenceSeconds as number)} | ${r.ratio === undefined ? '—' : `${(r.ratio as number).toFixed(1)}×`}`);
+    console.log('  rows | warehouse s (CPU s) | peak RSS MB | pandas/scipy s (CPU s) | ratio (CPU ratio)');
+    for (const r of results) {
+      const ref = r.referenceSeconds === undefined ? '—' : `${fmt(r.referenceSeconds as number)} (${fmt(r.referenceCpuSeconds as number)})`;
+      const ratio = r.ratio === undefined ? '—' : `${(r.ratio as number).toFixed(1)}× (${((r.referenceCpuSeconds as number) / (r.warehouseCpuSeconds as number)).toFixed(1)}×)`;
+      console.log(`  ${Number(r.rows) / 1e6}M | ${fmt(r.warehouseSeconds as number)} (${fmt(r.warehouseCpuSeconds as number)}) | ${r.peakRssMb} | ${ref} | ${ratio}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

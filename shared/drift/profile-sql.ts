@@ -65,10 +65,27 @@ function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], par
   return `(SELECT ${middle.length ? middle.join(', ') : 'r_'} FROM (${innerSql}) AS a) AS b`;
 }
 
+/** A finite value in the middle of the bins (numerical features), or null. */
+function pivot(bins: Bins | null | undefined): number | null {
+  const xs = bins?.type === 'edges' ? bins.edges : bins?.type === 'values' ? bins.values.filter((x): x is number => typeof x === 'number') : [];
+  const p = xs[Math.floor(xs.length / 2)];
+  return p !== undefined && Number.isFinite(p) ? p : null;
+}
+
+/** Mean and population std of a numerical feature from AVG/STDDEV_POP, or from the pivoted sums s1, s2. */
+function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: number | null; std: number | null } {
+  if (f.kind !== 'numerical') return { mean: null, std: null };
+  const p = pivot(f.bins);
+  if (p === null) return { mean: num(g('mean')), std: num(g('std')) };
+  if (n === 0) return { mean: null, std: null };
+  const m1 = Number(g('s1')) / n;
+  return { mean: p + m1, std: Math.sqrt(Math.max(Number(g('s2')) / n - m1 * m1, 0)) };
+}
+
 /**
  * The one-scan profile of a window with known bins: a single ungrouped aggregate. Per feature: COUNT of the value
  * (nulls = rows − count), and for numerical ones the NaN count, the finite count (Inf = non-null − finite − NaN),
- * min, max, mean, std and the bin counts; bins are counted by one dialect helper (sql-functions.ts), so the cost per
+ * min, max, the sums giving mean and std, and the bin counts; bins are counted by one dialect helper (sql-functions.ts), so the cost per
  * row is one bin search per feature rather than one predicate per bin.
  */
 export function windowProfileSql(d: Dialect, src: ProfileSource, features: FeatureSpec[]): Statement<Profile> {
@@ -81,10 +98,16 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
     const v = `v${i}`;
     cols.push(`COUNT(${r}) AS f${i}_present`);
     if (f.kind === 'numerical') {
-      cols.push(
-        `${fn.countIf(fn.isNan(r))} AS f${i}_nan`, `COUNT(${v}) AS f${i}_finite`,
-        `MIN(${v}) AS f${i}_min`, `MAX(${v}) AS f${i}_max`, `AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`,
-      );
+      cols.push(`${fn.countIf(fn.isNan(r))} AS f${i}_nan`, `COUNT(${v}) AS f${i}_finite`, `MIN(${v}) AS f${i}_min`, `MAX(${v}) AS f${i}_max`);
+      // Mean and std from sums around a pivot inside the data (a middle bin edge or value): plain sums cost half
+      // of AVG + STDDEV_POP, and shifting by the pivot keeps E[(x−p)²] − E[x−p]² free of cancellation.
+      const p = pivot(f.bins);
+      if (p === null) cols.push(`AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`);
+      else {
+        params[`p${i}`] = { type: 'FLOAT64', value: p };
+        const dv = `(${v} - ${d.param(`p${i}`)})`;
+        cols.push(`SUM(${dv}) AS f${i}_s1`, `SUM(${dv} * ${dv}) AS f${i}_s2`);
+      }
     }
     const bins = f.bins;
     if (!bins) return null;
@@ -111,7 +134,7 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
         if (counts && f.bins?.type === 'values') counts = [...counts, finite - counts.reduce((a, b) => a + b, 0)];
         return {
           name: f.name, type: f.type, kind: f.kind, count: n, nulls: n - present, nan, inf: present - finite - nan,
-          min: num(g('min')), max: num(g('max')), mean: num(g('mean')), std: num(g('std')),
+          min: num(g('min')), max: num(g('max')), ...moments(f, finite, g),
           distinct: null, bins: f.bins ?? null, counts,
         };
       });
