@@ -5,7 +5,7 @@ import { deadLetterTopic } from '../events/catalog.js';
 import type { FeatureRepo } from '../features/definitions.js';
 import type { ColumnSchema } from '../ports/warehouse.js';
 import type { FunctionSpec } from './functions.js';
-import { needGrants, type ActAs } from './iam.js';
+import { needGrants, withoutImpliedRoles, type ActAs } from './iam.js';
 import { SCHEDULER_ATTRIBUTES } from './scheduler-message.js';
 import type { SchedulePlan } from './schedules.js';
 import { warehouseTables } from './tables.js';
@@ -185,7 +185,7 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
     return e.topic;
   });
   const grants = f.needs.map((n) => needGrants[n]);
-  const roles = (scope: string) => uniqueSorted(grants.flatMap((g) => g.grants.filter((x) => x.scope === scope).map((x) => x.role)));
+  const roles = (scope: string) => withoutImpliedRoles(uniqueSorted(grants.flatMap((g) => g.grants.filter((x) => x.scope === scope).map((x) => x.role))));
   const serviceAccountId = functionServiceAccountId(f.name);
   if (!SA_ID.test(serviceAccountId)) fail(`service account id ${serviceAccountId} is invalid`, 'rename the function');
   if (f.timeoutSeconds < 1 || f.timeoutSeconds > 540) fail(`function ${f.name} timeout ${f.timeoutSeconds}s is outside 1..540`, 'event functions allow at most 540 s');

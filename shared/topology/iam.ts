@@ -28,6 +28,18 @@ export const needGrants: Record<GcpNeed, { grants: NeedGrant[]; actAs: ActAs[] }
   'vertex.deploy': { grants: [{ scope: 'project', role: 'roles/aiplatform.user' }], actAs: ['server'] },
 };
 
+/** Predefined roles whose permissions include another's: granting both adds nothing. */
+const IMPLIES: Record<string, string[]> = {
+  'roles/storage.objectAdmin': ['roles/storage.objectViewer', 'roles/storage.objectUser', 'roles/storage.objectCreator'],
+  'roles/bigquery.dataEditor': ['roles/bigquery.dataViewer'],
+};
+
+/** Drop roles already included in another role of the same list (same scope). */
+export function withoutImpliedRoles(roles: string[]): string[] {
+  const implied = new Set(roles.flatMap((r) => IMPLIES[r] ?? []));
+  return roles.filter((r) => !implied.has(r));
+}
+
 /** Roles that grant far more than any ctloop component needs. */
 export const PRIMITIVE_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'] as const;
 

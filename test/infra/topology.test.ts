@@ -6,7 +6,7 @@ import { offlineColumns, type FeatureRepo } from '../../shared/features/definiti
 import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
 import { onlineColumns } from '../../shared/features/tables.js';
 import { bigQuerySchema, buildTopology, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
-import { isPrimitiveRole, needGrants } from '../../shared/topology/iam.js';
+import { isPrimitiveRole, needGrants, withoutImpliedRoles } from '../../shared/topology/iam.js';
 import { envelopeFromDataOnlyMessage } from '../../shared/topology/scheduler-message.js';
 import { loadSchedulePlan, parseSchedulePlan } from '../../shared/topology/schedules.js';
 import { staleFiles } from '../../shared/topology/stale.js';
@@ -84,13 +84,16 @@ describe('functions', () => {
   it('roles are exactly those derived from the registry needs, never primitive', () => {
     for (const spec of functionRegistry) {
       const f = checkedIn.functions[spec.name]!;
-      const want = (scope: string) => [...new Set(spec.needs.flatMap((n) => needGrants[n].grants.filter((g) => g.scope === scope).map((g) => g.role)))].sort();
+      // Derived from the needs, minus roles another granted role already includes (objectAdmin ⊃ objectViewer, …).
+      const want = (scope: string) => withoutImpliedRoles([...new Set(spec.needs.flatMap((n) => needGrants[n].grants.filter((g) => g.scope === scope).map((g) => g.role)))].sort());
       expect(f.project_roles, spec.name).toEqual(want('project'));
       expect(f.dataset_roles, spec.name).toEqual(want('dataset'));
       expect(f.artifact_bucket_roles, spec.name).toEqual(want('artifact_bucket'));
       for (const r of [...f.project_roles, ...f.dataset_roles, ...f.artifact_bucket_roles]) expect(isPrimitiveRole(r), `${spec.name}: ${r}`).toBe(false);
     }
     for (const g of Object.values(needGrants)) for (const r of g.grants) expect(isPrimitiveRole(r.role)).toBe(false);
+    expect(withoutImpliedRoles(['roles/storage.objectAdmin', 'roles/storage.objectViewer'])).toEqual(['roles/storage.objectAdmin']);
+    expect(withoutImpliedRoles(['roles/bigquery.dataViewer'])).toEqual(['roles/bigquery.dataViewer']);
   });
 
   it('deploys the compiled module of functions/<name>/index.ts with the registry entry point', () => {
