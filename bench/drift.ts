@@ -14,9 +14,10 @@ import type { Warehouse } from '../shared/ports/warehouse.js';
 /**
  * Drift benchmark: a current window of N rows × 10 features (6 numerical, 4 categorical) checked against a stored
  * baseline (1M rows) in warehouse mode on DuckDB — the one-scan profile plus the comparison in Node — at 1M and
- * 10M rows, each size checked in a fresh Node process whose peak RSS (and V8 heap) is sampled during the checks (once
- * with DuckDB's default buffer pool, once with a 64 MB memory_limit), with wall and CPU seconds; and the same tests (Evidently's choice for
- * n_ref > 1000: normalised Wasserstein / Jensen-Shannon) in pandas/scipy on the same rows, in the same run.
+ * 10M rows, each size checked in a fresh Node process whose peak RSS (and V8 heap) is sampled during the checks
+ * (once with DuckDB's default buffer pool, once with a 64 MB memory_limit), with wall and CPU seconds; and the same
+ * tests (Evidently's choice for n_ref > 1000: normalised Wasserstein / Jensen-Shannon) in pandas/scipy on the same
+ * rows, in the same run.
  * `node bin/run-ts.mjs bench/drift.ts [--small]` or `npm run bench -- drift`.
  */
 const NUM = ['x0', 'x1', 'x2', 'x3', 'x4', 'x5'];
