@@ -79,7 +79,9 @@ function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: 
   if (p === null) return { mean: num(g('mean')), std: num(g('std')) };
   if (n === 0) return { mean: null, std: null };
   const m1 = Number(g('s1')) / n;
-  return { mean: p + m1, std: Math.sqrt(Math.max(Number(g('s2')) / n - m1 * m1, 0)) };
+  const variance = Number(g('s2')) / n - m1 * m1;
+  // Values near ±1e154 and beyond overflow the sum of squares (to Inf on DuckDB): no std rather than NaN.
+  return { mean: p + m1, std: Number.isFinite(variance) ? Math.sqrt(Math.max(variance, 0)) : null };
 }
 
 /**
