@@ -10,10 +10,10 @@ import type { Dialect, Warehouse } from '../../../shared/ports/warehouse.js';
  * The relation is a UNION ALL of literal rows, valid on DuckDB and BigQuery alike.
  */
 const X = ['-5', '-0', '0', '0.5', '1', '1.9999999999999998', '2', '2.5', '9.999', '10', '10.000000000000002', '1e+150', '-1e+150',
-  '5e-324', '-5e-324', 'nan', 'inf', '-inf', null, '2', '2.5', '10'];
+  '5e-324', '-5e-324', 'nan', 'inf', '-inf', null, '2', '2.5', '10', '-3', '-3.0000000000000004', '-2.9999999999999996'];
 const S = ['', '', 'a', 'Z', 'é', '😀', '😀', 'zz', null, 'ab', 'b', 'ﬀ', 'a'];
 const N = ['0', '-0', '2.5', '3', '3', '7', 'nan', null, '-1'];
-const edges = [0, 1, 2, 2.5, 10];
+const edges = [-3, 0, 1, 2, 2.5, 10];
 const strings = ['', 'Z', 'a', 'ab', 'é', 'ﬀ', '😀'];
 const numbers = [-1, 0, 2.5, 3];
 // A longer list: DuckDB counts short lists with count_if and long ones with histogram_exact; both are checked.
