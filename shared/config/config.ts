@@ -24,6 +24,7 @@ import { ConfigError } from '../errors.js';
  * | STORAGE_EMULATOR_HOST       | required when gcs in emulators mode       | http://host:port of the GCS emulator      |
  * | CTLOOP_MAX_DELIVERY_ATTEMPTS| 5                                         | attempts before dead-letter               |
  * | CTLOOP_MIN_BACKOFF_MS       | 1000 (100 embedded)                       | first retry delay                         |
+ * | CTLOOP_DUCKDB_MEMORY_LIMIT  | DuckDB's (80% of RAM)                     | DuckDB buffer pool, e.g. 512MB            |
  */
 
 const mode = z.enum(['embedded', 'emulators', 'gcp']);
@@ -47,12 +48,13 @@ const envSchema = z.object({
   CTLOOP_MAX_DELIVERY_ATTEMPTS: z.coerce.number().int().min(5, 'Pub/Sub allows 5..100').max(100, 'Pub/Sub allows 5..100').default(5),
   CTLOOP_MIN_BACKOFF_MS: z.coerce.number().int().nonnegative().optional(),
   CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
+  CTLOOP_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB').optional(),
 });
 
 export type Mode = z.infer<typeof mode>;
 
 export type WarehouseConfig =
-  | { kind: 'duckdb'; path: string }
+  | { kind: 'duckdb'; path: string; memoryLimit?: string }
   | { kind: 'bigquery'; project: string; dataset: string; location: string; apiEndpoint?: string };
 export type ObjectStoreConfig = { kind: 'local'; root: string } | { kind: 'gcs'; project: string; apiEndpoint?: string };
 export type EventBusConfig =
@@ -112,7 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const warehouse: WarehouseConfig =
     warehouseKind === 'duckdb'
-      ? { kind: 'duckdb', path: resolve(stateDir, 'warehouse.duckdb') }
+      ? { kind: 'duckdb', path: resolve(stateDir, 'warehouse.duckdb'), ...(e.CTLOOP_DUCKDB_MEMORY_LIMIT ? { memoryLimit: e.CTLOOP_DUCKDB_MEMORY_LIMIT } : {}) }
       : {
           kind: 'bigquery', project, dataset: e.CTLOOP_BQ_DATASET, location: e.CTLOOP_BQ_LOCATION,
           ...(e.CTLOOP_BIGQUERY_ENDPOINT ? { apiEndpoint: e.CTLOOP_BIGQUERY_ENDPOINT } : {}),

@@ -34,6 +34,8 @@ describe('config', () => {
     expect(() => loadConfig({ CTLOOP_MODE: 'cloud' })).toThrow(/CTLOOP_MODE="cloud" is invalid/);
     expect(() => loadConfig({ CTLOOP_MAX_DELIVERY_ATTEMPTS: '2' })).toThrow(/CTLOOP_MAX_DELIVERY_ATTEMPTS="2" is invalid: Pub\/Sub allows 5..100/);
     expect(() => loadConfig({ PUBSUB_EMULATOR_HOST: 'http://x' })).toThrow(/PUBSUB_EMULATOR_HOST/);
+    expect(() => loadConfig({ CTLOOP_DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(/CTLOOP_DUCKDB_MEMORY_LIMIT="lots" is invalid: must be a size/);
+    expect(loadConfig({ CTLOOP_DUCKDB_MEMORY_LIMIT: '512MB' }, '/w').warehouse).toEqual({ kind: 'duckdb', path: '/w/.ctloop/warehouse.duckdb', memoryLimit: '512MB' });
     try {
       loadConfig({ CTLOOP_WAREHOUSE: 'postgres' });
     } catch (e) {

@@ -6,7 +6,7 @@ export async function createWarehouse(config: WarehouseConfig): Promise<Warehous
   switch (config.kind) {
     case 'duckdb': {
       const { createDuckDbWarehouse } = await import('./duckdb/index.js');
-      return createDuckDbWarehouse({ path: config.path });
+      return createDuckDbWarehouse({ path: config.path, ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) });
     }
     case 'bigquery': {
       const { createBigQueryWarehouse } = await import('./bigquery/index.js');

@@ -52,6 +52,8 @@ export interface DuckDbWarehouseOptions {
   path: string;
   /** DuckDB threads (default: all cores). */
   threads?: number;
+  /** Buffer-pool limit such as '512MB' (default: DuckDB's, 80% of RAM); bounds the RSS of long-running functions. */
+  memoryLimit?: string;
 }
 
 export class DuckDbWarehouse implements Warehouse {
@@ -66,7 +68,7 @@ export class DuckDbWarehouse implements Warehouse {
     if (opts.path !== ':memory:') await mkdir(dirname(opts.path), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(opts.path, { ...(opts.threads ? { threads: String(opts.threads) } : {}) });
+      instance = await DuckDBInstance.create(opts.path, { ...(opts.threads ? { threads: String(opts.threads) } : {}), ...(opts.memoryLimit ? { memory_limit: opts.memoryLimit } : {}) });
     } catch (err) {
       throw mapError(err, `open ${opts.path}`);
     }
