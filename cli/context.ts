@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ValidationError } from '../shared/errors.js';
 import { loadConfig } from '../shared/config/config.js';
 import { createRuntime, type Runtime } from '../shared/runtime/runtime.js';
 
@@ -6,7 +7,7 @@ export type Format = 'text' | 'json';
 
 export function formatOf(cmd: Command): Format {
   const f = cmd.optsWithGlobals().format;
-  if (f !== 'text' && f !== 'json') throw new Error(`--format must be text or json, got ${String(f)}`);
+  if (f !== 'text' && f !== 'json') throw new ValidationError(`--format must be text or json, got ${String(f)}`, { hint: 'use --format text or --format json' });
   return f;
 }
 
