@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, CtloopError } from '../shared/errors.js';
 import { registerCommands } from './commands/index.js';
 import { setLogThreshold } from '../shared/runtime/log.js';
+import { formatOf } from './context.js';
 
 /** Entry point of the `ctloop` CLI. Returns the exit code (0 ok, 1 error, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
@@ -16,7 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .option('--verbose', 'also print the structured logs of the functions run in this process')
     .exitOverride();
-  program.hook('preAction', (cmd) => setLogThreshold(cmd.optsWithGlobals().verbose ? 'info' : 'error'));
+  program.hook('preAction', (_root, cmd) => {
+    formatOf(cmd); // reject a bad --format before doing any work
+    setLogThreshold(cmd.optsWithGlobals().verbose ? 'info' : 'error');
+  });
   registerCommands(program);
   try {
     await program.parseAsync(argv);
