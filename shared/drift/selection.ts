@@ -42,7 +42,8 @@ export function selectMethod(feature: string, kind: FeatureKind, nRef: number, n
   if (override) {
     method = methodSpec(override, feature);
     assertMethodFits(method, kind, feature);
-    threshold = preset === 'vertex' ? 0.3 : method.defaultThreshold;
+    // The vertex preset's 0.3 is a distance threshold; a p-value test keeps its own (0.05).
+    threshold = preset === 'vertex' && method.returns !== 'p_value' ? 0.3 : method.defaultThreshold;
   } else if (preset === 'vertex') {
     method = methodSpec(kind === 'numerical' ? 'jensenshannon_divergence' : 'l_infinity');
     threshold = 0.3;

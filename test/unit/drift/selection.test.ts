@@ -18,6 +18,9 @@ describe('default method selection (Evidently 0.7 _get_default_stattest)', () =>
     expect(selectMethod('a', 'numerical', 5000, 100, { preset: 'vertex' })).toMatchObject({ method: { name: 'jensenshannon_divergence' }, threshold: 0.3 });
     expect(selectMethod('c', 'categorical', 5000, 10, { preset: 'vertex' })).toMatchObject({ method: { name: 'l_infinity' }, threshold: 0.3 });
     expect(selectMethod('a', 'numerical', 5000, 100, { methods: { a: 'psi' }, thresholds: { a: 0.2 } })).toMatchObject({ method: { name: 'psi' }, threshold: 0.2 });
+    // Under the vertex preset an override to a distance takes 0.3, an override to a p-value test keeps 0.05.
+    expect(selectMethod('a', 'numerical', 5000, 100, { preset: 'vertex', methods: { a: 'hellinger' } })).toMatchObject({ threshold: 0.3 });
+    expect(selectMethod('a', 'numerical', 5000, 100, { preset: 'vertex', methods: { a: 'ks' } })).toMatchObject({ method: { name: 'ks' }, threshold: 0.05 });
     expect(() => selectMethod('c', 'categorical', 5000, 10, { methods: { c: 'wasserstein' } })).toThrow(/does not apply to categorical column c/);
     expect(() => selectMethod('c', 'categorical', 5000, 10, { methods: { c: 'nope' } })).toThrow(/unknown drift method "nope" for column c/);
   });
