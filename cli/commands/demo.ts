@@ -46,7 +46,8 @@ export function register(program: Command): void {
           const topic = catalog.featureRows.topic;
           let first: ReturnType<typeof createEvent<'featureRows'>> | undefined;
           for await (const batch of readRowBatches(files.airportDaily, 'parquet', opts.batch)) {
-            const ev = createEvent('featureRows', { view: 'airport_daily', rows: batch as Record<string, unknown>[] }, { source: SOURCE });
+            // Deterministic ids: running the demo again republishes the same events, which ingest stores once.
+            const ev = createEvent('featureRows', { view: 'airport_daily', rows: batch as Record<string, unknown>[] }, { source: SOURCE, id: `demo-airport-daily-${events}`, time: new Date('2001-07-01T00:00:00Z') });
             first ??= ev;
             await rt.bus.publish(topic, ev);
             events++;
@@ -60,12 +61,13 @@ export function register(program: Command): void {
             { airport: 'SFO', event_timestamp: 'yesterday', airport_flights: 1 },
             { airport: null, event_timestamp: '2001-01-02T00:00:00Z' },
             { airport: 'LAX', event_timestamp: '2001-01-02T00:00:00Z', airport_flights: 'many' },
-          ] }, { source: SOURCE }));
+          ] }, { source: SOURCE, id: 'demo-airport-daily-poison', time: new Date('2001-07-01T00:00:00Z') }));
           say(`[${lap()}] published ${events} feature events (${rows} rows), 1 duplicate delivery and 1 batch with 3 poison rows`);
 
           // 2. Batch path: a bulk file lands in the object store and a file-ready event names it.
           const uri = `gs://${rt.config.artifactBucket}/incoming/route_daily.parquet`;
-          await rt.objectStore.upload(files.routeDaily, uri);
+          // Upload once: the same object version loads once, so a second demo run stores nothing new.
+          if (!(await rt.objectStore.exists(uri))) await rt.objectStore.upload(files.routeDaily, uri);
           await rt.bus.publish(catalog.featureFileReady.topic, createEvent('featureFileReady', { view: 'route_daily', uri, format: 'parquet' }, { source: SOURCE }));
           say(`[${lap()}] uploaded ${uri} and published its file-ready event; waiting for the functions`);
           await rt.bus.drain(600_000);
