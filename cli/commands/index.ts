@@ -4,6 +4,7 @@ import { register as registerDemo } from './demo.js';
 import { register as registerDrift } from './drift.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerInfra } from './infra.js';
+import { register as registerRun } from './run.js';
 
 /**
  * Every command group registers itself here (one file per group under cli/commands/). Each file exports
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerDrift(program);
   registerFeatures(program);
   registerInfra(program);
+  registerRun(program);
 }
