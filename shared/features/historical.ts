@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ValidationError } from '../errors.js';
 import { isIdentifier } from '../sql/identifiers.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { FileFormat, Warehouse } from '../ports/warehouse.js';
+import type { FileFormat, Params, Warehouse } from '../ports/warehouse.js';
 import type { FeatureRepo } from './definitions.js';
 import { detectFormat, sqlPath } from './local-files.js';
 import { pointInTimeSql, ROW_ID, type PitViewRequest } from './pit-sql.js';
@@ -123,17 +123,17 @@ export async function getHistoricalFeatures(deps: HistoricalDeps, req: Historica
 }
 
 /** Write a query result to `out` wherever it is, whatever the engine. */
-async function exportTo(deps: HistoricalDeps, sql: string, params: Record<string, never> | object, out: string, format: 'parquet' | 'csv'): Promise<void> {
+async function exportTo(deps: HistoricalDeps, sql: string, params: Params, out: string, format: 'parquet' | 'csv'): Promise<void> {
   const w = deps.warehouse;
   const outIsRemote = out.startsWith('gs://');
   if (!w.readsObjectUris) {
     if (!outIsRemote) {
-      await w.exportQuery(sql, { params: params as never, uri: out, format });
+      await w.exportQuery(sql, { params, uri: out, format });
       return;
     }
     const tmp = join(tmpdir(), `ctloop-export-${randomUUID()}.${format}`);
     try {
-      await w.exportQuery(sql, { params: params as never, uri: tmp, format });
+      await w.exportQuery(sql, { params, uri: tmp, format });
       await deps.objectStore.upload(tmp, out);
     } finally {
       await rm(tmp, { force: true });
@@ -142,7 +142,7 @@ async function exportTo(deps: HistoricalDeps, sql: string, params: Record<string
   }
   // The engine exports sharded files to gs:// in no particular order: fetch them and restore spine order locally.
   const prefix = `gs://${deps.scratchBucket}/tmp/exports/${randomUUID()}/`;
-  const shards = await w.exportQuery(sql, { params: params as never, uri: `${prefix}part-*.parquet`, format: 'parquet' });
+  const shards = await w.exportQuery(sql, { params, uri: `${prefix}part-*.parquet`, format: 'parquet' });
   const dir = await mkdtemp(join(tmpdir(), 'ctloop-shards-'));
   try {
     const local: string[] = [];

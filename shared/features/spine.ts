@@ -79,14 +79,13 @@ export async function prepareSpine(
       });
     }
     const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;
+    const described = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), duckType: String(r.column_type) }));
     // For BigQuery, timestamps must be marked UTC-adjusted in Parquet, or its loader reads them as DATETIME.
     const outCols = opts.utcAdjusted
-      ? (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS())
-          .map((r) => (String(r.column_type) === 'TIMESTAMP' ? `CAST(${q(String(r.column_name))} AS TIMESTAMPTZ) AS ${q(String(r.column_name))}` : q(String(r.column_name))))
-          .join(', ')
+      ? described.map((c) => (c.duckType === 'TIMESTAMP' ? `CAST(${q(c.name)} AS TIMESTAMPTZ) AS ${q(c.name)}` : q(c.name))).join(', ')
       : '*';
     await conn.run(`COPY (SELECT ${outCols} FROM spine ORDER BY ${ROW_ID}) TO ${sqlPath(out)} (FORMAT parquet)`);
-    const desc = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), type: columnTypeFromDuck(String(r.column_type)) }));
+    const desc = described.map((c) => ({ name: c.name, type: columnTypeFromDuck(c.duckType) }));
     return {
       path: out,
       columns: desc,

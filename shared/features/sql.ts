@@ -1,11 +1,10 @@
 import type { Dialect } from '../ports/warehouse.js';
-import { SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
+import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { onlineColumns, quarantineColumns, QUARANTINE_TABLE } from './tables.js';
-import { offlineColumns } from './definitions.js';
 
 /**
- * The feature store's SQL, written once for DuckDB and BigQuery through a Dialect. Pure functions: unit tests
- * snapshot them and the BigQuery stand-in runs each through the ZetaSQL analyzer.
+ * The feature store's SQL, written once for DuckDB and BigQuery through a Dialect. Pure functions: the DuckDB tests
+ * run them, and the BigQuery stand-in runs each through the ZetaSQL analyzer before executing it.
  */
 
 const list = (d: Dialect, names: string[], prefix = '') => names.map((n) => `${prefix}${d.ident(n)}`).join(', ');

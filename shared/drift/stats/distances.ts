@@ -1,3 +1,5 @@
+import { countAtMost } from './search.js';
+
 /**
  * Distances between two distributions given as shares over the same bins (scipy semantics), and the raw-sample
  * Wasserstein-1 distance (scipy.stats.wasserstein_distance).
@@ -64,17 +66,6 @@ export function lInfinity(p: readonly number[], q: readonly number[]): number {
   let m = 0;
   for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i]! - q[i]!));
   return m;
-}
-
-function countAtMost(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** scipy.stats.wasserstein_distance(u, v): ∫ |U(x) − V(x)| dx over the merged sorted values. */

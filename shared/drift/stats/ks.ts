@@ -1,4 +1,5 @@
 import { kolmogorovSf } from './kolmogorov.js';
+import { countAtMost } from './search.js';
 
 /**
  * Two-sample Kolmogorov-Smirnov test, two-sided, reproducing scipy.stats.ks_2samp (scipy 1.10, method='auto'):
@@ -23,18 +24,6 @@ const MAX_AUTO_N = 10_000;
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
-}
-
-/** Upper bound of the sorted array `a` for `x`: count of elements ≤ x (numpy searchsorted side='right'). */
-function upper(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Proportion of paths passing outside the lines x − y = ±h (n1 = n2 = n). */
@@ -89,7 +78,7 @@ export function ks2samp(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
   let minS = 0;
   let maxS = -Infinity;
   const visit = (x: number) => {
-    const diff = upper(d1, x) / n1 - upper(d2, x) / n2;
+    const diff = countAtMost(d1, x) / n1 - countAtMost(d2, x) / n2;
     if (diff > maxS) maxS = diff;
     if (-diff > minS) minS = -diff;
   };
