@@ -11,8 +11,12 @@ import { startLocalFunctions } from '../../shared/runtime/local-loop.js';
 import { catalog } from '../../shared/events/catalog.js';
 import { prepareFlightFiles } from '../../examples/flights/data.js';
 import { output, progress, withRuntime } from '../context.js';
+import { integerIn } from '../options.js';
 
 const SOURCE = 'ctloop/demo/flights-app';
+
+/** The most rows one feature-rows event may carry (`featureRowsData` in shared/events/catalog.ts). */
+export const MAX_EVENT_ROWS = 10_000;
 
 /**
  * The main job (`npm start`): the loop's feature-store stage on 3M real flights. Application events flow through
@@ -23,8 +27,8 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('run the feature-store stage of the loop on the flights data (what `npm start` runs)')
-    .option('--spine-rows <n>', 'flights in the training spine', (v) => Number.parseInt(v, 10), 200_000)
-    .option('--batch <n>', 'rows per published feature event', (v) => Number.parseInt(v, 10), 500)
+    .option('--spine-rows <n>', 'flights in the training spine (1 to 3000000; the data holds about 3M flights)', integerIn(1, 3_000_000), 200_000)
+    .option('--batch <n>', `rows per published feature event (1 to ${MAX_EVENT_ROWS}, the most one event carries)`, integerIn(1, MAX_EVENT_ROWS), 500)
     .action(async (opts: { spineRows: number; batch: number }, cmd: Command) => {
       const say = progress(cmd);
       const t0 = Date.now();

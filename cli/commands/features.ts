@@ -1,26 +1,41 @@
 import { Command, Option } from 'commander';
-import { ValidationError } from '../../shared/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
+import type { FeatureView } from '../../shared/features/definitions.js';
 import { getHistoricalFeatures } from '../../shared/features/historical.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
 import { getOnlineFeatures } from '../../shared/features/online.js';
-import { parseTimestamp } from '../../shared/features/validate.js';
+import { MAX_QUARANTINE_LIMIT, readQuarantine, type QuarantinedRow } from '../../shared/features/quarantine.js';
 import { endProgress, output, progress, withRuntime } from '../context.js';
+import { instant, integerIn } from '../options.js';
 
-function parseKeys(pairs: string[]): Record<string, string> {
+/**
+ * `--key name=value` pairs for one entity of `view`: each join key exactly once, with a value, and nothing else.
+ * A wrong key is a usage error: looking it up would only ever answer NOT_FOUND.
+ */
+export function entityKeys(view: FeatureView, pairs: string[]): Record<string, string> {
+  const keys = view.entity.joinKeys.map((k) => k.name);
+  const example = keys.map((k) => `--key ${k}=…`).join(' ');
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new ValidationError(`--key ${p} is not name=value`, { hint: 'e.g. --key origin=SFO --key dest=LAX' });
-    out[p.slice(0, i)] = p.slice(i + 1);
+    if (i <= 0) throw new UsageError(`--key ${p} is not name=value`, { hint: `view ${view.name} is looked up by ${example}` });
+    const name = p.slice(0, i);
+    const value = p.slice(i + 1);
+    if (!keys.includes(name)) throw new UsageError(`--key ${name}: view ${view.name} has no join key "${name}"`, { hint: `its join keys: ${keys.join(', ')} (${example})` });
+    if (name in out) throw new UsageError(`--key ${name} is given twice (${out[name]} and ${value})`, { hint: `give each join key once: ${example}` });
+    if (value.trim() === '') throw new UsageError(`--key ${name} has an empty value`, { hint: `e.g. ${example}` });
+    out[name] = value;
   }
+  const missing = keys.filter((k) => !(k in out));
+  if (missing.length > 0) throw new UsageError(`missing --key for ${missing.join(', ')} of view ${view.name}`, { hint: `view ${view.name} is looked up by ${example}` });
   return out;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command): void {
-  const features = program.command('features').description('feature store: tables, ingestion, training sets, online values');
+  const features = program.command('features').description('feature store: tables, ingestion, training sets, online values, quarantined rows');
 
   features
     .command('apply')
@@ -41,7 +56,7 @@ export function register(program: Command): void {
     .requiredOption('--view <view>', 'feature view name')
     .requiredOption('--file <file>', 'file path or gs:// URI')
     .addOption(new Option('--file-format <format>', 'file format (default: from the extension)').choices(['csv', 'jsonl', 'parquet']))
-    .option('--batch-size <n>', 'rows per batched write', (v) => Number.parseInt(v, 10), 50_000)
+    .option('--batch-size <n>', 'rows per batched write (1 to 1000000)', integerIn(1, 1_000_000), 50_000)
     .action(async (opts: { view: string; file: string; fileFormat?: 'csv' | 'jsonl' | 'parquet'; batchSize: number }, cmd: Command) => {
       const say = progress(cmd);
       const started = Date.now();
@@ -86,15 +101,14 @@ export function register(program: Command): void {
     .requiredOption('--view <view>', 'feature view name')
     .requiredOption('--key <name=value>', 'join key value (repeat for composite keys)', collect, [])
     .option('--features <list>', 'comma-separated features of the view (default: all)')
-    .option('--as-of <time>', 'reference time for the ttl check, ISO-8601 (default: now); a latest value stamped after it is NOT_FOUND')
-    .action(async (opts: { view: string; key: string[]; features?: string; asOf?: string }, cmd: Command) => {
-      const asOf = opts.asOf === undefined ? undefined : parseTimestamp(opts.asOf);
-      if (asOf === null) throw new ValidationError(`--as-of ${opts.asOf} is not an ISO-8601 time`, { hint: 'e.g. --as-of 2001-06-30T12:00:00Z' });
+    .option('--as-of <time>', 'reference time for the ttl check, ISO-8601 (default: now); a latest value stamped after it is NOT_FOUND', instant)
+    .action(async (opts: { view: string; key: string[]; features?: string; asOf?: Date }, cmd: Command) => {
       await withRuntime(async (rt) => {
+        const entity = entityKeys(rt.repo.view(opts.view), opts.key);
         const res = await getOnlineFeatures(rt, {
-          view: opts.view, entities: [parseKeys(opts.key)],
+          view: opts.view, entities: [entity],
           ...(opts.features ? { features: opts.features.split(',').map((s) => s.trim()) } : {}),
-          ...(asOf ? { asOf } : {}),
+          ...(opts.asOf ? { asOf: opts.asOf } : {}),
         });
         output(cmd, res, () => res.metadata.feature_names.map((f, i) => {
           const r = res.results[i]!;
@@ -102,4 +116,30 @@ export function register(program: Command): void {
         }).join('\n'));
       });
     });
+
+  features
+    .command('quarantine')
+    .description('rows that failed validation, newest first: where they came from, why, and the row as it arrived')
+    .option('--view <view>', 'only this feature view')
+    .option('--since <time>', 'only rows quarantined at or after this time, ISO-8601', instant)
+    .option('--limit <n>', `at most this many rows (1 to ${MAX_QUARANTINE_LIMIT})`, integerIn(1, MAX_QUARANTINE_LIMIT), 50)
+    .action(async (opts: { view?: string; since?: Date; limit: number }, cmd: Command) => {
+      await withRuntime(async (rt) => {
+        const res = await readQuarantine(rt.warehouse, { limit: opts.limit, ...(opts.view ? { view: opts.view } : {}), ...(opts.since ? { since: opts.since } : {}) });
+        // A view that is neither defined nor in the quarantine is most likely a typo.
+        if (opts.view && res.total === 0 && !rt.repo.views.some((v) => v.name === opts.view)) rt.repo.view(opts.view); // throws NotFoundError naming the views
+        output(cmd, res, () => renderQuarantine(res.rows, res.total));
+      });
+    });
+}
+
+function renderQuarantine(rows: QuarantinedRow[], total: number): string {
+  if (total === 0) return 'no quarantined rows';
+  const lines = rows.flatMap((r) => [
+    `${r.quarantinedAt}  ${r.view}  ${r.source} ${r.sourceId}${r.version ? ` (version ${r.version})` : ''}${r.row === null ? '' : ` row ${r.row}`}`,
+    ...r.reasons.map((x) => `  reason: ${x}`),
+    `  raw:    ${typeof r.raw === 'string' ? r.raw : JSON.stringify(r.raw)}`,
+  ]);
+  if (total > rows.length) lines.push(`(${rows.length} of ${total} rows shown, newest first; use --limit, --since or --view for others)`);
+  return lines.join('\n');
 }

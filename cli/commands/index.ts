@@ -1,20 +1,46 @@
 import type { Command } from 'commander';
-import { register as registerDeadLetters } from './dead-letters.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerDrift } from './drift.js';
-import { register as registerFeatures } from './features.js';
-import { register as registerInfra } from './infra.js';
-import { register as registerRun } from './run.js';
 
 /**
- * Every command group registers itself here (one file per group under cli/commands/). Each file exports
- * `register(program)`, adding a subcommand with its own options and `--help`.
+ * Every command group has one file under cli/commands/ exporting `register(program)`, which adds the group with its
+ * options and `--help`. Groups are loaded lazily: a command line loads only the group it names (with the modules it
+ * needs: warehouse, cloud clients…), and every other group is listed by name and description only, so `ctloop --help`
+ * starts without loading any of them. The descriptions here must equal the ones the files register (a test checks).
  */
-export function registerCommands(program: Command): void {
-  registerDeadLetters(program);
-  registerDemo(program);
-  registerDrift(program);
-  registerFeatures(program);
-  registerInfra(program);
-  registerRun(program);
+export interface CommandGroup {
+  name: string;
+  description: string;
+  load: () => Promise<{ register(program: Command): void }>;
+}
+
+export const commandGroups: readonly CommandGroup[] = [
+  { name: 'dead-letters', description: 'messages the loop gave up on: list them with their reasons, replay them once fixed', load: () => import('./dead-letters.js') },
+  { name: 'demo', description: 'run the feature-store stage of the loop on the flights data (what `npm start` runs)', load: () => import('./demo.js') },
+  { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, read report history', load: () => import('./drift.js') },
+  { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
+  { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
+  { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
+];
+
+/**
+ * Register the group the command line names (`ctloop features …`, `ctloop help features`) in full and the others as
+ * name and description. With no group named, or an unknown one, nothing is loaded and commander reports it.
+ */
+export async function registerCommands(program: Command, argv: string[]): Promise<void> {
+  const named = groupNamed(argv);
+  for (const g of commandGroups) {
+    if (g.name === named) (await g.load()).register(program);
+    else program.command(g.name).description(g.description);
+  }
+}
+
+/** The first operand of the command line (skipping the global options), or the one after `help`. */
+function groupNamed(argv: string[]): string | undefined {
+  const operands: string[] = [];
+  for (let i = 2; i < argv.length && operands.length < 2; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--format') i++; // its value
+    else if (!a.startsWith('-')) operands.push(a);
+  }
+  return operands[0] === 'help' ? operands[1] : operands[0];
 }

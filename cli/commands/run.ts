@@ -10,6 +10,7 @@ import { buildTopology } from '../../shared/topology/generate.js';
 import { functionRegistry } from '../../shared/topology/functions.js';
 import { loadSchedulePlan } from '../../shared/topology/schedules.js';
 import { progress, withRuntime } from '../context.js';
+import { integerIn } from '../options.js';
 
 /**
  * `ctloop run`: the loop as a long-running process — every function subscribed to its topic on the configured bus
@@ -21,7 +22,8 @@ export function register(program: Command): void {
     .description('run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)')
     .option('--schedules <path>', 'scheduler plan (the same file Terraform jobs come from)', 'infra/schedules.json')
     .option('--fire <job...>', 'publish these scheduler jobs once at start (e.g. ctloop-drift-check-route-daily)')
-    .option('--for <seconds>', 'stop after this many seconds (default: run until SIGINT/SIGTERM)', (v) => Number.parseInt(v, 10))
+    // Node timers hold at most 2^31-1 ms; a longer delay would fire at once.
+    .option('--for <seconds>', 'stop after this many seconds, 1 to 2147483 (default: run until SIGINT/SIGTERM)', integerIn(1, 2_147_483))
     .action(async (opts: { schedules: string; fire?: string[]; for?: number }, cmd: Command) => {
       const say = progress(cmd);
       await withRuntime(async (rt) => {
