@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { listDeadLetters, replayDeadLetter } from '../../shared/runtime/dead-letters.js';
-import { output, withRuntime } from '../context.js';
+
+// Each action imports what it needs when it runs, so help and usage errors load no warehouse or cloud client.
+const load = () => Promise.all([import('../context.js'), import('../../shared/runtime/dead-letters.js')]);
 
 export function register(program: Command): void {
   const dl = program.command('dead-letters').description('messages the loop gave up on: list them with their reasons, replay them once fixed');
@@ -9,6 +10,7 @@ export function register(program: Command): void {
     .description('dead-letter records (functions: gs://<bucket>/dead-letter/; embedded bus: its journal), oldest first')
     .option('--consumer <name>', 'only this function (e.g. ingest-features)')
     .action(async (opts: { consumer?: string }, cmd: Command) => {
+      const [{ output, withRuntime }, { listDeadLetters }] = await load();
       await withRuntime(async (rt) => {
         const items = await listDeadLetters({
           objectStore: rt.objectStore, bucket: rt.config.artifactBucket,
@@ -23,6 +25,7 @@ export function register(program: Command): void {
     .description('validate a dead-lettered message again and republish it to its topic (the record moves to dead-letter-replayed/)')
     .argument('<location...>', 'gs:// locations printed by `ctloop dead-letters list`')
     .action(async (locations: string[], _opts: unknown, cmd: Command) => {
+      const [{ output, withRuntime }, { replayDeadLetter }] = await load();
       await withRuntime(async (rt) => {
         const done: { location: string; topic: string; messageId: string }[] = [];
         for (const loc of locations) done.push({ location: loc, ...(await replayDeadLetter(rt, loc)) });

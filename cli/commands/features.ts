@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../shared/errors.js';
-import { applyFeatureRepo } from '../../shared/features/apply.js';
 import type { FeatureView } from '../../shared/features/definitions.js';
-import { getHistoricalFeatures } from '../../shared/features/historical.js';
-import { loadFeatureFile } from '../../shared/features/load-file.js';
-import { getOnlineFeatures } from '../../shared/features/online.js';
-import { MAX_QUARANTINE_LIMIT, readQuarantine, type QuarantinedRow } from '../../shared/features/quarantine.js';
-import { endProgress, output, progress, withRuntime } from '../context.js';
+import type { QuarantinedRow } from '../../shared/features/quarantine.js';
 import { instant, integerIn } from '../options.js';
+
+// Each action imports what it needs when it runs, so help and usage errors load no warehouse or cloud client.
+const context = () => import('../context.js');
+
+/** `MAX_QUARANTINE_LIMIT` of shared/features/quarantine.ts (not imported here: see above). */
+const QUARANTINE_LIMIT = 10_000;
 
 /**
  * `--key name=value` pairs for one entity of `view`: each join key exactly once, with a value, and nothing else.
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .description('create or migrate the warehouse tables of the feature definitions (additive changes only)')
     .option('--dry-run', 'show the plan without changing anything')
     .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
+      const [{ output, withRuntime }, { applyFeatureRepo }] = await Promise.all([context(), import('../../shared/features/apply.js')]);
       await withRuntime(async (rt) => {
         const res = await applyFeatureRepo(rt.warehouse, rt.repo, { dryRun: Boolean(opts.dryRun) });
         output(cmd, res, () =>
@@ -58,6 +60,7 @@ export function register(program: Command): void {
     .addOption(new Option('--file-format <format>', 'file format (default: from the extension)').choices(['csv', 'jsonl', 'parquet']))
     .option('--batch-size <n>', 'rows per batched write (1 to 1000000)', integerIn(1, 1_000_000), 50_000)
     .action(async (opts: { view: string; file: string; fileFormat?: 'csv' | 'jsonl' | 'parquet'; batchSize: number }, cmd: Command) => {
+      const [{ endProgress, output, progress, withRuntime }, { loadFeatureFile }] = await Promise.all([context(), import('../../shared/features/load-file.js')]);
       const say = progress(cmd);
       const started = Date.now();
       await withRuntime(async (rt) => {
@@ -82,6 +85,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'output .parquet or .csv (local or gs://)')
     .option('--full-feature-names', 'name output columns view__feature')
     .action(async (opts: { spine: string; timestampColumn: string; features: string; out: string; fullFeatureNames?: boolean }, cmd: Command) => {
+      const [{ endProgress, output, progress, withRuntime }, { getHistoricalFeatures }] = await Promise.all([context(), import('../../shared/features/historical.js')]);
       const say = progress(cmd);
       const started = Date.now();
       await withRuntime(async (rt) => {
@@ -99,10 +103,11 @@ export function register(program: Command): void {
     .command('online')
     .description('latest feature values for one entity, with ttl applied and a status per value')
     .requiredOption('--view <view>', 'feature view name')
-    .requiredOption('--key <name=value>', 'join key value (repeat for composite keys)', collect, [])
+    .requiredOption('--key <name=value>', 'join key value (repeat for composite keys)', collect)
     .option('--features <list>', 'comma-separated features of the view (default: all)')
     .option('--as-of <time>', 'reference time for the ttl check, ISO-8601 (default: now); a latest value stamped after it is NOT_FOUND', instant)
     .action(async (opts: { view: string; key: string[]; features?: string; asOf?: Date }, cmd: Command) => {
+      const [{ output, withRuntime }, { getOnlineFeatures }] = await Promise.all([context(), import('../../shared/features/online.js')]);
       await withRuntime(async (rt) => {
         const entity = entityKeys(rt.repo.view(opts.view), opts.key);
         const res = await getOnlineFeatures(rt, {
@@ -122,8 +127,9 @@ export function register(program: Command): void {
     .description('rows that failed validation, newest first: where they came from, why, and the row as it arrived')
     .option('--view <view>', 'only this feature view')
     .option('--since <time>', 'only rows quarantined at or after this time, ISO-8601', instant)
-    .option('--limit <n>', `at most this many rows (1 to ${MAX_QUARANTINE_LIMIT})`, integerIn(1, MAX_QUARANTINE_LIMIT), 50)
+    .option('--limit <n>', `at most this many rows (1 to ${QUARANTINE_LIMIT})`, integerIn(1, QUARANTINE_LIMIT), 50)
     .action(async (opts: { view?: string; since?: Date; limit: number }, cmd: Command) => {
+      const [{ output, withRuntime }, { readQuarantine }] = await Promise.all([context(), import('../../shared/features/quarantine.js')]);
       await withRuntime(async (rt) => {
         const res = await readQuarantine(rt.warehouse, { limit: opts.limit, ...(opts.view ? { view: opts.view } : {}), ...(opts.since ? { since: opts.since } : {}) });
         // A view that is neither defined nor in the quarantine is most likely a typo.
