@@ -59,6 +59,39 @@ describe('ctloop features CLI', () => {
 
     const online = await ctloop('features', 'online', '--view', 'route_stats', '--key', 'origin=SFO', '--key', 'dest=LAX', '--as-of', '2001-03-01T20:00:00Z', '--format', 'json');
     expect(JSON.parse(online.stdout).results[0]).toEqual({ values: [6.5], statuses: ['PRESENT'], event_timestamps: ['2001-03-01T12:00:00.000Z'] });
+
+    // What was quarantined, read back: the file, the row, the reason and the row as it arrived.
+    const quarantine = await ctloop('features', 'quarantine', '--view', 'route_stats', '--format', 'json');
+    expect(quarantine.code).toBe(0);
+    expect(JSON.parse(quarantine.stdout)).toMatchObject({
+      total: 1,
+      rows: [{ view: 'route_stats', source: 'file', sourceId: rows, row: 2, reasons: ['event_ts: expected an ISO-8601 timestamp, got "not-a-time"'], raw: { origin: 'SFO', dest: 'JFK', event_ts: 'not-a-time' } }],
+    });
+    const text = await ctloop('features', 'quarantine');
+    expect(text.stdout).toMatch(/^\S+Z {2}route_stats {2}file .*rows\.csv \(version \d+\) row 2\n {2}reason: event_ts: expected an ISO-8601 timestamp, got "not-a-time"\n {2}raw: {4}\{"origin":"SFO"/);
+    expect((await ctloop('features', 'quarantine', '--view', 'driver_stats')).stdout).toBe('no quarantined rows\n');
+    expect((await ctloop('features', 'quarantine', '--since', '2999-01-01T00:00:00Z', '--format', 'json')).stdout).toMatch(/"total": 0/);
+    const typo = await ctloop('features', 'quarantine', '--view', 'route_stat');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/feature view "route_stat" is not defined/);
+  });
+
+  it('refuses --key pairs that cannot name one entity of the view (exit 2)', async () => {
+    const online = (...keys: string[]) => ctloop('features', 'online', '--view', 'route_stats', ...keys.flatMap((k) => ['--key', k]), '--format', 'json');
+    const cases: [string[], RegExp][] = [
+      [['origin=SFO', 'dest=LAX', 'region=x'], /view route_stats has no join key "region"/],
+      [['origin=SFO', 'origin=LAX', 'dest=LAX'], /--key origin is given twice \(SFO and LAX\)/],
+      [['origin=', 'dest=LAX'], /--key origin has an empty value/],
+      [['origin=SFO'], /missing --key for dest of view route_stats/],
+      [['SFO', 'dest=LAX'], /--key SFO is not name=value/],
+    ];
+    for (const [keys, reason] of cases) {
+      const r = await online(...keys);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      const err = JSON.parse(r.stderr);
+      expect(err).toMatchObject({ error: 'USAGE', hint: expect.stringMatching(/--key origin=… --key dest=…/) });
+      expect(err.message).toMatch(reason);
+    }
   });
 
   it('fails with a clear message and exit 1 on bad input, exit 2 on usage errors', async () => {
