@@ -142,7 +142,7 @@ export function register(program: Command): void {
 function renderQuarantine(rows: QuarantinedRow[], total: number): string {
   if (total === 0) return 'no quarantined rows';
   const lines = rows.flatMap((r) => [
-    `${r.quarantinedAt}  ${r.view}  ${r.source} ${r.sourceId}${r.version ? ` (version ${r.version})` : ''}${r.row === null ? '' : ` row ${r.row}`}`,
+    `${r.quarantinedAt}  ${r.view}  ${r.source} ${r.sourceId}${r.version ? ` (version ${r.version})` : ''}${r.line !== null ? ` line ${r.line}` : r.row !== null ? ` row ${r.row}` : ''}`,
     ...r.reasons.map((x) => `  reason: ${x}`),
     `  raw:    ${typeof r.raw === 'string' ? r.raw : JSON.stringify(r.raw)}`,
   ]);

@@ -4,7 +4,7 @@ import { QUARANTINE_TABLE } from './tables.js';
 
 /**
  * Reading the quarantine: rows that failed validation, stored by ingest (`prepareRows`) with the view, the source
- * they came in (an event id, or `<file uri>@<version>` for file loads), their index in it, the reasons and the raw row.
+ * they came in (an event, or a file and its version), their place in it, the reasons and the raw row.
  * One query in the SQL both engines accept, filtered by view and time (BigQuery prunes partitions on the time).
  */
 
@@ -24,8 +24,10 @@ export interface QuarantinedRow {
   sourceId: string;
   /** The version of the file that was loaded (file loads only). */
   version: string | null;
-  /** Index of the row in its source, counted from 0 as `ctloop features ingest` reports it. */
+  /** Index of the row in its source (file or event), counted from 0. */
   row: number | null;
+  /** Line of the file the row starts on (CSV, JSONL), when the load recorded it. */
+  line: number | null;
   reasons: string[];
   /** The rejected row as it arrived (parsed JSON; the stored text when it is not JSON). */
   raw: unknown;
@@ -73,29 +75,46 @@ export async function readQuarantine(w: Warehouse, q: QuarantineQuery): Promise<
 }
 
 export function quarantinedRow(r: Row): QuarantinedRow {
-  const sourceId = String(r.event_id);
-  const ingestId = String(r.ingest_id);
-  const file = fileSource(sourceId);
-  const index = ingestId.startsWith(`${sourceId}:`) ? ingestId.slice(sourceId.length + 1) : '';
+  const { line, reasons } = positionOf(String(r.reason));
   return {
     view: String(r.view),
-    source: file ? 'file' : 'event',
-    sourceId: file ? file.uri : sourceId,
-    version: file ? file.version : null,
-    row: /^\d+$/.test(index) ? Number(index) : null,
-    reasons: splitReasons(String(r.reason)),
+    ...sourceOf(String(r.event_id), String(r.ingest_id)),
+    line,
+    reasons,
     raw: parseRaw(String(r.raw)),
     quarantinedAt: (r.quarantined_at instanceof Date ? r.quarantined_at : new Date(String(r.quarantined_at))).toISOString(),
   };
 }
 
-/** File loads name their source `<uri or path>@<version>`; event ids carry no path. */
-function fileSource(id: string): { uri: string; version: string } | null {
+/**
+ * Where a quarantined row came from. The ingest id is `<source id>:<row index>`. File loads are keyed by content
+ * (`file:<hash>`) and record the file's URI as `event_id`; earlier loads used `<uri>@<version>` as both.
+ * Events use their event id for both.
+ */
+function sourceOf(eventId: string, ingestId: string): Pick<QuarantinedRow, 'source' | 'sourceId' | 'version' | 'row'> {
+  const cut = ingestId.lastIndexOf(':');
+  const prefix = cut < 0 ? ingestId : ingestId.slice(0, cut);
+  const index = cut < 0 ? '' : ingestId.slice(cut + 1);
+  const row = /^\d+$/.test(index) ? Number(index) : null;
+  if (prefix.startsWith('file:') && prefix !== eventId) return { source: 'file', sourceId: eventId, version: prefix.slice('file:'.length), row };
+  const legacy = prefix === eventId ? legacyFileSource(eventId) : null;
+  if (legacy) return { source: 'file', sourceId: legacy.uri, version: legacy.version, row };
+  return { source: 'event', sourceId: eventId, version: null, row };
+}
+
+/** Earlier file loads named their source `<uri or path>@<modification time>`; event ids carry no path. */
+function legacyFileSource(id: string): { uri: string; version: string } | null {
   const at = id.lastIndexOf('@');
   if (at <= 0 || at === id.length - 1) return null;
   const uri = id.slice(0, at);
   const pathLike = /^(gs:\/\/|\/|\.{1,2}\/|[A-Za-z]:[\\/])/.test(uri) || /\.(csv|jsonl|ndjson|json|parquet)$/i.test(uri);
   return pathLike ? { uri, version: id.slice(at + 1) } : null;
+}
+
+/** File loads prefix the reason with the row's place in the file: `line 12: …` (CSV, JSONL) or `row 12: …` (Parquet). */
+function positionOf(reason: string): { line: number | null; reasons: string[] } {
+  const m = /^(line|row) (\d+): /.exec(reason);
+  return { line: m?.[1] === 'line' ? Number(m[2]) : null, reasons: splitReasons(m ? reason.slice(m[0].length) : reason) };
 }
 
 /** Ingest joins a row's reasons with "; ", each starting with the field it is about ("flights: expected INT64…"). */

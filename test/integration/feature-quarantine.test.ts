@@ -5,7 +5,7 @@ import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
-import { readQuarantine, splitReasons } from '../../shared/features/quarantine.js';
+import { quarantinedRow, readQuarantine, splitReasons } from '../../shared/features/quarantine.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
@@ -42,7 +42,7 @@ function quarantineSuite(name: string, setup: () => Promise<{ warehouse: Warehou
       expect(res.rows).toHaveLength(14);
       const first = res.rows.find((r) => r.sourceId === 'evt-1')!;
       expect(first).toEqual({
-        view: 'route_stats', source: 'event', sourceId: 'evt-1', version: null, row: 1,
+        view: 'route_stats', source: 'event', sourceId: 'evt-1', version: null, row: 1, line: null,
         reasons: ['event_ts: expected an ISO-8601 timestamp, got "soon"', 'flights: expected INT64, got "many"'],
         raw: { origin: 'A', dest: 'B', event_ts: 'soon', flights: 'many' }, quarantinedAt: T1.toISOString(),
       });
@@ -95,6 +95,7 @@ describe('file loads in the quarantine', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ source: 'file', sourceId: file, row: 1, reasons: ['flights: expected INT64, got "lots"'], raw: { origin: 'A', flights: 'lots' } });
     expect(rows[0]!.version).toEqual(expect.any(String));
+    expect([null, 3]).toContain(rows[0]!.line); // 3 once file loads record lines (issue 7, item 1)
   });
 
   it('answers nothing, not an error, before the tables exist', async () => {
@@ -105,6 +106,25 @@ describe('file loads in the quarantine', () => {
     } finally {
       await empty.cleanup();
     }
+  });
+});
+
+describe('quarantinedRow: the source of a stored record', () => {
+  const at = new Date('2001-03-01T00:00:00Z');
+  const stored = (eventId: string, ingestId: string, reason: string) =>
+    quarantinedRow({ view: 'v', event_id: eventId, ingest_id: ingestId, reason, raw: '{"a":1}', quarantined_at: at });
+
+  it('reads an event, a content-keyed file load with its line, and a path@version file load', () => {
+    expect(stored('6f1c-2', '6f1c-2:7', 'a: bad')).toEqual({ view: 'v', source: 'event', sourceId: '6f1c-2', version: null, row: 7, line: null, reasons: ['a: bad'], raw: { a: 1 }, quarantinedAt: at.toISOString() });
+    expect(stored('gs://b/in/x.csv', 'file:ab12:41', 'line 43: a: bad; b: worse')).toMatchObject({ source: 'file', sourceId: 'gs://b/in/x.csv', version: 'ab12', row: 41, line: 43, reasons: ['a: bad', 'b: worse'] });
+    expect(stored('/in/x.parquet', 'file:cd34:0', 'row 1: a: bad')).toMatchObject({ source: 'file', sourceId: '/in/x.parquet', version: 'cd34', row: 0, line: null, reasons: ['a: bad'] });
+    expect(stored('in/x.csv@981', 'in/x.csv@981:2', 'a: bad')).toMatchObject({ source: 'file', sourceId: 'in/x.csv', version: '981', row: 2, line: null });
+    expect(stored('user@example', 'user@example:0', 'a: bad')).toMatchObject({ source: 'event', sourceId: 'user@example', row: 0 });
+    expect(stored('/in/x.jsonl', 'file:ef56:3', 'line 4: unparsable line: {x').reasons).toEqual(['unparsable line: {x']);
+  });
+
+  it('keeps a raw row that is not JSON as text', () => {
+    expect(quarantinedRow({ view: 'v', event_id: 'e', ingest_id: 'e:0', reason: 'r', raw: 'a,"b', quarantined_at: at }).raw).toBe('a,"b');
   });
 });
 
