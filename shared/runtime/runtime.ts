@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { createEventBus } from '../adapters/event-bus/index.js';
+import { JOURNAL_FILE } from '../adapters/event-bus/memory/journal.js';
 import { createObjectStore } from '../adapters/object-store/index.js';
 import { createWarehouse } from '../adapters/warehouse/index.js';
 import { loadConfig, type Config } from '../config/config.js';
@@ -39,7 +41,9 @@ function stateEntries(config: Config, overrides: RuntimeOverrides): StateEntry[]
   const out: StateEntry[] = [];
   if (!overrides.warehouse && config.warehouse.kind === 'duckdb') out.push({ path: config.warehouse.path, kind: 'file' });
   if (!overrides.objectStore && config.objectStore.kind === 'local') out.push({ path: config.objectStore.root, kind: 'dir' });
-  if (!overrides.bus && config.eventBus.kind === 'memory') out.push({ path: config.eventBus.journalDir, kind: 'dir' });
+  if (!overrides.bus && config.eventBus.kind === 'memory') {
+    out.push({ path: config.eventBus.journalDir, kind: 'dir' }, { path: join(config.eventBus.journalDir, JOURNAL_FILE), kind: 'file' });
+  }
   return out;
 }
 

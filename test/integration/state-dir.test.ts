@@ -63,11 +63,12 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
       ['warehouse.duckdb', 'dir', /holds warehouse\.duckdb as a directory/],
       ['objects', 'file', /holds objects as a file/],
       ['bus', 'file', /holds bus as a file/],
+      ['bus/dead-letters.jsonl', 'dir', /holds dead-letters\.jsonl as a directory/],
     ];
     for (const [entry, kind, message] of cases) {
-      const state = join(dir, `wrong-${entry}`);
+      const state = join(dir, `wrong-${entry.replace('/', '-')}`);
       await mkdir(state, { recursive: true });
-      if (kind === 'dir') await mkdir(join(state, entry));
+      if (kind === 'dir') await mkdir(join(state, entry), { recursive: true });
       else await writeFile(join(state, entry), 'x');
       for (const readOnly of [false, true]) expectStateDirError(await runtimeError(state, readOnly), message);
     }
@@ -86,6 +87,19 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
       await rt.close();
     }
     await expect(stat(state)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('does not answer "no dead letters" when the journal cannot be read', async () => {
+    const journalDir = join(dir, 'unreadable-journal');
+    await mkdir(join(journalDir, 'dead-letters.jsonl'), { recursive: true }); // EISDIR on read, whoever runs the test
+    const rt = await createRuntime(loadConfig(env(join(dir, 'never-used-2')), dir), {}, { readOnly: true });
+    try {
+      const err = await listDeadLetters({ objectStore: rt.objectStore, bucket: rt.config.artifactBucket, journalDir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toMatch(/cannot read the dead-letter journal .*dead-letters\.jsonl \(EISDIR\)/);
+    } finally {
+      await rt.close();
+    }
   });
 
   it('opens an existing warehouse read-only: reads work, writes are refused by DuckDB', async () => {
