@@ -28,11 +28,11 @@ export interface CredentialProbes {
 const PING_TIMEOUT_MS = 1000;
 
 /** Which adapters talk to Google itself (not an emulator or a local stand-in) and so need credentials. */
-export function googleServicesUsed(config: Pick<Config, 'warehouse' | 'objectStore' | 'eventBus'>): string[] {
+export function googleServicesUsed(config: Partial<Pick<Config, 'warehouse' | 'objectStore' | 'eventBus'>>): string[] {
   const out: string[] = [];
-  if (config.warehouse.kind === 'bigquery' && !config.warehouse.apiEndpoint?.startsWith('http://')) out.push('BigQuery');
-  if (config.objectStore.kind === 'gcs' && !config.objectStore.apiEndpoint) out.push('Cloud Storage');
-  if (config.eventBus.kind === 'pubsub' && !config.eventBus.emulatorHost) out.push('Pub/Sub');
+  if (config.warehouse?.kind === 'bigquery' && !config.warehouse.apiEndpoint?.startsWith('http://')) out.push('BigQuery');
+  if (config.objectStore?.kind === 'gcs' && !config.objectStore.apiEndpoint) out.push('Cloud Storage');
+  if (config.eventBus?.kind === 'pubsub' && !config.eventBus.emulatorHost) out.push('Pub/Sub');
   return out;
 }
 
@@ -133,9 +133,8 @@ export const defaultProbes: CredentialProbes = {
   },
 };
 
-/** The start-up check: a no-op unless an adapter talks to Google itself. */
-export async function checkCredentials(config: Config, probes: CredentialProbes = defaultProbes): Promise<CredentialSource | undefined> {
-  const services = googleServicesUsed(config);
+/** The start-up check: a no-op unless an adapter talks to Google itself (`services`, default: from `config`). */
+export async function checkCredentials(config: Config, probes: CredentialProbes = defaultProbes, services = googleServicesUsed(config)): Promise<CredentialSource | undefined> {
   if (services.length === 0) return undefined;
   return findCredentials(config.credentials, { project: config.project, services }, probes);
 }

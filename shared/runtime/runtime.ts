@@ -4,7 +4,7 @@ import { JOURNAL_FILE } from '../adapters/event-bus/memory/journal.js';
 import { createObjectStore } from '../adapters/object-store/index.js';
 import { createWarehouse } from '../adapters/warehouse/index.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { checkCredentials } from '../config/credentials.js';
+import { checkCredentials, defaultProbes, googleServicesUsed } from '../config/credentials.js';
 import { checkStateDir, type StateEntry } from '../config/state-dir.js';
 import { loadFeatureRepo, type FeatureRepo } from '../features/definitions.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -54,12 +54,11 @@ function stateEntries(config: Config, overrides: RuntimeOverrides): StateEntry[]
 async function preflight(config: Config, overrides: RuntimeOverrides, opts: RuntimeOptions): Promise<void> {
   const entries = stateEntries(config, overrides);
   if (entries.length > 0) await checkStateDir(config.stateDir, opts.readOnly ? 'read' : 'write', entries);
-  await checkCredentials({
-    ...config,
-    ...(overrides.warehouse ? { warehouse: { kind: 'duckdb', path: ':memory:' } } : {}),
-    ...(overrides.objectStore ? { objectStore: { kind: 'local', root: config.stateDir } } : {}),
-    ...(overrides.bus ? { eventBus: { kind: 'memory', journalDir: config.stateDir } } : {}),
-  });
+  await checkCredentials(config, defaultProbes, googleServicesUsed({
+    ...(overrides.warehouse ? {} : { warehouse: config.warehouse }),
+    ...(overrides.objectStore ? {} : { objectStore: config.objectStore }),
+    ...(overrides.bus ? {} : { eventBus: config.eventBus }),
+  }));
 }
 
 export async function createRuntime(config: Config = loadConfig(), overrides: RuntimeOverrides = {}, opts: RuntimeOptions = {}): Promise<Runtime> {

@@ -33,7 +33,10 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
     await writeFile(join(dir, 'a-file'), 'not a directory');
   });
   afterAll(async () => {
-    await chmod(join(dir, 'ro'), 0o755).catch(() => undefined);
+    // Give write access back (a non-root user cannot remove entries of a read-only folder), then clean up.
+    const ro = join(dir, 'ro');
+    await chmod(ro, 0o755).catch(() => undefined);
+    for (const e of await readdir(ro, { recursive: true }).catch(() => [])) await chmod(join(ro, e), 0o755).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -136,11 +139,13 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
     const writable = await writeFile(probe, '').then(() => true, () => false);
     if (writable) {
       await rm(probe);
+      const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
       try {
-        execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
-        asUser = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+        // The unprivileged user must be able to run the CLI from this checkout at all.
+        execFileSync(nobody[0]!, [...nobody.slice(1), process.execPath, bin, '--help'], { stdio: 'ignore', env: base, cwd: dir });
+        asUser = nobody;
       } catch {
-        console.log('skipped: chmod does not make the state directory read-only for this user (root) and setpriv is not available');
+        console.log('skipped: chmod does not make the state directory read-only for this user (root), and the CLI cannot be run as an unprivileged user here (setpriv missing or the checkout unreadable)');
         ctx.skip();
       }
     }
@@ -148,6 +153,13 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
     const online = await ctloop(['features', 'online', '--view', 'route_stats', '--key', 'origin=SFO', '--key', 'dest=LAX', '--as-of', '2001-03-01T12:00:00Z', '--format', 'json'], asUser);
     expect(online.stderr).toBe('');
     expect(JSON.parse(online.stdout).results[0]).toEqual({ values: [4.5], statuses: ['PRESENT'], event_timestamps: ['2001-03-01T10:00:00.000Z'] });
+    const outDir = join(dir, 'out');
+    await mkdir(outDir);
+    await chmod(outDir, 0o777); // the training set is written outside the state directory
+    await writeFile(join(dir, 'spine.csv'), 'origin,dest,ts\nSFO,LAX,2001-03-01T12:00:00Z\n');
+    const hist = await ctloop(['features', 'historical', '--spine', join(dir, 'spine.csv'), '--timestamp-column', 'ts', '--features', 'route_stats:avg_delay', '--out', join(outDir, 'train.csv'), '--format', 'json'], asUser);
+    expect(hist.stderr).toBe('');
+    expect(JSON.parse(hist.stdout)).toMatchObject({ rows: 1, columns: ['origin', 'dest', 'ts', 'avg_delay'] });
     const dead = await ctloop(['dead-letters', 'list', '--format', 'json'], asUser);
     expect(dead.code).toBe(0);
     expect(JSON.parse(dead.stdout)).toEqual([]);
