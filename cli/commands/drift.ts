@@ -102,6 +102,6 @@ export function register(program: Command): void {
         const rows = await readHistory(rt.warehouse, { ...(opts.view ? { view: opts.view } : {}), limit: opts.limit });
         output(cmd, rows, () => rows.length === 0 ? 'no drift reports yet' : rows.map((r) =>
           `${String(r.report_id)}  ${String(r.view)}  ${new Date(String(r.window_start)).toISOString()} → ${new Date(String(r.window_end)).toISOString()}  baseline ${String(r.baseline_id)}  ${r.dataset_drift ? 'DRIFT' : 'ok'} (${Number(r.drifted_features)} drifted, ${Number(r.anomalies)} anomalies)`).join('\n'));
-      });
+     }, { readOnly: true });
     });
 }
