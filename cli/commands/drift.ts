@@ -5,6 +5,7 @@ import { compareSamples } from '../../shared/drift/file-mode.js';
 import { readPair } from '../../shared/drift/file-reader.js';
 import { readHistory } from '../../shared/drift/history.js';
 import { defaultCardinality } from '../../shared/drift/cardinality.js';
+import { methodNames, type MethodName } from '../../shared/drift/methods.js';
 import { parseOption, ranges } from '../../shared/drift/options.js';
 import type { DriftReport } from '../../shared/drift/report.js';
 import { checkPreset, checkSelection } from '../../shared/drift/selection.js';
@@ -77,6 +78,9 @@ export function register(program: Command): void {
       const thresholds = Object.fromEntries(Object.entries(pairs(opts.threshold, 'threshold', 'delay=0.2'))
         .map(([k, v]) => [k, parseOption(v, { min: 0, minOpen: true }, `--threshold ${k}`, 'a p-value in (0, 1) or a positive distance')]));
       const methods = pairs(opts.method, 'method', 'delay=psi');
+      for (const [col, m] of Object.entries(methods)) {
+        if (!methodNames.includes(m as MethodName)) throw new UsageError(`--method ${col}=${m}: unknown drift method "${m}"`, { hint: `use one of: ${methodNames.join(', ')}` });
+      }
       const selection = {
         preset: checkPreset(opts.preset), methods, thresholds, surface: 'cli' as const,
         driftShare: parseOption(opts.driftShare, ranges.driftShare, '--drift-share'),

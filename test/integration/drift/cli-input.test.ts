@@ -112,6 +112,7 @@ describe('ctloop drift option ranges', () => {
     [['--drift-share', 'abc'], '--drift-share "abc" is not a number'],
     [['--drift-share', ''], '--drift-share "" is not a number'],
     [['--threshold', 'delay=abc'], '--threshold delay "abc" is not a number'],
+    [['--method', 'delay=kss'], '--method delay=kss: unknown drift method "kss"'],
     [['--threshold', 'delay=Infinity'], '--threshold delay "Infinity" is not a number'],
     [['--cardinality-share', '0'], '--cardinality-share must be in (0, 1], got 0'],
     [['--cardinality-floor', '-1'], '--cardinality-floor must be an integer ≥ 0, got -1'],
@@ -119,7 +120,7 @@ describe('ctloop drift option ranges', () => {
   ])('%j → usage error', (args, message) => {
     const err = usage('--reference', REF, '--current', REF, ...args);
     expect(err.message).toBe(message);
-    expect(err.hint).toMatch(/^pass (a value|an integer) /);
+    expect(err.hint).toMatch(/^(pass (a value|an integer) |use one of: ks, )/);
   });
 
   it('drift history --limit is a whole number ≥ 1', () => {
