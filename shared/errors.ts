@@ -71,6 +71,9 @@ export class BackendError extends CtloopError {
   readonly code = 'BACKEND_REJECTED';
 }
 
+/** A command line the CLI cannot run (unknown option or command, bad option value): exit 2, see `--help`. */
+export class UsageError extends CtloopError { readonly kind = 'permanent' as const; readonly code = 'USAGE'; }
+
 export function isPermanent(err: unknown): boolean {
   return err instanceof CtloopError ? err.kind === 'permanent' : false;
 }
