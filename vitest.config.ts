@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     // Emulators and DuckDB files are heavy on a 2-core machine: keep the file-level parallelism low.
     maxWorkers: 2,
+    // A private TMPDIR per run, removed afterwards (see test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     projects: [
       {
         test: {

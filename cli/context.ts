@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../shared/errors.js';
 import { loadConfig } from '../shared/config/config.js';
-import { createRuntime, type Runtime } from '../shared/runtime/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../shared/runtime/runtime.js';
 
 export type Format = 'text' | 'json';
 
@@ -30,9 +30,12 @@ export function endProgress(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
 }
 
-/** Build the runtime from the environment for one command and always close it. */
-export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime(loadConfig());
+/**
+ * Build the runtime from the environment for one command and always close it. Commands that only read pass
+ * `{ readOnly: true }`: they then work on a read-only state directory (DuckDB opened read-only, nothing created).
+ */
+export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>, opts: RuntimeOptions = {}): Promise<T> {
+  const rt = await createRuntime(loadConfig(), {}, opts);
   try {
     return await fn(rt);
   } finally {

@@ -18,7 +18,7 @@ export function register(program: Command): void {
         }, opts.consumer ? { consumer: opts.consumer } : {});
         output(cmd, items, () => (items.length === 0 ? 'no dead letters'
           : items.map((d) => `${d.time}  ${d.consumer.padEnd(20)} ${d.code.padEnd(18)} ${d.reason.split('\n')[0]}\n  ${d.location}`).join('\n')));
-      });
+     }, { readOnly: true });
     });
 
   dl.command('replay')

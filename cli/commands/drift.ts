@@ -4,9 +4,12 @@ import { jsonSafe } from '../../shared/drift/detect.js';
 import { compareSamples } from '../../shared/drift/file-mode.js';
 import { readPair } from '../../shared/drift/file-reader.js';
 import { readHistory } from '../../shared/drift/history.js';
+import { defaultCardinality } from '../../shared/drift/cardinality.js';
+import { methodNames, type MethodName } from '../../shared/drift/methods.js';
+import { parseOption, ranges } from '../../shared/drift/options.js';
 import type { DriftReport } from '../../shared/drift/report.js';
-import { checkPreset } from '../../shared/drift/selection.js';
-import { ValidationError } from '../../shared/errors.js';
+import { checkPreset, checkSelection } from '../../shared/drift/selection.js';
+import { UsageError, ValidationError } from '../../shared/errors.js';
 import { parseTimestamp } from '../../shared/features/validate.js';
 import { output, withRuntime } from '../context.js';
 
@@ -16,7 +19,7 @@ function pairs(list: string[], what: string, example: string): Record<string, st
   const out: Record<string, string> = {};
   for (const p of list) {
     const i = p.indexOf('=');
-    if (i <= 0 || i === p.length - 1) throw new ValidationError(`--${what} ${p} is not column=value`, { hint: `e.g. --${what} ${example}` });
+    if (i <= 0 || i === p.length - 1) throw new UsageError(`--${what} ${p} is not column=value`, { hint: `e.g. --${what} ${example}` });
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
@@ -24,7 +27,7 @@ function pairs(list: string[], what: string, example: string): Record<string, st
 
 function time(s: string, flag: string): Date {
   const d = parseTimestamp(s);
-  if (!d) throw new ValidationError(`${flag} ${s} is not a timestamp`, { hint: `use ISO-8601, e.g. ${flag} 2001-01-01T00:00:00Z` });
+  if (!d) throw new UsageError(`${flag} ${s} is not a timestamp`, { hint: `use ISO-8601, e.g. ${flag} 2001-01-01T00:00:00Z` });
   return d;
 }
 
@@ -37,8 +40,21 @@ function renderReport(r: DriftReport): string {
     `${'feature'.padEnd(24)} ${'kind'.padEnd(12)} ${'method'.padEnd(25)} ${'statistic'.padStart(11)} ${'p-value'.padStart(11)} ${'threshold'.padStart(9)}  drift`,
     ...r.features.map((f) => `${f.name.padEnd(24)} ${f.kind.padEnd(12)} ${f.method.padEnd(25)} ${fmt(f.statistic).padStart(11)} ${fmt(f.p_value).padStart(11)} ${String(f.threshold).padStart(9)}  ${f.drifted ? 'DRIFT' : '-'}`),
   ];
+  if (r.skipped.length) lines.push('', 'not compared:', ...r.skipped.map((f) => `  ${f.name.padEnd(22)} ${f.reason.padEnd(20)} ${f.message}`));
   if (r.anomalies.length) lines.push('', 'anomalies:', ...r.anomalies.map((a) => `  ${a.kind.padEnd(18)} ${a.message}`));
   return lines.join('\n');
+}
+
+interface FileModeOptions {
+  reference?: string;
+  current?: string;
+  method: string[];
+  threshold: string[];
+  categorical?: string;
+  preset: string;
+  driftShare: string;
+  cardinalityShare: string;
+  cardinalityFloor: string;
 }
 
 export function register(program: Command): void {
@@ -48,28 +64,38 @@ export function register(program: Command): void {
     .option('--reference <file>', 'reference CSV or Parquet file (e.g. the training set)')
     .option('--current <file>', 'current CSV or Parquet file')
     .option('--method <col=name>', 'per-column method: ks, chisquare, z, jensenshannon, wasserstein, psi, kl_div, hellinger, l_infinity, jensenshannon_divergence (repeatable)', collect, [])
-    .option('--threshold <col=x>', 'per-column threshold (repeatable)', collect, [])
+    .option('--threshold <col=x>', 'per-column threshold (repeatable): a p-value in (0, 1) for ks, chisquare and z; a distance > 0 otherwise (at most 1 for hellinger, l_infinity and jensenshannon_divergence, 0.8326 for jensenshannon)', collect, [])
     .option('--categorical <cols>', 'comma-separated columns to treat as categorical')
     .addOption(new Option('--preset <preset>', 'default methods and thresholds').choices(['evidently', 'vertex']).default('evidently'))
-    .option('--drift-share <x>', 'share of drifted columns at which the dataset drifts', (v) => Number(v), 0.5)
-    .action(async (opts: { reference?: string; current?: string; method: string[]; threshold: string[]; categorical?: string; preset: string; driftShare: number }, cmd: Command) => {
+    .option('--drift-share <x>', 'share of drifted columns at which the dataset drifts, in (0, 1]', '0.5')
+    .option('--cardinality-share <x>', 'skip a categorical column whose distinct values are more than this share of its non-null reference values, in (0, 1]; 1 compares every column', String(defaultCardinality.maxDistinctShare))
+    .option('--cardinality-floor <n>', 'always compare categorical columns with at most n distinct reference values (integer ≥ 0)', String(defaultCardinality.floor))
+    .action(async (opts: FileModeOptions, cmd: Command) => {
       if (!opts.reference || !opts.current) {
-        throw new ValidationError('ctloop drift needs --reference and --current', { hint: 'e.g. ctloop drift --reference train.csv --current today.csv (or see `ctloop drift --help`)' });
+        throw new UsageError('ctloop drift needs --reference and --current', { hint: 'e.g. ctloop drift --reference train.csv --current today.csv (or see `ctloop drift --help`)' });
       }
-      const thresholds = Object.fromEntries(Object.entries(pairs(opts.threshold, 'threshold', 'delay=0.2')).map(([k, v]) => {
-        const x = Number(v);
-        if (!Number.isFinite(x)) throw new ValidationError(`--threshold ${k}=${v}: ${v} is not a number`, { hint: `e.g. --threshold ${k}=0.1` });
-        return [k, x];
-      }));
+      // Every numeric option is checked before any file is read (ranges in shared/drift/options.ts).
+      const thresholds = Object.fromEntries(Object.entries(pairs(opts.threshold, 'threshold', 'delay=0.2'))
+        .map(([k, v]) => [k, parseOption(v, { min: 0, minOpen: true }, `--threshold ${k}`, 'a p-value in (0, 1) or a positive distance')]));
       const methods = pairs(opts.method, 'method', 'delay=psi');
+      for (const [col, m] of Object.entries(methods)) {
+        if (!methodNames.includes(m as MethodName)) throw new UsageError(`--method ${col}=${m}: unknown drift method "${m}"`, { hint: `use one of: ${methodNames.join(', ')}` });
+      }
+      const selection = {
+        preset: checkPreset(opts.preset), methods, thresholds, surface: 'cli' as const,
+        driftShare: parseOption(opts.driftShare, ranges.driftShare, '--drift-share'),
+        cardinality: {
+          maxDistinctShare: parseOption(opts.cardinalityShare, ranges.cardinalityShare, '--cardinality-share'),
+          floor: parseOption(opts.cardinalityFloor, ranges.cardinalityFloor, '--cardinality-floor'),
+        },
+      };
+      checkSelection(selection);
       const categorical = opts.categorical ? opts.categorical.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const { reference, current } = await readPair(opts.reference, opts.current, { categorical });
       for (const col of [...Object.keys(methods), ...Object.keys(thresholds)]) {
-        if (!reference.some((c) => c.name === col)) throw new ValidationError(`--method/--threshold name column ${col}, which ${opts.reference} does not have`, { hint: `columns: ${reference.map((c) => c.name).join(', ')}` });
+        if (!reference.some((c) => c.name === col)) throw new UsageError(`--method/--threshold name column ${col}, which ${opts.reference} does not have`, { hint: `columns: ${reference.map((c) => c.name).join(', ')}` });
       }
-      const report = jsonSafe(compareSamples(reference, current, {
-        preset: checkPreset(opts.preset), methods, thresholds, driftShare: opts.driftShare, refLabel: opts.reference, curLabel: opts.current,
-      }));
+      const report = jsonSafe(compareSamples(reference, current, { ...selection, refLabel: opts.reference, curLabel: opts.current }));
       output(cmd, { ...report, anomalies: report.anomalies.map(({ message: _m, ...a }) => a) }, () => renderReport(report));
     });
 
@@ -96,12 +122,13 @@ export function register(program: Command): void {
     .command('history')
     .description('stored drift reports, newest first')
     .option('--view <view>', 'only this view')
-    .option('--limit <n>', 'number of reports', (v) => Number.parseInt(v, 10), 20)
-    .action(async (opts: { view?: string; limit: number }, cmd: Command) => {
+    .option('--limit <n>', 'number of reports (integer ≥ 1)', '20')
+    .action(async (opts: { view?: string; limit: string }, cmd: Command) => {
+      const limit = parseOption(opts.limit, ranges.historyLimit, '--limit');
       await withRuntime(async (rt) => {
-        const rows = await readHistory(rt.warehouse, { ...(opts.view ? { view: opts.view } : {}), limit: opts.limit });
+        const rows = await readHistory(rt.warehouse, { ...(opts.view ? { view: opts.view } : {}), limit });
         output(cmd, rows, () => rows.length === 0 ? 'no drift reports yet' : rows.map((r) =>
           `${String(r.report_id)}  ${String(r.view)}  ${new Date(String(r.window_start)).toISOString()} → ${new Date(String(r.window_end)).toISOString()}  baseline ${String(r.baseline_id)}  ${r.dataset_drift ? 'DRIFT' : 'ok'} (${Number(r.drifted_features)} drifted, ${Number(r.anomalies)} anomalies)`).join('\n'));
-      });
+     }, { readOnly: true });
     });
 }

@@ -96,7 +96,7 @@ export function register(program: Command): void {
         endProgress();
         const seconds = (Date.now() - started) / 1000;
         output(cmd, { out: res.out, rows: res.rows, columns: res.columns, seconds }, () => `wrote ${res.rows} rows × ${res.columns.length} columns to ${res.out} in ${seconds.toFixed(1)} s\ncolumns: ${res.columns.join(', ')}`);
-      });
+     }, { readOnly: true });
     });
 
   features
@@ -119,7 +119,7 @@ export function register(program: Command): void {
           const r = res.results[i]!;
           return `${f.padEnd(24)} ${String(r.values[0]).padEnd(16)} ${r.statuses[0]!.padEnd(16)} ${r.event_timestamps[0] ?? ''}`;
         }).join('\n'));
-      });
+     }, { readOnly: true });
     });
 
   features

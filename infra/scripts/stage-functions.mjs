@@ -2,22 +2,23 @@
 // Stage the deployable source of every function in infra/generated/topology.auto.tfvars.json into
 // infra/.build/functions/<name>/ (zipped by Terraform's archive_file in the event_function module).
 //
-// Each directory holds: dist/shared and dist/functions (compiled by `npm run build`), package-lock.json, the feature
-// definitions as features.yaml, and a package.json whose `main` is dist/functions/<name>/index.js and which has no
-// scripts (the code is already compiled; the buildpack only installs dependencies). Cloud Functions then runs
-// `functions-framework --target=<entry_point>` against that main module.
+// Each directory holds only what the function loads: the compiled files reachable from dist/functions/<name>/index.js
+// (compiled by `npm run build`; dynamic imports of embedded-only adapters such as DuckDB are not followed), the
+// feature definitions as features.yaml, a package.json whose `main` is that file, with no scripts and with only the
+// npm packages those files import, pinned to the root lockfile's versions, and a package-lock.json cut out of the root
+// lockfile (same versions and integrity hashes, derived offline). The buildpack runs `npm ci` against it, so nothing
+// floats at deploy time, then `functions-framework --target=<entry_point>`.
 //
-// usage: node infra/scripts/stage-functions.mjs [--features features.yaml]
+// usage: node infra/scripts/stage-functions.mjs [--features features.yaml] [--root <repository root>]
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { directorySize, functionLock, installedSize, relativeTo, traceImports } from './function-package.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
-const featuresArg = args.indexOf('--features');
-const features = resolve(root, featuresArg >= 0 ? args[featuresArg + 1] : 'features.yaml');
-const topology = JSON.parse(readFileSync(join(root, 'infra/generated/topology.auto.tfvars.json'), 'utf8'));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const root = resolve(option('--root', resolve(dirname(fileURLToPath(import.meta.url)), '../..')));
+const features = resolve(root, option('--features', 'features.yaml'));
 
 const fail = (msg, hint) => {
   console.error(`error: ${msg}\n  fix: ${hint}`);
@@ -25,25 +26,42 @@ const fail = (msg, hint) => {
 };
 if (!existsSync(join(root, 'dist'))) fail('dist/ does not exist', 'run `npm run build` first');
 if (!existsSync(features)) fail(`feature definitions not found at ${features}`, 'pass --features <file>');
+if (!existsSync(join(root, 'package-lock.json'))) fail('package-lock.json does not exist', 'run `npm install` to create it');
 
-/** Packages only the CLI, the demo and the TypeScript loader use. */
-const CLI_ONLY = new Set(['commander', 'tsx', 'vega-datasets']);
+const topology = JSON.parse(readFileSync(join(root, 'infra/generated/topology.auto.tfvars.json'), 'utf8'));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const rootLock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 
 const out = join(root, 'infra/.build/functions');
 rmSync(out, { recursive: true, force: true });
 for (const [name, fn] of Object.entries(topology.functions)) {
-  if (!existsSync(join(root, fn.source_path))) fail(`${fn.source_path} is missing for function ${name}`, `add functions/${name}/index.ts and run \`npm run build\``);
+  const entry = join(root, fn.source_path);
+  if (!existsSync(entry)) fail(`${fn.source_path} is missing for function ${name}`, `add functions/${name}/index.ts and run \`npm run build\``);
   const dir = join(out, name);
   mkdirSync(dir, { recursive: true });
-  for (const sub of ['dist/shared', 'dist/functions']) {
-    if (existsSync(join(root, sub))) cpSync(join(root, sub), join(dir, sub), { recursive: true, filter: (p) => !p.endsWith('.map') });
+
+  let traced;
+  let deps;
+  try {
+    traced = traceImports(entry);
+    deps = functionLock(rootLock, { name: `ctloop-${name}`, version: pkg.version, packageNames: traced.packages });
+  } catch (e) {
+    fail(`function ${name}: ${e.message}`, 'fix the import or the dependency, then run `npm run build` and stage again');
   }
+  for (const f of traced.files) cpSync(f, join(dir, relativeTo(root, f)));
   cpSync(features, join(dir, 'features.yaml'));
-  // Ship only what a function runs: no devDependencies (the ZetaSQL analyzer and firebase-tools alone are hundreds
-  // of MB) and none of the CLI-only packages. Versions are pinned exactly in package.json; the repository's lockfile
-  // describes the full dev tree, so it is not shipped (npm ci would refuse the pruned package.json).
-  const { scripts: _scripts, bin: _bin, devDependencies: _dev, dependencies = {}, ...rest } = pkg;
-  const runtimeDeps = Object.fromEntries(Object.entries(dependencies).filter(([n]) => !CLI_ONLY.has(n)));
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, dependencies: runtimeDeps, main: fn.source_path }, null, 2)}\n`);
-  console.log(`staged ${name} → infra/.build/functions/${name} (main ${fn.source_path}, target ${fn.entry_point})`);
+
+  const { scripts: _scripts, bin: _bin, devDependencies: _dev, dependencies: _deps, ...rest } = pkg;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, name: `ctloop-${name}`, main: fn.source_path, dependencies: deps.dependencies }, null, 2)}\n`);
+  writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(deps.lock, null, 2)}\n`);
+
+  const source = directorySize(dir);
+  const installed = installedSize(deps.lock, root);
+  console.log(
+    `staged ${name} → infra/.build/functions/${name}: ${traced.files.length} files (${mb(source)}), ` +
+      `${Object.keys(deps.dependencies).length} dependencies, ${Object.keys(deps.lock.packages).length - 1} packages installed` +
+      (installed > 0 ? ` (${mb(installed)})` : '') +
+      ` — deployed ≈ ${mb(source + installed)}; main ${fn.source_path}, target ${fn.entry_point}`,
+  );
 }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -25,6 +25,12 @@ import { ConfigError } from '../errors.js';
  * | CTLOOP_MAX_DELIVERY_ATTEMPTS| 5                                         | attempts before dead-letter               |
  * | CTLOOP_MIN_BACKOFF_MS       | 1000 (100 embedded)                       | first retry delay                         |
  * | CTLOOP_DUCKDB_MEMORY_LIMIT  | DuckDB's (80% of RAM)                     | DuckDB buffer pool, e.g. 512MB            |
+ *
+ * Google credentials (read here, checked once at start by credentials.ts, only when an adapter talks to Google):
+ * GOOGLE_APPLICATION_CREDENTIALS (a key or ADC file), CLOUDSDK_CONFIG / HOME / APPDATA (where gcloud keeps
+ * `application_default_credentials.json`), METADATA_SERVER_DETECTION (google-auth-library's switch: assume-present,
+ * none, bios-only, ping-only), K_SERVICE / FUNCTION_TARGET / FUNCTION_NAME / CLOUD_RUN_JOB (set on Cloud Run and
+ * Cloud Functions, where the metadata server supplies credentials), GCE_METADATA_HOST / GCE_METADATA_IP.
  */
 
 const mode = z.enum(['embedded', 'emulators', 'gcp']);
@@ -49,6 +55,18 @@ const envSchema = z.object({
   CTLOOP_MIN_BACKOFF_MS: z.coerce.number().int().nonnegative().optional(),
   CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
   CTLOOP_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB').optional(),
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
+  CLOUDSDK_CONFIG: z.string().optional(),
+  HOME: z.string().optional(),
+  APPDATA: z.string().optional(),
+  METADATA_SERVER_DETECTION: z.string().trim().toLowerCase()
+    .pipe(z.enum(['assume-present', 'none', 'bios-only', 'ping-only'], 'must be assume-present, none, bios-only or ping-only')).optional(),
+  K_SERVICE: z.string().optional(),
+  FUNCTION_TARGET: z.string().optional(),
+  FUNCTION_NAME: z.string().optional(),
+  CLOUD_RUN_JOB: z.string().optional(),
+  GCE_METADATA_HOST: z.string().optional(),
+  GCE_METADATA_IP: z.string().optional(),
 });
 
 export type Mode = z.infer<typeof mode>;
@@ -61,6 +79,19 @@ export type EventBusConfig =
   | { kind: 'memory'; journalDir: string }
   | { kind: 'pubsub'; project: string; emulatorHost?: string };
 
+/** Where Google credentials can come from (Application Default Credentials order), read from the environment. */
+export interface CredentialsConfig {
+  /** GOOGLE_APPLICATION_CREDENTIALS, resolved. */
+  applicationCredentials?: string;
+  /** gcloud's ADC file (`gcloud auth application-default login`), if a config directory is known. */
+  gcloudAdcFile?: string;
+  metadataServerDetection?: 'assume-present' | 'none' | 'bios-only' | 'ping-only';
+  /** Running on Cloud Run / Cloud Functions (K_SERVICE, FUNCTION_TARGET, FUNCTION_NAME or CLOUD_RUN_JOB set). */
+  serverless: boolean;
+  /** host[:port] of the metadata server. */
+  metadataHost: string;
+}
+
 export interface Config {
   mode: Mode;
   stateDir: string;
@@ -72,12 +103,13 @@ export interface Config {
   objectStore: ObjectStoreConfig;
   eventBus: EventBusConfig;
   retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
+  credentials: CredentialsConfig;
 }
 
 const LOCAL_PROJECT = 'ctloop-local';
 
 /** Read and validate configuration. Throws ConfigError naming the variable on any problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), platform: NodeJS.Platform = process.platform): Config {
   const known = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = envSchema.safeParse(known);
   if (!parsed.success) {
@@ -143,5 +175,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       minBackoffMs: e.CTLOOP_MIN_BACKOFF_MS ?? (m === 'embedded' ? 100 : 1000),
       maxBackoffMs: e.CTLOOP_MAX_BACKOFF_MS,
     },
+    credentials: credentialsConfig(e, cwd, platform),
+  };
+}
+
+/** The ADC search places, in google-auth-library's order (googleauth.js `_tryGetApplicationCredentialsFrom*`). */
+function credentialsConfig(e: z.infer<typeof envSchema>, cwd: string, os: NodeJS.Platform): CredentialsConfig {
+  const gcloudDir = e.CLOUDSDK_CONFIG
+    ?? (os === 'win32' ? (e.APPDATA ? join(e.APPDATA, 'gcloud') : undefined) : (e.HOME ? join(e.HOME, '.config', 'gcloud') : undefined));
+  return {
+    ...(e.GOOGLE_APPLICATION_CREDENTIALS ? { applicationCredentials: resolve(cwd, e.GOOGLE_APPLICATION_CREDENTIALS) } : {}),
+    ...(gcloudDir ? { gcloudAdcFile: join(resolve(cwd, gcloudDir), 'application_default_credentials.json') } : {}),
+    ...(e.METADATA_SERVER_DETECTION ? { metadataServerDetection: e.METADATA_SERVER_DETECTION } : {}),
+    serverless: Boolean(e.K_SERVICE || e.FUNCTION_TARGET || e.FUNCTION_NAME || e.CLOUD_RUN_JOB),
+    metadataHost: e.GCE_METADATA_HOST ?? e.GCE_METADATA_IP ?? '169.254.169.254',
   };
 }

@@ -1,4 +1,5 @@
 import type { ColumnType } from '../ports/warehouse.js';
+import { defaultCardinality, highCardinality, type CardinalityRule } from './cardinality.js';
 import { finiteCount, type FeatureProfile, type Profile } from './profile.js';
 import type { Anomaly } from './report.js';
 
@@ -17,7 +18,20 @@ export interface ValidationOptions {
   newValueTolerance?: number;
   /** Volume anomaly when the row rate differs from the baseline rate by more than this factor. Default 2. */
   volumeFactor?: number;
+  /** High-cardinality categorical features get no new_values check (their values are expected to be new). */
+  cardinality?: CardinalityRule;
 }
+
+/** The numeric keys of ValidationOptions (their ranges are in options.ts). */
+export const validationKeys = ['rangeTolerance', 'nullRateTolerance', 'newValueTolerance', 'volumeFactor'] as const;
+
+/** A baseline whose value list is only the top values of a larger domain: its "other" share is sampling noise. */
+function truncatedDomain(f: FeatureProfile): boolean {
+  return f.bins?.type === 'values' && f.distinct !== null && f.distinct > f.bins.values.length;
+}
+
+/** "the window 2001-01-01T00:00:00.000Z → … of route_stats" or the file name. */
+const where = (p: Profile) => (p.window ? `the window ${p.window.start} → ${p.window.end} of ${p.source}` : p.source);
 
 const rate = (x: number, n: number) => (n > 0 ? x / n : 0);
 
@@ -42,7 +56,11 @@ export function validate(baseline: Profile, current: Profile, currentColumns: { 
   const newTol = opts.newValueTolerance ?? 0;
   const volumeFactor = opts.volumeFactor ?? 2;
   if (current.rows === 0) {
-    out.push({ kind: 'no_data', feature: null, observed: 0, expected: baseline.rows, message: 'the window has no rows' });
+    out.push({ kind: 'no_data', feature: null, observed: 0, expected: baseline.rows, message: `${where(current)} has no rows` });
+    return out;
+  }
+  if (baseline.rows === 0) {
+    out.push({ kind: 'no_reference_data', feature: null, observed: current.rows, expected: null, message: `the reference ${where(baseline)} has no rows: there is nothing to compare with` });
     return out;
   }
   const bs = seconds(baseline.window);
@@ -76,7 +94,13 @@ export function validate(baseline: Profile, current: Profile, currentColumns: { 
     const bPresent = b.count - b.nulls;
     const cPresent = c.count - c.nulls;
     if (cPresent === 0 && bPresent > 0) {
-      out.push({ kind: 'missing_feature', feature: b.name, observed: { present: 0 }, expected: { presentRate: rate(bPresent, b.count) }, message: `feature ${b.name} has no values in the window` });
+      out.push({ kind: 'missing_feature', feature: b.name, observed: { present: 0 }, expected: { presentRate: rate(bPresent, b.count) }, message: `feature ${b.name} has no values in ${where(current)}` });
+      continue;
+    }
+    if (bPresent === 0) {
+      if (cPresent > 0) {
+        out.push({ kind: 'no_reference_data', feature: b.name, observed: { present: cPresent }, expected: { present: 0 }, message: `feature ${b.name} has no values in the reference ${where(baseline)}, so it cannot be checked` });
+      }
       continue;
     }
     const bNull = rate(b.nulls, b.count);
@@ -90,7 +114,7 @@ export function validate(baseline: Profile, current: Profile, currentColumns: { 
     if (c.inf > 0 && rate(c.inf, c.count) > rate(b.inf, b.count)) {
       out.push({ kind: 'inf', feature: b.name, observed: rate(c.inf, c.count), expected: rate(b.inf, b.count), message: `${c.inf} infinite values in ${b.name}` });
     }
-    if (b.kind === 'categorical' && b.bins?.type === 'values' && c.counts) {
+    if (b.kind === 'categorical' && b.bins?.type === 'values' && c.counts && !truncatedDomain(b) && !highCardinality(b, opts.cardinality ?? defaultCardinality)) {
       const excess = otherShare(c) - otherShare(b);
       if (excess > newTol) {
         out.push({

@@ -4,6 +4,7 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import { assertIdentifier } from '../sql/identifiers.js';
 import { computeBaselineProfile, type BaselineOptions } from './baseline-profile.js';
+import { checkConfig } from './options.js';
 import { kindOfType, type Profile, type TimeWindow } from './profile.js';
 import type { FeatureSpec } from './profile-sql.js';
 
@@ -64,6 +65,7 @@ export async function registerBaseline(deps: { warehouse: Warehouse; objectStore
   if (!(req.from.getTime() < req.to.getTime())) {
     throw new ValidationError(`baseline window is empty: --from ${req.from.toISOString()} is not before --to ${req.to.toISOString()}`, { hint: 'pass --from earlier than --to' });
   }
+  checkConfig(req.options, ['quantileBins', 'maxValueBins', 'maxCategories'], 'options');
   const name = assertIdentifier(req.name ?? req.view.name, 'baseline name');
   const w = deps.warehouse;
   const profile = await computeBaselineProfile(w, {

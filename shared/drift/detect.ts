@@ -4,11 +4,13 @@ import type { FeatureRepo } from '../features/definitions.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { ColumnSchema, Warehouse } from '../ports/warehouse.js';
-import { validate, type ValidationOptions } from './anomalies.js';
+import { validate, validationKeys, type ValidationOptions } from './anomalies.js';
 import { loadBaseline, type Baseline } from './baselines.js';
+import { checkCardinality, type CardinalityRule } from './cardinality.js';
 import { compareProfiles } from './compare.js';
 import { writeHistory } from './history.js';
 import { claimTrainingRequest, decide, dedupKey, defaultPolicy, markPublished, type CtPolicy, type Decision } from './policy.js';
+import { checkConfig } from './options.js';
 import type { Profile, TimeWindow } from './profile.js';
 import { run, windowProfileSql, type FeatureSpec } from './profile-sql.js';
 import type { DriftReport } from './report.js';
@@ -30,6 +32,15 @@ export interface DetectDeps {
 export interface DetectOptions {
   policy?: CtPolicy;
   validation?: ValidationOptions;
+  /** High-cardinality rule for categorical features (default: cardinality.ts). */
+  cardinality?: Partial<CardinalityRule>;
+}
+
+/** Check every numeric option against the ranges the CLI uses (options.ts); a bad value is a ConfigError. */
+export function checkDetectOptions(opts: DetectOptions): { cardinality: CardinalityRule } {
+  checkConfig(opts.policy, ['cooldownSeconds', 'minShareDrifted'], 'policy');
+  checkConfig(opts.validation, validationKeys, 'validation');
+  return { cardinality: checkCardinality(opts.cardinality, 'config') };
 }
 
 export interface DetectResult {
@@ -72,6 +83,7 @@ async function currentProfile(w: Warehouse, table: string, tsField: string, base
 }
 
 export async function detectDrift(deps: DetectDeps, trigger: EventOf<'driftCheckRequested'>, opts: DetectOptions = {}): Promise<DetectResult> {
+  const { cardinality } = checkDetectOptions(opts);
   const data = trigger.data;
   const view = deps.repo.view(data.view);
   const baseline = await loadBaseline(deps.objectStore, deps.bucket, data.baseline ?? view.name);
@@ -83,8 +95,8 @@ export async function detectDrift(deps: DetectDeps, trigger: EventOf<'driftCheck
   const table = await deps.warehouse.getTable(view.table);
   const columns = table?.columns ?? [];
   const current = await currentProfile(deps.warehouse, view.table, view.timestampField, baseline, columns, win);
-  const anomalies = validate(baseline.profile, current, columns.map((c) => ({ name: c.name, type: c.type })), opts.validation);
-  const report = jsonSafe(compareProfiles(baseline.profile, current, anomalies, data.preset ? { preset: data.preset } : {}));
+  const anomalies = validate(baseline.profile, current, columns.map((c) => ({ name: c.name, type: c.type })), { ...opts.validation, cardinality });
+  const report = jsonSafe(compareProfiles(baseline.profile, current, anomalies, { cardinality, ...(data.preset ? { preset: data.preset } : {}) }));
   const model = data.model ?? view.name;
 
   const reportId = `drift-${view.name}-${window.start.slice(0, 19).replace(/[-:]/g, '')}-${hash(trigger.id, baseline.id, window.start, window.end)}`;

@@ -31,14 +31,13 @@ export function formatOf(path: string): 'csv' | 'parquet' {
 export async function readColumns(path: string, opts: ReadOptions = {}, warehouse?: Warehouse): Promise<SampleColumn[]> {
   const st = await stat(path).catch(() => null);
   if (!st) throw new NotFoundError(`file ${path} does not exist`, { hint: 'check the path passed to --reference/--current' });
-  if (st.size === 0) throw new ValidationError(`file ${path} is empty`, { hint: 'pass a file with a header and at least one row' });
+  if (st.size === 0) throw new ValidationError(`file ${path} is empty: it has no header`, { hint: 'pass a file with a header and at least one row' });
   const fmt = formatOf(path);
   const w = warehouse ?? (await createDuckDbWarehouse({ path: ':memory:' }));
   try {
     return await w.withFile(path, fmt, undefined, async (rel) => {
       const described = await w.query(`DESCRIBE ${rel.sql}`);
-      const n = Number((await w.query(`SELECT COUNT(*) AS n FROM ${rel.sql}`))[0]!.n);
-      if (n === 0) throw new ValidationError(`file ${path} has no rows`, { hint: 'pass a file with at least one data row' });
+      // A file with a header and no rows is read as empty columns: validation reports it (no_data), it is not an error.
       const out: SampleColumn[] = [];
       for (const d of described) {
         const name = String(d.column_name);
@@ -69,8 +68,10 @@ async function readColumn(w: Warehouse, rel: string, path: string, name: string,
     const bad = await w.query(
       `SELECT ${q(name)} AS v FROM ${rel} WHERE ${q(name)} IS NOT NULL AND TRY_CAST(${q(name)} AS DOUBLE) IS NULL LIMIT 1`,
     );
-    numerical = bad.length === 0 && Number((await w.query(`SELECT COUNT(${q(name)}) AS n FROM ${rel}`))[0]!.n) > 0;
-    if (!numerical && opts.numerical?.includes(name)) {
+    const present = Number((await w.query(`SELECT COUNT(${q(name)}) AS n FROM ${rel}`))[0]!.n);
+    // A column with no values carries no type: it is numerical when it must be (readPair aligns it with the other file).
+    numerical = bad.length === 0 && (present > 0 || (opts.numerical?.includes(name) ?? false));
+    if (bad.length > 0 && opts.numerical?.includes(name)) {
       throw new ValidationError(`column ${name} of ${path} holds "${String(bad[0]!.v)}", which is not a number, but it is numerical in the reference`, {
         hint: `fix the value, or pass --categorical ${name} to compare the column as categorical`, details: { file: path, column: name },
       });
@@ -84,12 +85,42 @@ async function readColumn(w: Warehouse, rel: string, path: string, name: string,
   return { name, type, kind: numerical ? 'numerical' : 'categorical', values };
 }
 
-/** Read both files and check every reference column is in the current file. */
+const hasValues = (c: SampleColumn) => c.values.some((v) => v !== null);
+
+/**
+ * Align the kinds of both sides: a column with no values (all empty, or no rows) takes the other file's kind and
+ * type, since it carries none of its own; a CSV column numerical in the current file but categorical in the
+ * reference is read as categorical too.
+ */
+function align(reference: SampleColumn[], current: SampleColumn[]): { reference: SampleColumn[]; current: SampleColumn[] } {
+  const cur = new Map(current.map((c) => [c.name, c]));
+  const ref = reference.map((r) => {
+    const c = cur.get(r.name);
+    return c && !hasValues(r) && hasValues(c) ? { ...r, kind: c.kind, type: c.type } : r;
+  });
+  const refByName = new Map(ref.map((r) => [r.name, r]));
+  const aligned = current.map((c) => {
+    const r = refByName.get(c.name);
+    if (!r) return c;
+    if (!hasValues(c)) return { ...c, kind: r.kind, type: r.type };
+    if (r.kind === 'categorical' && c.kind === 'numerical') return { ...c, kind: 'categorical' as const, type: r.type, values: c.values.map((v) => (v === null ? null : String(v))) };
+    return c;
+  });
+  return { reference: ref, current: aligned };
+}
+
+/**
+ * Read both files and check every reference column is in the current file. A current file of zero bytes is a
+ * current file with no rows (an export that found nothing); a reference file needs at least its header.
+ */
 export async function readPair(refPath: string, curPath: string, opts: ReadOptions = {}): Promise<{ reference: SampleColumn[]; current: SampleColumn[] }> {
   const w = await createDuckDbWarehouse({ path: ':memory:' });
   try {
     const reference = await readColumns(refPath, opts, w);
-    const current = await readColumns(curPath, { ...opts, numerical: reference.filter((c) => c.kind === 'numerical').map((c) => c.name) }, w);
+    const curSize = (await stat(curPath).catch(() => null))?.size;
+    const current = curSize === 0
+      ? reference.map((c) => ({ ...c, values: [] }))
+      : await readColumns(curPath, { ...opts, numerical: reference.filter((c) => c.kind === 'numerical').map((c) => c.name) }, w);
     const curNames = new Set(current.map((c) => c.name));
     for (const c of reference) {
       if (!curNames.has(c.name)) {
@@ -103,14 +134,7 @@ export async function readPair(refPath: string, curPath: string, opts: ReadOptio
         throw new ValidationError(`--categorical names column ${name}, which ${refPath} does not have`, { hint: `columns: ${reference.map((c) => c.name).join(', ')}` });
       }
     }
-    // A CSV column numerical in the current file but categorical in the reference is read as categorical too.
-    const refKinds = new Map(reference.map((c) => [c.name, c]));
-    const aligned = current.map((c) => {
-      const r = refKinds.get(c.name);
-      if (r && r.kind === 'categorical' && c.kind === 'numerical') return { ...c, kind: 'categorical' as const, type: r.type, values: c.values.map((v) => (v === null ? null : String(v))) };
-      return c;
-    });
-    return { reference, current: aligned };
+    return align(reference, current);
   } finally {
     await w.close();
   }

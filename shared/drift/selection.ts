@@ -1,5 +1,7 @@
 import { ValidationError } from '../errors.js';
+import { checkCardinality, type CardinalityRule } from './cardinality.js';
 import { assertMethodFits, methodSpec, type FeatureKind, type MethodName, type MethodSpec } from './methods.js';
+import { checkRange, ranges, thresholdRange, type Surface } from './options.js';
 
 /**
  * Which method and threshold each feature gets. The `evidently` preset follows Evidently 0.7's
@@ -16,8 +18,27 @@ export interface SelectionOptions {
   methods?: Record<string, string>;
   /** Per-feature threshold override. */
   thresholds?: Record<string, number>;
-  /** Share of drifted features at which the dataset drifts (Evidently: 0.5). */
+  /** Share of drifted features at which the dataset drifts (Evidently: 0.5), in (0, 1]. */
   driftShare?: number;
+  /** High-cardinality rule for categorical features (cardinality.ts). */
+  cardinality?: Partial<CardinalityRule>;
+  /** Where the options came from, for error messages: the CLI (usage error, exit 2) or configuration (default). */
+  surface?: Surface;
+}
+
+/** Check the dataset-level options (ranges in options.ts) and resolve their defaults. */
+export function checkSelection(opts: SelectionOptions): { driftShare: number; cardinality: CardinalityRule } {
+  const surface = opts.surface ?? 'config';
+  const driftShare = checkRange(opts.driftShare ?? 0.5, ranges.driftShare, surface === 'cli' ? '--drift-share' : 'driftShare', surface);
+  // Thresholds are checked again against the method each feature gets; here, before any data is read or any
+  // feature is skipped, against the overriding method when there is one and as a positive number otherwise.
+  for (const [feature, t] of Object.entries(opts.thresholds ?? {})) {
+    const m = opts.methods?.[feature];
+    const name = surface === 'cli' ? `--threshold ${feature}` : `thresholds.${feature}`;
+    if (m) checkThreshold(methodSpec(m, feature), feature, t, surface);
+    else checkRange(t, { min: 0, minOpen: true }, name, surface, 'every drift threshold is a p-value in (0, 1) or a positive distance');
+  }
+  return { driftShare, cardinality: checkCardinality(opts.cardinality, surface) };
 }
 
 export function evidentlyDefault(kind: FeatureKind, nRef: number, nUnique: number): MethodName {
@@ -53,10 +74,17 @@ export function selectMethod(feature: string, kind: FeatureKind, nRef: number, n
   }
   const t = opts.thresholds?.[feature];
   if (t !== undefined) {
-    if (!Number.isFinite(t) || t < 0) throw new ValidationError(`threshold for ${feature} must be a non-negative number, got ${t}`, { hint: 'pass --threshold col=0.1' });
-    threshold = t;
+    threshold = checkThreshold(method, feature, t, opts.surface ?? 'config');
   }
   return { method, threshold };
+}
+
+/** A threshold against its method's range: a p-value in (0, 1), or a distance in (0, the distance's maximum]. */
+export function checkThreshold(method: MethodSpec, feature: string, t: number, surface: Surface): number {
+  const why = method.returns === 'p_value'
+    ? `${method.name} on ${feature} is a p-value test`
+    : `${method.name} on ${feature} is a distance, 0 for identical data`;
+  return checkRange(t, thresholdRange(method), surface === 'cli' ? `--threshold ${feature}` : `thresholds.${feature}`, surface, why);
 }
 
 export function checkPreset(p: string): Preset {

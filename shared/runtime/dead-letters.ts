@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ConfigError, NotFoundError, ValidationError } from '../errors.js';
 import { catalog, parseEvent } from '../events/catalog.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -25,7 +25,14 @@ export async function listDeadLetters(deps: { objectStore: ObjectStore; bucket: 
     out.push({ ...rec, location: o.uri });
   }
   if (deps.journalDir) {
-    const text = await readFile(join(deps.journalDir, 'dead-letters.jsonl'), 'utf8').catch(() => '');
+    const file = join(deps.journalDir, 'dead-letters.jsonl');
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return ''; // nothing was dead-lettered yet
+      throw new ConfigError(`cannot read the dead-letter journal ${file} (${err.code ?? err.message})`, {
+        hint: 'make CTLOOP_STATE_DIR readable by this user, or point CTLOOP_STATE_DIR at the state directory you used',
+        details: { variable: 'CTLOOP_STATE_DIR', path: file }, cause: err,
+      });
+    });
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       const e = JSON.parse(line) as { subscription: string; messageId: string; reason: string; event: unknown; time: string };

@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { createEventBus } from '../adapters/event-bus/index.js';
+import { JOURNAL_FILE } from '../adapters/event-bus/memory/journal.js';
 import { createObjectStore } from '../adapters/object-store/index.js';
 import { createWarehouse } from '../adapters/warehouse/index.js';
 import { loadConfig, type Config } from '../config/config.js';
+import { checkCredentials, defaultProbes, googleServicesUsed } from '../config/credentials.js';
+import { checkStateDir, type StateEntry } from '../config/state-dir.js';
 import { loadFeatureRepo, type FeatureRepo } from '../features/definitions.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -24,9 +28,43 @@ export interface RuntimeOverrides {
   repo?: FeatureRepo;
 }
 
-export async function createRuntime(config: Config = loadConfig(), overrides: RuntimeOverrides = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  /**
+   * The caller only reads (e.g. `features online`, `dead-letters list`): the state directory needs no write
+   * permission and is not created, and DuckDB is opened read-only.
+   */
+  readOnly?: boolean;
+}
+
+/** The entries of the state directory that the adapters built from `config` (and not overridden) will use. */
+function stateEntries(config: Config, overrides: RuntimeOverrides): StateEntry[] {
+  const out: StateEntry[] = [];
+  if (!overrides.warehouse && config.warehouse.kind === 'duckdb') out.push({ path: config.warehouse.path, kind: 'file' });
+  if (!overrides.objectStore && config.objectStore.kind === 'local') out.push({ path: config.objectStore.root, kind: 'dir' });
+  if (!overrides.bus && config.eventBus.kind === 'memory') {
+    out.push({ path: config.eventBus.journalDir, kind: 'dir' }, { path: join(config.eventBus.journalDir, JOURNAL_FILE), kind: 'file' });
+  }
+  return out;
+}
+
+/**
+ * Checks what the adapters need before building them: the state directory (embedded adapters) and Google
+ * credentials (adapters that talk to Google itself), each failing fast with a ConfigError that names the setting.
+ */
+async function preflight(config: Config, overrides: RuntimeOverrides, opts: RuntimeOptions): Promise<void> {
+  const entries = stateEntries(config, overrides);
+  if (entries.length > 0) await checkStateDir(config.stateDir, opts.readOnly ? 'read' : 'write', entries);
+  await checkCredentials(config, defaultProbes, googleServicesUsed({
+    ...(overrides.warehouse ? {} : { warehouse: config.warehouse }),
+    ...(overrides.objectStore ? {} : { objectStore: config.objectStore }),
+    ...(overrides.bus ? {} : { eventBus: config.eventBus }),
+  }));
+}
+
+export async function createRuntime(config: Config = loadConfig(), overrides: RuntimeOverrides = {}, opts: RuntimeOptions = {}): Promise<Runtime> {
+  await preflight(config, overrides, opts);
   const repo = overrides.repo ?? (await loadFeatureRepo(config.featuresFile));
-  const warehouse = overrides.warehouse ?? (await createWarehouse(config.warehouse));
+  const warehouse = overrides.warehouse ?? (await createWarehouse(config.warehouse, { readOnly: Boolean(opts.readOnly) }));
   const objectStore = overrides.objectStore ?? createObjectStore(config.objectStore);
   const bus = overrides.bus ?? createEventBus(config.eventBus, config.retry);
   let closed = false;

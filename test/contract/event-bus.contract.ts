@@ -153,10 +153,20 @@ export function runEventBusContract(label: string, make: MakeBus, opts: { skip?:
       await waitFor(() => dls.length === 3, 'three dead letters');
       await b.drain();
       expect(calls).toHaveLength(0);
-      const byReason = (re: RegExp) => dls.find((d) => re.test(d.dl.reason));
-      expect(byReason(/not a ctloop event envelope/)?.dl.event).toEqual({ hello: 'world' });
-      expect(byReason(/rows/)?.dl.event).toEqual(badData);
-      expect(byReason(/unknown event type ctloop\.nothing\.here\.v1/)?.dl.event).toEqual(unknownType);
+      // Find each letter by what it carries (its event id), never by reason text: reasons may mention other types,
+      // and delivery order is not guaranteed.
+      const byId = (id: string) => dls.filter((d) => (d.dl.event as { id?: unknown } | null)?.id === id);
+      const noId = dls.filter((d) => (d.dl.event as { id?: unknown } | null)?.id === undefined);
+      expect(noId).toHaveLength(1);
+      expect(noId[0]!.dl.event).toEqual({ hello: 'world' });
+      expect(noId[0]!.dl.reason).toMatch(/not a ctloop event envelope/);
+      expect(byId(badData.id)).toHaveLength(1);
+      expect(byId(badData.id)[0]!.dl.event).toEqual(badData);
+      expect(byId(badData.id)[0]!.dl.reason).toMatch(/rows/);
+      expect(byId(badData.id)[0]!.dl.reason).not.toMatch(/unknown event type/);
+      expect(byId(unknownType.id)).toHaveLength(1);
+      expect(byId(unknownType.id)[0]!.dl.event).toEqual(unknownType);
+      expect(byId(unknownType.id)[0]!.dl.reason).toMatch(/unknown event type ctloop\.nothing\.here\.v1/);
       for (const d of dls) expect(d.dl.attempts).toBe(1);
     });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,7 @@ export function runWarehouseContract(label: string, make: () => Promise<Warehous
     });
     afterAll(async () => {
       await h?.cleanup();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     it('creates a table and reports its schema; getTable is null for a missing table', async () => {

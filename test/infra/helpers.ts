@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { loadFeatureRepo, type FeatureRepo } from '../../shared/features/definitions.js';
@@ -103,12 +102,11 @@ export const terraformBin = (() => {
 
 /** Run terraform with an empty CLI configuration (no ~/.terraformrc warning), no colour, no prompts. */
 export function terraform(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const rc = join(tmpdir(), 'ctloop-empty.tfrc');
-  if (!existsSync(rc)) writeFileSync(rc, '');
+  // An empty CLI configuration: /dev/null reads as an empty file, and nothing is left behind in the temp directory.
   const r = spawnSync('terraform', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' },
+    env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' },
     timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,7 @@ describe.skipIf(unavailable !== null)('BigQuery adapter against the REST stand-i
     const dir = await mkdtemp(join(tmpdir(), 'ctloop-bqload-'));
     await writeFile(join(dir, 'x.csv'), 'k,v,ts\nz,2.5,2001-01-01 00:00:00+00\n');
     const uri = await bq.upload(join(dir, 'x.csv'));
+    await rm(dir, { recursive: true, force: true });
     const reqs = since();
     const rows = await w.withFile(uri, 'csv', cols, (rel) => w.query(`SELECT k, v, ts FROM ${rel.sql}`));
     expect(rows).toEqual([{ k: 'z', v: 2.5, ts: new Date('2001-01-01T00:00:00Z') }]);

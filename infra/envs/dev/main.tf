@@ -18,7 +18,9 @@ module "platform" {
   github_owner          = var.github_owner
   github_repository     = var.github_repository
   state_bucket          = var.state_bucket
-  deploy_tag            = ""
+  # dev deploys every push to main without approval.
+  deploy_approval_required = false
+  deploy_tag               = ""
 
   topics         = var.topics
   functions      = var.functions

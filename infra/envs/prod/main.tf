@@ -18,7 +18,9 @@ module "platform" {
   github_owner          = var.github_owner
   github_repository     = var.github_repository
   state_bucket          = var.state_bucket
-  deploy_tag            = "^v[0-9]+\\..*$"
+  # Deploy builds of prod wait for a Cloud Build Approver.
+  deploy_approval_required = true
+  deploy_tag               = "^v[0-9]+\\..*$"
 
   topics         = var.topics
   functions      = var.functions

@@ -118,7 +118,7 @@ variable "scheduler_paused" {
 
 variable "state_bucket" {
   type        = string
-  description = "Terraform state bucket (same as the backend bucket); CI identities get object access on it."
+  description = "Terraform state bucket (same as the backend bucket); required when github_owner is set."
   default     = ""
 }
 

@@ -1,4 +1,8 @@
 # Docker repository for the trainer and server images built by Cloud Build on main.
+#
+# Cleanup: every image is tagged with a commit SHA, so a rule on untagged images alone never deletes anything. Images
+# of any tag state older than delete_older_than_days are deleted, except the keep_count most recent versions of each
+# package (a keep policy wins over a delete policy), which stay as rollback candidates however old they are.
 
 resource "google_artifact_registry_repository" "images" {
   project       = var.project_id
@@ -15,7 +19,18 @@ resource "google_artifact_registry_repository" "images" {
     action = "KEEP"
 
     most_recent_versions {
-      keep_count = var.keep_recent
+      keep_count = var.keep_count
+    }
+  }
+
+  # ANY rather than TAGGED: a TAGGED condition matches only the tag_prefixes it lists, and commit SHAs have none.
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+
+    condition {
+      tag_state  = "ANY"
+      older_than = "${var.delete_older_than_days * 86400}s"
     }
   }
 
@@ -30,8 +45,10 @@ resource "google_artifact_registry_repository" "images" {
   }
 }
 
+# Keyed by role name (trainer, server, deployer), not by e-mail: keys must be known at plan time, and the e-mail of a
+# service account created in the same apply is not (before provider 6.13).
 resource "google_artifact_registry_repository_iam_member" "readers" {
-  for_each = toset(var.reader_emails)
+  for_each = var.readers
 
   project    = var.project_id
   location   = google_artifact_registry_repository.images.location
@@ -41,7 +58,7 @@ resource "google_artifact_registry_repository_iam_member" "readers" {
 }
 
 resource "google_artifact_registry_repository_iam_member" "writers" {
-  for_each = toset(var.writer_emails)
+  for_each = var.writers
 
   project    = var.project_id
   location   = google_artifact_registry_repository.images.location

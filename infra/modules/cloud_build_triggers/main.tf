@@ -11,6 +11,19 @@ locals {
     _TF_STATE_BUCKET = var.state_bucket
     _IMAGE_REPO      = var.image_repository_url
   }
+
+  # Roles the deployer may grant: those ctloop grants to other identities, never an IAM-admin or impersonation role
+  # (primitive roles appear nowhere in this configuration: a topology test checks it).
+  delegated_roles = sort(setsubtract(distinct(concat(var.grantable_roles, var.plan_roles)), local.never_delegated))
+  never_delegated = [
+    "roles/iam.securityAdmin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.serviceAccountUser",
+    "roles/iam.workloadIdentityUser",
+    "roles/resourcemanager.projectIamAdmin",
+  ]
 }
 
 resource "google_service_account" "plan" {
@@ -43,10 +56,26 @@ resource "google_project_iam_member" "deployer" {
   member  = local.deployer_member
 }
 
-# Terraform state: plan needs to read state and take the lock; apply writes it.
+# Project IAM Admin limited to granting and revoking the roles this configuration manages for other identities (a
+# "limited IAM admin", iam.googleapis.com/modifiedGrantsByRole): the deployer cannot grant itself or anyone an
+# admin, owner or impersonation role.
+resource "google_project_iam_member" "deployer_iam_admin" {
+  project = var.project_id
+  role    = "roles/resourcemanager.projectIamAdmin"
+  member  = local.deployer_member
+
+  condition {
+    title       = "ctloop-managed-roles-only"
+    description = "Grant and revoke only the roles ctloop's Terraform manages for its functions, builder, trainer and CI plan identity."
+    expression  = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([${join(", ", [for r in local.delegated_roles : "'${r}'"])}])"
+  }
+}
+
+# Terraform state. Pull-request builds run the pull request's own cloudbuild.yaml, so their identity may only read
+# state (terraform plan -lock=false); only deploy builds write it.
 resource "google_storage_bucket_iam_member" "plan_state" {
   bucket = var.state_bucket
-  role   = "roles/storage.objectUser"
+  role   = "roles/storage.objectViewer"
   member = local.plan_member
 }
 
@@ -84,6 +113,11 @@ resource "google_cloudbuild_trigger" "deploy" {
   filename        = "cloudbuild.yaml"
   service_account = google_service_account.deployer.id
   substitutions   = merge(local.substitutions, { _PIPELINE = "main" })
+
+  # A deploy build stays pending until a Cloud Build Approver approves it (on in prod).
+  approval_config {
+    approval_required = var.approval_required
+  }
 
   github {
     owner = var.github_owner

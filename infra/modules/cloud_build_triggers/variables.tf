@@ -1,3 +1,9 @@
+variable "approval_required" {
+  type        = bool
+  description = "Deploy builds wait for approval by a Cloud Build Approver (roles/cloudbuild.builds.approver) before they run."
+  default     = true
+}
+
 variable "deploy_branch" {
   type        = string
   description = "Branch regex whose pushes deploy (used when deploy_tag is empty)."
@@ -12,7 +18,7 @@ variable "deploy_tag" {
 
 variable "deployer_roles" {
   type        = list(string)
-  description = "Project roles of the deploy identity: what terraform apply needs to manage ctloop's resources (no primitive roles)."
+  description = "Project roles of the deploy identity besides its limited Project IAM Admin grant (see README: what remains and why)."
   default = [
     "roles/aiplatform.user",
     "roles/artifactregistry.admin",
@@ -26,7 +32,6 @@ variable "deployer_roles" {
     "roles/logging.logWriter",
     "roles/monitoring.alertPolicyEditor",
     "roles/pubsub.admin",
-    "roles/resourcemanager.projectIamAdmin",
     "roles/run.admin",
     "roles/serviceusage.serviceUsageAdmin",
     "roles/storage.admin",
@@ -46,6 +51,16 @@ variable "github_owner" {
 variable "github_repository" {
   type        = string
   description = "GitHub repository name."
+}
+
+variable "grantable_roles" {
+  type        = list(string)
+  description = "Project roles the configuration grants to identities other than the deployer; the only ones the deployer may grant or revoke."
+
+  validation {
+    condition     = length(var.grantable_roles) > 0
+    error_message = "grantable_roles must list the project roles the platform grants (functions, builder, trainer)."
+  }
 }
 
 variable "image_repository_url" {
@@ -95,6 +110,11 @@ variable "region" {
 variable "state_bucket" {
   type        = string
   description = "Terraform state bucket (created by the bootstrap, outside Terraform)."
+
+  validation {
+    condition     = length(trimspace(var.state_bucket)) > 0
+    error_message = "state_bucket is empty: Cloud Build triggers (github_owner is set) need the Terraform state bucket, e.g. state_bucket = \"<project>-tfstate\" in terraform.tfvars (created by infra/scripts/bootstrap.sh)."
+  }
 }
 
 variable "trigger_location" {

@@ -60,8 +60,9 @@ resource "google_storage_bucket_iam_member" "dead_letters" {
   }
 }
 
+# for_each over maps keyed by static names (topic, trainer/server): keys must be known at plan time, values need not.
 resource "google_pubsub_topic_iam_member" "publish" {
-  for_each = toset(var.publishes_topics)
+  for_each = var.publishes_topics
 
   project = var.project_id
   topic   = each.value
@@ -71,7 +72,7 @@ resource "google_pubsub_topic_iam_member" "publish" {
 
 # Start Vertex AI jobs / deploy models as the trainer or server identity (iam.serviceAccounts.actAs on that account only).
 resource "google_service_account_iam_member" "act_as" {
-  for_each = toset(var.act_as_service_accounts)
+  for_each = var.act_as_service_accounts
 
   service_account_id = each.value
   role               = "roles/iam.serviceAccountUser"
@@ -130,6 +131,9 @@ resource "google_cloudfunctions2_function" "this" {
     })
   }
 
+  # The build service account id comes through the platform's time_sleep (builder roles granted, APIs enabled, 60 s
+  # of IAM propagation), so this resource alone waits for them: no depends_on on the whole module, which would defer
+  # archive_file to apply time and replace every function's source object on each API or grant change.
   depends_on = [
     google_project_iam_member.project,
     google_bigquery_dataset_iam_member.dataset,

@@ -4,9 +4,9 @@ variable "ack_deadline_seconds" {
 }
 
 variable "act_as_service_accounts" {
-  type        = list(string)
-  description = "Full ids (projects/<p>/serviceAccounts/<email>) of service accounts the function may act as."
-  default     = []
+  type        = map(string)
+  description = "Full ids (projects/<p>/serviceAccounts/<email>) of service accounts the function may act as, by static name (trainer, server)."
+  default     = {}
 }
 
 variable "artifact_bucket" {
@@ -22,7 +22,7 @@ variable "artifact_bucket_roles" {
 
 variable "build_service_account" {
   type        = string
-  description = "Full id of the service account Cloud Build uses to build the function image."
+  description = "Full id of the service account Cloud Build uses to build the function image; pass it through a wait for its roles to propagate."
 }
 
 variable "dataset_id" {
@@ -126,9 +126,9 @@ variable "project_roles" {
 }
 
 variable "publishes_topics" {
-  type        = list(string)
-  description = "Topics the function publishes to; it gets roles/pubsub.publisher on each topic only."
-  default     = []
+  type        = map(string)
+  description = "Topics the function publishes to (topic name by topic name, the value carrying the dependency on the topic); roles/pubsub.publisher on each topic only."
+  default     = {}
 }
 
 variable "pubsub_service_agent" {

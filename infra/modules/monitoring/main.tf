@@ -59,6 +59,16 @@ resource "google_logging_metric" "permanent_dead_letters" {
   }
 }
 
+# Cloud Monitoring answers 404 for a log-based metric created seconds earlier (provider issue #11102), so a policy on
+# it fails on the first apply. Wait until Monitoring sees the metric; the policy reads the metric name from here.
+resource "time_sleep" "permanent_dead_letters_metric" {
+  create_duration = var.log_metric_propagation
+
+  triggers = {
+    metric = google_logging_metric.permanent_dead_letters.name
+  }
+}
+
 resource "google_monitoring_alert_policy" "permanent_dead_letters" {
   project               = var.project_id
   display_name          = "ctloop: invalid messages dead-lettered"
@@ -71,7 +81,7 @@ resource "google_monitoring_alert_policy" "permanent_dead_letters" {
     display_name = "a function acknowledged a message it could not parse or validate"
 
     condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.permanent_dead_letters.name}\""
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${time_sleep.permanent_dead_letters_metric.triggers["metric"]}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -107,9 +117,13 @@ resource "google_monitoring_alert_policy" "function_errors" {
       threshold_value = var.function_error_threshold
       duration        = "0s"
 
+      # request_count has one series per response code (500, 503, ...) and revision: sum them per function, or
+      # 3 x 500 + 3 x 503 would never cross a threshold of 5.
       aggregations {
-        alignment_period   = "300s"
-        per_series_aligner = "ALIGN_SUM"
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.service_name"]
       }
     }
   }

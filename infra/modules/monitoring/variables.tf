@@ -21,6 +21,12 @@ variable "function_name_prefix" {
   default     = "ctloop-"
 }
 
+variable "log_metric_propagation" {
+  type        = string
+  description = "Wait between creating a log-based metric and the alert policy on it (Monitoring answers 404 until it sees the metric)."
+  default     = "90s"
+}
+
 variable "notification_channels" {
   type        = list(string)
   description = "Notification channel ids (projects/<p>/notificationChannels/<id>) every policy notifies."

@@ -33,6 +33,16 @@ locals {
     trainer = module.vertex_ai.trainer_service_account
     server  = module.vertex_ai.server_service_account
   }
+
+  function_builder_roles = ["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"]
+
+  # Every role this configuration grants on the project to an identity other than the deployer: the only roles the
+  # deployer's Project IAM Admin grant lets it grant or revoke (cloud_build_triggers).
+  managed_project_roles = distinct(concat(
+    flatten([for f in var.functions : f.project_roles]),
+    local.function_builder_roles,
+    module.vertex_ai.trainer_project_roles,
+  ))
 }
 
 resource "google_project_service" "apis" {
@@ -88,11 +98,16 @@ module "feature_dataset" {
 module "artifact_registry" {
   source = "../artifact_registry"
 
-  project_id    = var.project_id
-  region        = var.region
-  labels        = local.labels
-  reader_emails = [module.vertex_ai.trainer_service_account_email, module.vertex_ai.server_service_account_email]
-  writer_emails = var.github_owner == "" ? [] : [module.cloud_build[0].deployer_service_account_email]
+  project_id = var.project_id
+  region     = var.region
+  labels     = local.labels
+  keep_count = var.image_keep_count
+  # Static keys (known at plan time); the e-mails of accounts created in this apply may not be.
+  readers = {
+    trainer = module.vertex_ai.trainer_service_account_email
+    server  = module.vertex_ai.server_service_account_email
+  }
+  writers = { for ci in module.cloud_build : "deployer" => ci.deployer_service_account_email }
 
   depends_on = [google_project_service.apis]
 }
@@ -134,12 +149,26 @@ resource "google_service_account" "function_builder" {
   description  = "Builds Cloud Functions images from the uploaded sources."
 }
 
+# What a function build needs, as in the provider's own gen2 example: write build logs, push the image to
+# gcf-artifacts, read the uploaded source and write the build cache.
 resource "google_project_iam_member" "function_builder" {
-  for_each = toset(["roles/cloudbuild.builds.builder", "roles/logging.logWriter"])
+  for_each = toset(local.function_builder_roles)
 
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.function_builder.email}"
+}
+
+# IAM grants take up to a minute to propagate; the first build would otherwise fail with permission denied. The
+# functions take the builder's id from this resource, so they alone wait (and the APIs they need are enabled).
+resource "time_sleep" "function_builder_roles" {
+  create_duration = "60s"
+
+  triggers = {
+    service_account = google_service_account.function_builder.id
+  }
+
+  depends_on = [google_project_iam_member.function_builder, google_project_service.apis]
 }
 
 module "functions" {
@@ -161,8 +190,8 @@ module "functions" {
   artifact_bucket               = module.buckets.artifact_bucket
   artifact_bucket_roles         = each.value.artifact_bucket_roles
   dead_letter_prefix            = each.value.dead_letter_prefix
-  act_as_service_accounts       = [for a in each.value.act_as : local.act_as[a]]
-  publishes_topics              = [for t in each.value.publishes_topics : module.topics[t].topic_name]
+  act_as_service_accounts       = { for a in each.value.act_as : a => local.act_as[a] }
+  publishes_topics              = { for t in each.value.publishes_topics : t => module.topics[t].topic_name }
   trigger_topic                 = each.value.trigger_topic
   trigger_topic_id              = module.topics[each.value.trigger_topic].topic_id
   dead_letter_topic_id          = module.topics[each.value.trigger_topic].dead_letter_topic_id
@@ -174,13 +203,14 @@ module "functions" {
   environment_variables         = merge(local.function_environment, { CTLOOP_MAX_DELIVERY_ATTEMPTS = tostring(each.value.max_delivery_attempts) })
   invoker_service_account_email = google_service_account.push_invoker.email
   pubsub_service_agent          = local.pubsub_service_agent
-  build_service_account         = google_service_account.function_builder.id
+  build_service_account         = time_sleep.function_builder_roles.triggers["service_account"]
   source_bucket                 = module.buckets.source_bucket
   source_root                   = var.function_source_root
   max_instance_count            = var.function_max_instances
   labels                        = local.labels
 
-  depends_on = [google_project_service.apis, google_project_iam_member.function_builder]
+  # No module-level depends_on: it would defer the module's archive_file to apply time whenever an API or grant
+  # changes, replacing every function's source object. The function resource waits through build_service_account.
 }
 
 # Functions that reconcile Vertex AI job state (registry names) may pull the job-state subscription, nothing more.
@@ -229,6 +259,8 @@ module "cloud_build" {
   image_repository_url = "${var.region}-docker.pkg.dev/${var.project_id}/ctloop"
   deploy_branch        = var.deploy_branch
   deploy_tag           = var.deploy_tag
+  approval_required    = var.deploy_approval_required
+  grantable_roles      = local.managed_project_roles
 
   depends_on = [google_project_service.apis]
 }

@@ -41,6 +41,12 @@ variable "deletion_protection" {
   description = "Protect tables and the artifact bucket from terraform destroy."
 }
 
+variable "deploy_approval_required" {
+  type        = bool
+  description = "Deploy builds wait for a Cloud Build Approver before they run (on in prod)."
+  default     = true
+}
+
 variable "deploy_branch" {
   type        = string
   description = "Branch regex whose pushes deploy this environment (when deploy_tag is empty)."
@@ -132,6 +138,12 @@ variable "github_repository" {
   default     = ""
 }
 
+variable "image_keep_count" {
+  type        = number
+  description = "Most recent trainer/server image versions kept in Artifact Registry however old (rollback candidates)."
+  default     = 10
+}
+
 variable "image_tag" {
   type        = string
   description = "Tag of the trainer and server images (the commit SHA, set by Cloud Build)."
@@ -186,7 +198,7 @@ variable "schema_dir" {
 
 variable "state_bucket" {
   type        = string
-  description = "Terraform state bucket (bootstrap); CI identities get object access on it."
+  description = "Terraform state bucket (bootstrap); required when github_owner is set: pull-request builds read it, deploy builds write it."
   default     = ""
 }
 

@@ -39,8 +39,12 @@ resource "google_bigquery_dataset_iam_member" "trainer_features" {
   member     = "serviceAccount:${google_service_account.trainer.email}"
 }
 
+locals {
+  trainer_project_roles = ["roles/bigquery.jobUser", "roles/bigquery.readSessionUser"]
+}
+
 resource "google_project_iam_member" "trainer" {
-  for_each = toset(["roles/bigquery.jobUser", "roles/bigquery.readSessionUser"])
+  for_each = toset(local.trainer_project_roles)
 
   project = var.project_id
   role    = each.value

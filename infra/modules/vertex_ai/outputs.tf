@@ -14,8 +14,8 @@ output "job_state_topic_id" {
 }
 
 output "server_service_account" {
-  description = "Full id of the model server service account."
-  value       = google_service_account.server.name
+  description = "Full id of the model server service account (projects/<p>/serviceAccounts/<email>), known at plan time."
+  value       = "projects/${google_service_account.server.project}/serviceAccounts/${google_service_account.server.account_id}@${google_service_account.server.project}.iam.gserviceaccount.com"
 }
 
 output "server_service_account_email" {
@@ -24,11 +24,16 @@ output "server_service_account_email" {
 }
 
 output "trainer_service_account" {
-  description = "Full id of the trainer service account."
-  value       = google_service_account.trainer.name
+  description = "Full id of the trainer service account (projects/<p>/serviceAccounts/<email>), known at plan time."
+  value       = "projects/${google_service_account.trainer.project}/serviceAccounts/${google_service_account.trainer.account_id}@${google_service_account.trainer.project}.iam.gserviceaccount.com"
 }
 
 output "trainer_service_account_email" {
   description = "Email of the trainer service account."
   value       = google_service_account.trainer.email
+}
+
+output "trainer_project_roles" {
+  description = "Project roles granted to the trainer service account."
+  value       = local.trainer_project_roles
 }

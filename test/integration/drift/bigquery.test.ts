@@ -131,7 +131,7 @@ describe.skipIf(unavailable !== null)('drift SQL on BigQuery (ZetaSQL analyzer +
   it('history rows and the training-request MERGE run on BigQuery (adapter + stand-in)', async () => {
     const w = bq.warehouse;
     const window = { start: '2001-03-01T00:00:00.000Z', end: '2001-03-08T00:00:00.000Z' };
-    const report = { dataset_drift: true, drift_share: 0.5, share_drifted: 1, anomalies: [], features: [{ name: 'avg_delay', kind: 'numerical' as const, method: 'wasserstein' as const, statistic: 1.2, p_value: null, threshold: 0.1, drifted: true }] };
+    const report = { dataset_drift: true, drift_share: 0.5, share_drifted: 1, anomalies: [], skipped: [], features: [{ name: 'avg_delay', kind: 'numerical' as const, method: 'wasserstein' as const, statistic: 1.2, p_value: null, threshold: 0.1, drifted: true }] };
     await writeHistory(w, { reportId: 'r1', view: 'route_stats', model: null, baseline: { id: 'route_stats@v1', uri: 'gs://b/x.json' }, window, report, reportUri: 'gs://b/r1.json', createdAt: new Date() });
     await writeHistory(w, { reportId: 'r1', view: 'route_stats', model: null, baseline: { id: 'route_stats@v1', uri: 'gs://b/x.json' }, window, report, reportUri: 'gs://b/r1.json', createdAt: new Date() });
     expect((await readHistory(w)).filter((h) => h.report_id === 'r1').map((h) => [h.report_id, h.dataset_drift])).toEqual([['r1', true]]);

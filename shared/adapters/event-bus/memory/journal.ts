@@ -9,6 +9,9 @@ export interface JournalEntry extends DeadLetter {
   attributes: Record<string, string>;
 }
 
+/** The journal's file name inside `journalDir`. */
+export const JOURNAL_FILE = 'dead-letters.jsonl';
+
 /**
  * Append-only JSONL file of dead letters (`<journalDir>/dead-letters.jsonl`, one entry a line), written before the
  * message is published to the in-process dead-letter topic: the in-memory bus loses its queues when the process
@@ -19,7 +22,7 @@ export class DeadLetterJournal {
   private ready: Promise<void> | undefined;
 
   constructor(readonly dir: string) {
-    this.path = join(dir, 'dead-letters.jsonl');
+    this.path = join(dir, JOURNAL_FILE);
   }
 
   async append(entry: JournalEntry): Promise<void> {

@@ -23,8 +23,11 @@ export function mapBigQueryError(err: unknown, what: string, sql?: string): Erro
   const message = `BigQuery ${what} failed${status ? ` (HTTP ${status}${reason ? `, ${reason}` : ''})` : reason ? ` (${reason})` : ''}: ${e.message ?? String(err)}`;
   const details = { status, reasons, ...(sql ? { sql: sql.slice(0, 2000) } : {}) };
   const opts = { details, cause: err };
-  if ((status !== undefined && (status >= 500 || status === 429 || status === 408)) || reasons.some((r) => TRANSIENT_REASONS.has(r))
-    || (typeof e.code === 'string' && NETWORK_CODES.has(e.code))) {
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
+    // No answer at all (DNS, refused, reset): the network, not BigQuery, is the likely cause.
+    return new TransientError(message, { ...opts, hint: `Google Cloud could not be reached (${e.code}): check the network, DNS and any proxy (HTTPS_PROXY); the operation is retried with backoff` });
+  }
+  if ((status !== undefined && (status >= 500 || status === 429 || status === 408)) || reasons.some((r) => TRANSIENT_REASONS.has(r))) {
     return new TransientError(message, { ...opts, hint: 'BigQuery is busy or unavailable; the operation is retried with backoff' });
   }
   // Concurrent mutating DML on one table: BigQuery aborts one of the conflicting jobs; running it again succeeds.

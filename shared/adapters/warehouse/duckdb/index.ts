@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBConnection, DuckDBDataChunk, DuckDBInstance, JSToDuckDBValueConverter,
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
-import { BackendError, TransientError, ValidationError } from '../../../errors.js';
+import { BackendError, ConfigError, NotFoundError, TransientError, ValidationError } from '../../../errors.js';
 import type {
   ColumnSchema, FileFormat, Params, QueryOptions, Row, StagedRelation, TableSpec, Warehouse,
 } from '../../../ports/warehouse.js';
@@ -27,8 +27,24 @@ class Mutex {
   }
 }
 
-function mapError(err: unknown, sql: string): Error {
+/** Set when a read-only open found no database file: every table is missing because nothing was stored yet. */
+interface Absent {
+  path: string;
+}
+
+function mapError(err: unknown, sql: string, absent?: Absent): Error {
   const msg = err instanceof Error ? err.message : String(err);
+  if (absent && /Catalog Error: (Table|View) with name .* does not exist/i.test(msg)) {
+    return new NotFoundError(`nothing has been stored yet: there is no database at ${absent.path}`, {
+      hint: 'run `ctloop features apply` and `ctloop features ingest ...` first, or point CTLOOP_STATE_DIR at the state directory you used',
+      details: { path: absent.path }, cause: err,
+    });
+  }
+  if (/attached in read-only mode/i.test(msg)) {
+    return new BackendError(`the warehouse was opened read-only and this statement writes: ${msg}`, {
+      hint: 'this is a ctloop bug: a command that writes must not ask for a read-only warehouse', details: { sql: sql.slice(0, 2000) }, cause: err,
+    });
+  }
   if (/Could not set lock|Conflicting lock|database is locked/i.test(msg)) {
     return new TransientError(`DuckDB file is locked by another process: ${msg}`, {
       hint: 'stop the other ctloop process using the same CTLOOP_STATE_DIR, or use another state directory', cause: err,
@@ -54,6 +70,24 @@ export interface DuckDbWarehouseOptions {
   threads?: number;
   /** Buffer-pool limit such as '512MB' (default: DuckDB's, 80% of RAM); bounds the RSS of long-running functions. */
   memoryLimit?: string;
+  /**
+   * Open with DuckDB's `access_mode: READ_ONLY`: nothing is created or written (a read-only directory works, and
+   * other read-only processes may read at the same time). A missing file is an empty warehouse: reads of its tables
+   * fail with NotFoundError ("nothing has been stored yet") rather than an IO error.
+   */
+  readOnly?: boolean;
+}
+
+/** DuckDB's IO errors at open (a directory in the way, no permission, a read-only disk) in ctloop's terms. */
+function openError(err: unknown, path: string, readOnly: boolean): Error {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Could not set lock|Conflicting lock|database is locked/i.test(msg)) return mapError(err, `open ${path}`);
+  const hint = readOnly
+    ? 'make the file readable by this user, or point CTLOOP_STATE_DIR at the state directory you used'
+    : 'CTLOOP_STATE_DIR must be a local directory this user can write (commands that only read open it read-only); fix its permissions or point CTLOOP_STATE_DIR elsewhere';
+  return new ConfigError(`cannot open the DuckDB warehouse ${path}${readOnly ? ' read-only' : ''}: ${msg.replace(/^IO Error: /, '')}`, {
+    hint, details: { variable: 'CTLOOP_STATE_DIR', path }, cause: err,
+  });
 }
 
 export class DuckDbWarehouse implements Warehouse {
@@ -62,18 +96,30 @@ export class DuckDbWarehouse implements Warehouse {
   readonly maxStagedBytes = null;
   private readonly lock = new Mutex();
 
-  private constructor(private readonly instance: DuckDBInstance, private readonly conn: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly absent?: Absent,
+  ) {}
 
   static async open(opts: DuckDbWarehouseOptions): Promise<DuckDbWarehouse> {
-    if (opts.path !== ':memory:') await mkdir(dirname(opts.path), { recursive: true });
+    const file = opts.path !== ':memory:';
+    const readOnly = Boolean(opts.readOnly);
+    // A read-only open of a file that does not exist yet: an empty in-memory database stands in for it.
+    const absent = file && readOnly && !(await access(opts.path).then(() => true, () => false)) ? { path: opts.path } : undefined;
+    if (file && !readOnly) await mkdir(dirname(opts.path), { recursive: true }).catch((err: unknown) => { throw openError(err, opts.path, readOnly); });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(opts.path, { ...(opts.threads ? { threads: String(opts.threads) } : {}), ...(opts.memoryLimit ? { memory_limit: opts.memoryLimit } : {}) });
+      instance = await DuckDBInstance.create(absent ? ':memory:' : opts.path, {
+        ...(opts.threads ? { threads: String(opts.threads) } : {}),
+        ...(opts.memoryLimit ? { memory_limit: opts.memoryLimit } : {}),
+        ...(readOnly && file && !absent ? { access_mode: 'READ_ONLY' } : {}),
+      });
     } catch (err) {
-      throw mapError(err, `open ${opts.path}`);
+      throw openError(err, opts.path, readOnly);
     }
     const conn = await instance.connect();
-    return new DuckDbWarehouse(instance, conn);
+    return new DuckDbWarehouse(instance, conn, absent);
   }
 
   private bind(params: Params | undefined): { values?: Record<string, DuckDBValue>; types?: Record<string, DuckDBType> } {
@@ -98,7 +144,7 @@ export class DuckDbWarehouse implements Warehouse {
           return out;
         });
       } catch (err) {
-        throw mapError(err, sql);
+        throw mapError(err, sql, this.absent);
       }
     });
   }
@@ -111,7 +157,7 @@ export class DuckDbWarehouse implements Warehouse {
         const n = res.rowsChanged;
         return { affectedRows: typeof n === 'number' ? n : null };
       } catch (err) {
-        throw mapError(err, sql);
+        throw mapError(err, sql, this.absent);
       }
     });
   }
