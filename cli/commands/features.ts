@@ -135,7 +135,7 @@ export function register(program: Command): void {
         // A view that is neither defined nor in the quarantine is most likely a typo.
         if (opts.view && res.total === 0 && !rt.repo.views.some((v) => v.name === opts.view)) rt.repo.view(opts.view); // throws NotFoundError naming the views
         output(cmd, res, () => renderQuarantine(res.rows, res.total));
-      });
+      }, { readOnly: true });
     });
 }
 
