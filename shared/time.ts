@@ -18,13 +18,17 @@ import { ValidationError } from './errors.js';
  * - hour 00–23 (T24:00 is refused: write 00:00 of the next day), minute 00–59, second 00–59;
  * - a leap second (:60) is refused: BigQuery, DuckDB and JavaScript do not represent leap seconds;
  * - offsets are −23:59 to +23:59 (RFC 3339's range);
- * - 1 to 9 fractional digits; ctloop keeps milliseconds (JavaScript's precision), further digits are truncated;
+ * - 1 to 9 fractional digits; rows keep milliseconds (JavaScript's Date), spines microseconds (DuckDB and BigQuery
+ *   TIMESTAMP); further digits are truncated;
  * - the instant, after applying the offset, must lie in BigQuery's TIMESTAMP range, 0001-01-01T00:00:00Z to
  *   9999-12-31T23:59:59.999999Z (so year 0000 is refused, and so is 0001-01-01T00:00:00+01:00).
  */
 
 /** `syntax`: the text is not a timestamp at all; otherwise it is one, with an impossible or out-of-range part. */
-export type InstantResult = { ok: true; date: Date } | { ok: false; reason: string; syntax: boolean };
+export type InstantResult =
+  /** `micros`: the microseconds (0–999) beyond the Date's millisecond, for stores that keep them (DuckDB, BigQuery). */
+  | { ok: true; date: Date; micros: number }
+  | { ok: false; reason: string; syntax: boolean };
 export type TimestampForm = 'lenient' | 'rfc3339';
 
 /** BigQuery's TIMESTAMP range, in epoch milliseconds (the upper bound is the last whole millisecond). */
@@ -50,7 +54,7 @@ function rangeReason(ms: number): string | null {
 /** Check a `Date` that arrived as a value (Parquet, DuckDB): it must be valid and within the supported range. */
 export function checkInstant(d: Date): InstantResult {
   const r = rangeReason(d.getTime());
-  return r ? fail(r) : { ok: true, date: d };
+  return r ? fail(r) : { ok: true, date: d, micros: 0 };
 }
 
 /** Parse a timestamp text strictly. The reason says which part is wrong, for quarantine and error messages. */
@@ -84,7 +88,7 @@ export function parseInstant(text: string, form: TimestampForm = 'lenient'): Ins
   t.setUTCHours(h, mi, sec, Number(frac.slice(0, 3).padEnd(3, '0')));
   const ms = t.getTime() - offsetMin * 60_000;
   const r = rangeReason(ms);
-  return r ? fail(r) : { ok: true, date: new Date(ms) };
+  return r ? fail(r) : { ok: true, date: new Date(ms), micros: Number(frac.slice(3, 6).padEnd(3, '0')) };
 }
 
 /** A strict parse of a value that may already be a Date; anything else (numbers, objects) is not a timestamp. */

@@ -75,14 +75,20 @@ const rfc3339: [string, string | RegExp][] = [
 describe('strict timestamp parser', () => {
   it.each(lenient)('lenient %j → %s', (input, want) => {
     const r = parseInstant(input);
-    if (typeof want === 'string') expect(r).toEqual({ ok: true, date: new Date(want) });
+    if (typeof want === 'string') expect(r).toMatchObject({ ok: true, date: new Date(want) });
     else expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(want) });
   });
 
   it.each(rfc3339)('rfc3339 %j → %s', (input, want) => {
     const r = parseInstant(input, 'rfc3339');
-    if (typeof want === 'string') expect(r).toEqual({ ok: true, date: new Date(want) });
+    if (typeof want === 'string') expect(r).toMatchObject({ ok: true, date: new Date(want) });
     else expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(want) });
+  });
+
+  it('keeps the microseconds beyond the millisecond apart, truncating further digits', () => {
+    expect(parseInstant('2001-03-01T10:00:00.123456789Z')).toMatchObject({ micros: 456 });
+    expect(parseInstant('1960-03-01T10:00:00.0000019Z')).toEqual({ ok: true, date: new Date('1960-03-01T10:00:00.000Z'), micros: 1 });
+    expect(parseInstant('2001-03-01T10:00:00.5Z')).toMatchObject({ micros: 0 });
   });
 
   it('tells a value that is not a timestamp from an impossible one', () => {
