@@ -36,6 +36,8 @@ describe('feature definitions', () => {
     const older = { ...want, columns: want.columns.filter((c) => c.name !== 'note') };
     expect(diffTable(want, older)).toEqual({ table: 'fv_route_stats', action: 'add_columns', columns: [{ name: 'note', type: 'STRING', mode: 'NULLABLE' }] });
     expect(() => diffTable(older, want)).toThrow(/column note \(STRING\) would be dropped/);
+    const noCreated = { ...want, columns: want.columns.filter((c) => c.name !== '_created_ts') };
+    expect(() => diffTable(want, noCreated)).toThrow(/column _created_ts is REQUIRED and cannot be added to a table whose rows have no value for it/);
   });
 
   it('refuses unknown keys at every level with the closest valid name and the path', () => {
