@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { envelopeSchema, makeEnvelope, type Envelope, type EnvelopeOptions } from './envelope.js';
+import { envelopeSchema, eventInstant, eventTime, makeEnvelope, type Envelope, type EnvelopeOptions } from './envelope.js';
 
 /**
  * The event catalog: every message of the continuous-training loop, in one place. Each entry has a versioned type
@@ -10,8 +10,10 @@ import { envelopeSchema, makeEnvelope, type Envelope, type EnvelopeOptions } fro
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an identifier: letters, digits, _');
 const uri = z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]\/.+$/, 'must be a gs://bucket/path URI');
-const isoTime = z.iso.datetime({ offset: true });
-const timeWindow = z.object({ start: isoTime, end: isoTime }).refine((w) => Date.parse(w.start) < Date.parse(w.end), {
+const timeWindow = z.object({ start: eventTime, end: eventTime }).refine((w) => {
+  const [start, end] = [eventInstant(w.start), eventInstant(w.end)];
+  return !start || !end || start < end; // an invalid bound is reported by eventTime
+}, {
   message: 'window.start must be before window.end',
 });
 const metricMap = z.record(z.string(), z.number());

@@ -4,11 +4,29 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ColumnSchema, ColumnType } from '../ports/warehouse.js';
 import { isIdentifier } from '../sql/identifiers.js';
+import { didYouMean } from '../closest.js';
 
 /**
  * Feature definitions: one declarative file (YAML or JSON) with entities, feature views and feature services.
  * Every name that becomes a table or column is a validated identifier.
  */
+
+/**
+ * Every object of the file is strict: an unknown key (a typo such as `tll:` for `ttl:`) is an error naming the closest
+ * valid key, never silently dropped (which would leave ttl at 0, no limit).
+ */
+function strict<S extends z.ZodRawShape>(shape: S) {
+  const valid = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      return iss.keys.map((k) => {
+        const hint = didYouMean(k, valid);
+        return `unknown key "${k}"${hint || `; valid keys here: ${valid.join(', ')}`}`;
+      }).join('; ');
+    },
+  });
+}
 
 const ident = (what: string) =>
   z.string().refine(isIdentifier, { message: `${what} must be an identifier (letters, digits, _; not a SQL keyword)` });
@@ -29,21 +47,21 @@ const duration = z.union([
   }),
 ], { error: 'duration must look like 30s, 15m, 6h, 7d or 2w (or a number of seconds)' });
 
-const joinKey = z.object({ name: ident('join key'), type: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(['STRING', 'INT64'])) });
+const joinKey = strict({ name: ident('join key'), type: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(['STRING', 'INT64'])) });
 
-const entity = z.object({
+const entity = strict({
   name: ident('entity name'),
   joinKeys: z.array(joinKey).min(1),
   description: z.string().optional(),
 });
 
-const feature = z.object({
+const feature = strict({
   name: ident('feature name'),
   type: featureType,
   description: z.string().optional(),
 });
 
-const featureView = z.object({
+const featureView = strict({
   name: ident('feature view name'),
   entity: ident('entity'),
   /** Warehouse table; defaults to fv_<name>. */
@@ -58,14 +76,14 @@ const featureView = z.object({
   description: z.string().optional(),
 });
 
-const featureService = z.object({
+const featureService = strict({
   name: ident('feature service name'),
   features: z.array(z.string().regex(/^[A-Za-z_]\w*:[A-Za-z_]\w*$/, 'features are listed as view:feature')).min(1),
   description: z.string().optional(),
 });
 
-export const featureRepoSchema = z
-  .object({
+export const featureRepoSchema =
+  strict({
     entities: z.array(entity).min(1),
     featureViews: z.array(featureView).min(1),
     featureServices: z.array(featureService).default([]),
@@ -145,7 +163,16 @@ export const SYSTEM_COLUMNS = {
 export function parseFeatureRepo(raw: unknown, source = 'feature definitions'): FeatureRepo {
   const res = featureRepoSchema.safeParse(raw);
   if (!res.success) {
-    throw new ValidationError(`${source} are invalid:\n${z.prettifyError(res.error)}`, {
+    // An unknown key is reported at its own path (featureViews[0].tll), not at the object holding it; a required
+    // key reported missing because it was misspelt (join_keys for joinKeys) is said once, as the misspelling.
+    const unknown = res.error.issues.filter((i) => i.code === 'unrecognized_keys');
+    const absent = (path: PropertyKey[]) => path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw) === undefined;
+    const misspelt = (i: z.core.$ZodIssue) => i.path.length > 0 && absent(i.path) && unknown.some((u) =>
+      u.path.length === i.path.length - 1 && u.path.every((p, n) => p === i.path[n]) && u.keys.some((k) => didYouMean(k, [String(i.path.at(-1))]) !== ''));
+    const issues = res.error.issues
+      .filter((i) => !misspelt(i))
+      .map((i) => (i.code === 'unrecognized_keys' && i.keys.length === 1 ? { ...i, path: [...i.path, i.keys[0]!] } : i));
+    throw new ValidationError(`${source} are invalid:\n${z.prettifyError(new z.ZodError(issues))}`, {
       hint: 'fix the file; see features.yaml in the repository root for a complete example',
       details: { issues: res.error.issues },
     });

@@ -70,6 +70,8 @@ export async function* readRowBatches(path: string, format: FileFormat, batchSiz
         for (const k in r) {
           const v = r[k];
           if (typeof v === 'bigint') (r as Record<string, unknown>)[k] = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+          // Parquet doubles carry explicit infinities/NaN: pass them as the strings the validator reads as explicit.
+          else if (typeof v === 'number' && !Number.isFinite(v)) (r as Record<string, unknown>)[k] = String(v);
         }
         batch.push(r);
         if (batch.length >= batchSize) {

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBScalarFunction, TIMESTAMP, VARCHAR, timestampValue, type DuckDBConnection } from '@duckdb/node-api';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ColumnSchema, FileFormat } from '../ports/warehouse.js';
 import { columnTypeFromDuck } from '../adapters/warehouse/duckdb/values.js';
 import { ROW_ID } from './pit-sql.js';
 import { sqlPath } from './local-files.js';
+import { checkInstant, parseInstant } from '../time.js';
 
 export interface PreparedSpine {
   /** Local Parquet file with a row id column and the timestamp column as a UTC TIMESTAMP. */
@@ -19,7 +20,32 @@ export interface PreparedSpine {
   release(): Promise<void>;
 }
 
-const OFFSET_RE = "'([+-])(\\d\\d):?(\\d\\d)$'";
+const PARSE_FN = 'ctloop_parse_timestamp';
+
+/**
+ * Spine timestamps given as text go through ctloop's one strict parser (shared/time.ts), registered as a DuckDB
+ * function: an impossible date is refused as it is in rows, CLI options and events (DuckDB's own cast differs, e.g.
+ * it ignores offsets without ICU). Microseconds are kept.
+ */
+function registerTimestampParser(conn: DuckDBConnection): void {
+  conn.registerScalarFunction(DuckDBScalarFunction.create({
+    name: PARSE_FN,
+    returnType: TIMESTAMP,
+    parameterTypes: [VARCHAR],
+    mainFunction: (_info, input, output) => {
+      const col = input.getColumnVector(0);
+      for (let i = 0; i < input.rowCount; i++) {
+        const text = col.getItem(i) as string | null;
+        const r = text === null ? null : parseInstant(text);
+        output.setItem(i, r?.ok ? timestampValue(BigInt(r.date.getTime()) * 1000n + BigInt(r.micros)) : null);
+      }
+      output.flush();
+    },
+  }));
+}
+
+/** BigQuery's TIMESTAMP range, which every stored or compared time must respect. */
+const IN_RANGE = (col: string) => `${col} BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999'`;
 
 /**
  * Normalise a spine file (CSV or Parquet: entity keys, a timestamp, any label columns) into Parquet with a row id
@@ -31,6 +57,7 @@ export async function prepareSpine(
 ): Promise<PreparedSpine> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  registerTimestampParser(conn);
   const out = join(tmpdir(), `ctloop-spine-${randomUUID()}.parquet`);
   try {
     if (format !== 'csv' && format !== 'parquet') throw new ValidationError('spines must be CSV or Parquet', { hint: 'convert the spine to .csv or .parquet' });
@@ -59,12 +86,7 @@ export async function prepareSpine(
     const t = q(timestampColumn);
     let tsExpr: string;
     if (/^VARCHAR/i.test(tsCol.type)) {
-      // DuckDB without ICU ignores offsets in casts: apply them explicitly.
-      tsExpr = `CASE WHEN regexp_matches(trim(${t}), ${OFFSET_RE})
-          THEN TRY_CAST(regexp_replace(trim(${t}), ${OFFSET_RE}, '') AS TIMESTAMP)
-            - (CASE WHEN regexp_extract(trim(${t}), ${OFFSET_RE}, 1) = '-' THEN -1 ELSE 1 END)
-              * (CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 2) AS BIGINT) * 3600 + CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 3) AS BIGINT) * 60) * INTERVAL 1 SECOND
-          ELSE TRY_CAST(regexp_replace(trim(${t}), '(Z|UTC)$', '') AS TIMESTAMP) END`;
+      tsExpr = `${PARSE_FN}(${t})`;
     } else if (/^(TIMESTAMP|DATE)/i.test(tsCol.type)) {
       tsExpr = `CAST(${t} AS TIMESTAMP)`;
     } else {
@@ -72,10 +94,17 @@ export async function prepareSpine(
     }
     const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : q(c.name))).join(', ');
     await conn.run(`CREATE TABLE spine AS SELECT ${selectCols} FROM raw ORDER BY ${ROW_ID}`);
-    const bad = (await (await conn.runAndReadAll(`SELECT r.${ROW_ID} AS i, CAST(r.${t} AS VARCHAR) AS v FROM raw r JOIN spine s USING (${ROW_ID}) WHERE s.${t} IS NULL LIMIT 1`)).getRowObjectsJS())[0];
+    const bad = (await (await conn.runAndReadAll(
+      `SELECT r.${ROW_ID} AS i, CAST(r.${t} AS VARCHAR) AS v, s.${t} AS ts FROM raw r JOIN spine s USING (${ROW_ID})
+       WHERE s.${t} IS NULL OR NOT (${IN_RANGE(`s.${t}`)}) ORDER BY r.${ROW_ID} LIMIT 1`,
+    )).getRowObjectsJS())[0];
     if (bad) {
-      throw new ValidationError(`spine row ${String(bad.i)}: timestamp column "${timestampColumn}" has ${bad.v === null ? 'no value' : `unparsable value ${JSON.stringify(bad.v)}`}`, {
-        hint: 'every spine row needs an ISO-8601 timestamp',
+      const v = bad.v === null ? null : String(bad.v);
+      const r = bad.ts instanceof Date ? checkInstant(bad.ts) : v === null ? null : parseInstant(v);
+      const problem = r === null ? 'has no value'
+        : r.ok ? `has invalid value ${JSON.stringify(v)}` : `has ${r.syntax ? 'unparsable' : 'impossible'} value ${JSON.stringify(v)}: ${r.reason}`;
+      throw new ValidationError(`spine row ${String(bad.i)}: timestamp column "${timestampColumn}" ${problem}`, {
+        hint: 'every spine row needs a valid ISO-8601 timestamp, e.g. 2001-03-01T08:00:00Z',
       });
     }
     const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;

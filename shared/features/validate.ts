@@ -1,5 +1,6 @@
 import type { Row, SqlValue } from '../ports/warehouse.js';
 import type { FeatureType, FeatureView } from './definitions.js';
+import { parseTimestamp, parseTimestampValue } from '../time.js';
 
 /**
  * Row validation against a feature view. Pure and fast (the ingest hot path): each raw row becomes either a typed
@@ -11,41 +12,37 @@ export type Coerced = { ok: true; value: SqlValue } | { ok: false; reason: strin
 
 const INT_RE = /^[-+]?\d+$/;
 const FLOAT_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-// ISO-8601 date or date-time; a time without offset is taken as UTC.
-const TS_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i;
 
 function describe(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s = v instanceof Date ? (Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString()) : typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) : String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-export function parseTimestamp(v: unknown): Date | null {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v;
-  if (typeof v !== 'string') return null;
-  const m = TS_RE.exec(v.trim());
-  if (!m) return null;
-  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', off] = m;
-  let iso = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? frac.slice(0, 4) : ''}`;
-  if (!off || /^(z|utc)$/i.test(off)) iso += 'Z';
-  else iso += off.length === 5 ? `${off.slice(0, 3)}:${off.slice(3)}` : off;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return null;
-  // Reject impossible calendar dates that Date silently rolls over (2001-02-30).
-  if (!off && date.getUTCDate() !== Number(d)) return null;
-  return date;
-}
+const FLOAT64_MAX = '±1.7976931348623157e308';
+const overflow = (shown: string) => `FLOAT64 value ${shown} overflows (beyond ${FLOAT64_MAX}); write an explicit infinity as "inf" or "-inf"`;
+const nonFinite = (shown: string) => `FLOAT64 number ${shown} is not finite (a number beyond ${FLOAT64_MAX} overflows to Infinity); write an explicit infinity or NaN as the string "inf", "-inf" or "nan"`;
+
+/** Timestamps are parsed by shared/time.ts, the one strict parser (re-exported for existing callers). */
+export { parseTimestamp };
 
 export function coerce(v: unknown, type: FeatureType | 'STRING' | 'INT64'): Coerced {
   if (v === null || v === undefined) return { ok: true, value: null };
   switch (type) {
     case 'STRING':
       if (typeof v === 'string') return { ok: true, value: v };
-      if (typeof v === 'number' && Number.isFinite(v)) return { ok: true, value: String(v) };
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        // A JSON number beyond ±2^53 has already lost digits (12345678901234567891 reads as ...7000): refuse it
+        // rather than store a different id.
+        if (Number.isInteger(v) && !Number.isSafeInteger(v)) return { ok: false, reason: `number ${describe(v)} is beyond ±2^53 and has lost digits in JSON; send it as a string` };
+        return { ok: true, value: String(v) };
+      }
       if (typeof v === 'boolean') return { ok: true, value: String(v) };
       return { ok: false, reason: `expected STRING, got ${describe(v)}` };
     case 'INT64': {
       if (typeof v === 'number' && Number.isSafeInteger(v)) return { ok: true, value: v };
+      if (typeof v === 'number' && Number.isInteger(v)) return { ok: false, reason: `INT64 value ${describe(v)} is outside ±2^53 (exact integers only; a JSON number this large has already lost digits)` };
       if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) return { ok: true, value: Number(v) };
+      if (typeof v === 'bigint') return { ok: false, reason: `INT64 value ${v.toString()} is outside ±2^53 (exact integers only)` };
       if (typeof v === 'string' && INT_RE.test(v.trim())) {
         const n = Number(v.trim());
         if (Number.isSafeInteger(n)) return { ok: true, value: n };
@@ -54,12 +51,22 @@ export function coerce(v: unknown, type: FeatureType | 'STRING' | 'INT64'): Coer
       return { ok: false, reason: `expected INT64, got ${describe(v)}` };
     }
     case 'FLOAT64': {
-      if (typeof v === 'number') return { ok: true, value: v };
-      if (typeof v === 'bigint') return { ok: true, value: Number(v) };
+      // Explicit non-finite values are the strings inf, +inf, -inf, infinity and nan (any case), as BigQuery reads
+      // them. A numeric literal too large for a double (1e400) is an overflow, not an infinity: refused. A JSON
+      // number has no explicit infinity either, so a non-finite number can only be an overflow (JSON.parse turns
+      // 1e400 into Infinity) and is refused too. (Parquet's explicit infinities reach here as strings.)
+      if (typeof v === 'number') return Number.isFinite(v) ? { ok: true, value: v } : { ok: false, reason: nonFinite(describe(v)) };
+      if (typeof v === 'bigint') {
+        const n = Number(v);
+        return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, reason: overflow(v.toString()) };
+      }
       if (typeof v === 'string') {
         const t = v.trim();
-        if (FLOAT_RE.test(t)) return { ok: true, value: Number(t) };
-        if (/^nan$/i.test(t)) return { ok: true, value: Number.NaN };
+        if (FLOAT_RE.test(t)) {
+          const n = Number(t);
+          return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, reason: overflow(describe(v)) };
+        }
+        if (/^[-+]?nan$/i.test(t)) return { ok: true, value: Number.NaN };
         if (/^\+?inf(inity)?$/i.test(t)) return { ok: true, value: Number.POSITIVE_INFINITY };
         if (/^-inf(inity)?$/i.test(t)) return { ok: true, value: Number.NEGATIVE_INFINITY };
       }
@@ -71,8 +78,9 @@ export function coerce(v: unknown, type: FeatureType | 'STRING' | 'INT64'): Coer
       if (v === 0 || v === 1) return { ok: true, value: v === 1 };
       return { ok: false, reason: `expected BOOL, got ${describe(v)}` };
     case 'TIMESTAMP': {
-      const d = parseTimestamp(v);
-      return d ? { ok: true, value: d } : { ok: false, reason: `expected an ISO-8601 timestamp, got ${describe(v)}` };
+      const r = parseTimestampValue(v);
+      if (r.ok) return { ok: true, value: r.date };
+      return { ok: false, reason: r.syntax ? `expected an ISO-8601 timestamp, got ${describe(v)}` : `impossible timestamp ${describe(v)}: ${r.reason}` };
     }
   }
 }

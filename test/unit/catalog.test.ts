@@ -30,4 +30,17 @@ describe('event catalog', () => {
     expect(() => parseEventOf('featureFileReady', ev)).toThrow(/expected ctloop.feature.file_ready.v1, got ctloop.feature.rows.v1/);
     expect(() => createEvent('driftCheckRequested', { view: 'v', window: { start: '2001-02-01T00:00:00Z', end: '2001-01-01T00:00:00Z' } }, { source: 't' })).toThrow(/window.start must be before window.end/);
   });
+
+  it('refuses impossible times in the envelope and in event fields instead of rolling them over', () => {
+    const ev = createEvent('featureRows', { view: 'route', rows: [{ a: 1 }] }, { source: 't' });
+    for (const time of ['2001-02-30T00:00:00Z', '2001-02-28T24:00:00Z', '2001-01-01T00:00:60Z', '2001-01-01T00:00:00+25:00', '0000-01-01T00:00:00Z']) {
+      expect(() => parseEvent({ ...ev, time }), time).toThrow(/not a ctloop event envelope/);
+    }
+    expect(() => parseEvent({ ...ev, time: '2001-02-30T00:00:00Z' })).toThrow(/"2001-02-30T00:00:00Z": day 30 does not exist: February 2001 has 28 days/);
+    expect(parseEvent({ ...ev, time: '2001-02-28T23:59:59.123456789+05:30' }).name).toBe('featureRows');
+    const window = (start: string, end: string) => () => createEvent('driftCheckRequested', { view: 'v', window: { start, end } }, { source: 't' });
+    expect(window('2001-02-31T00:00:00Z', '2001-03-05T00:00:00Z')).toThrow(/day 31 does not exist: February 2001 has 28 days\n  → at window.start/);
+    expect(window('2001-02-01T00:00:00Z', '2001-04-31T00:00:00Z')).toThrow(/April 2001 has 30 days/);
+    expect(window('2001-02-01T00:00:00Z', '2001-03-01T00:00:00Z')().data.window).toEqual({ start: '2001-02-01T00:00:00Z', end: '2001-03-01T00:00:00Z' });
+  });
 });

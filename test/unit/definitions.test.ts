@@ -36,5 +36,32 @@ describe('feature definitions', () => {
     const older = { ...want, columns: want.columns.filter((c) => c.name !== 'note') };
     expect(diffTable(want, older)).toEqual({ table: 'fv_route_stats', action: 'add_columns', columns: [{ name: 'note', type: 'STRING', mode: 'NULLABLE' }] });
     expect(() => diffTable(older, want)).toThrow(/column note \(STRING\) would be dropped/);
+    const noCreated = { ...want, columns: want.columns.filter((c) => c.name !== '_created_ts') };
+    expect(() => diffTable(want, noCreated)).toThrow(/column _created_ts is REQUIRED and cannot be added to a table whose rows have no value for it/);
+  });
+
+  it('refuses unknown keys at every level with the closest valid name and the path', () => {
+    const message = (input: unknown) => {
+      try { parseFeatureRepo(input); } catch (e) { return (e as Error).message; }
+      return 'accepted';
+    };
+    const view0 = testRepoInput.featureViews[0]!;
+    const { ttl, ...noTtl } = view0;
+    expect(ttl).toBe('1d');
+    const typo = message({ ...testRepoInput, featureViews: [{ ...noTtl, tll: '1d' }, testRepoInput.featureViews[1]] });
+    expect(typo).toMatch(/✖ unknown key "tll" \(did you mean "ttl"\?\)\n  → at featureViews\[0\]\.tll/);
+    const cases: [unknown, RegExp][] = [
+      [{ ...testRepoInput, featureview: [] }, /unknown key "featureview" \(did you mean "featureViews"\?\)\n  → at featureview/],
+      [{ ...testRepoInput, entities: [{ ...testRepoInput.entities[0]!, descripton: 'x' }, testRepoInput.entities[1]] }, /unknown key "descripton" \(did you mean "description"\?\)\n  → at entities\[0\]\.descripton/],
+      [{ ...testRepoInput, entities: [{ name: 'route', join_keys: testRepoInput.entities[0]!.joinKeys }, testRepoInput.entities[1]] }, /unknown key "join_keys" \(did you mean "joinKeys"\?\)\n  → at entities\[0\]\.join_keys/],
+      [{ ...testRepoInput, entities: [{ name: 'route', joinKeys: [{ name: 'origin', type: 'STRING', nullable: true }] }, testRepoInput.entities[1]] }, /unknown key "nullable"; valid keys here: name, type\n  → at entities\[0\]\.joinKeys\[0\]\.nullable/],
+      [{ ...testRepoInput, featureViews: [{ ...view0, features: [{ name: 'avg_delay', typ: 'FLOAT64' }] }] }, /unknown key "typ" \(did you mean "type"\?\)\n  → at featureViews\[0\]\.features\[0\]\.typ/],
+      [{ ...testRepoInput, featureViews: [{ ...view0, timestamp_field: 'event_ts' }] }, /unknown key "timestamp_field" \(did you mean "timestampField"\?\)/],
+      [{ ...testRepoInput, featureServices: [{ name: 's', feature: ['route_stats:avg_delay'] }] }, /unknown key "feature" \(did you mean "features"\?\)\n  → at featureServices\[0\]\.feature/],
+    ];
+    for (const [input, want] of cases) expect(message(input)).toMatch(want);
+    // the misspelt required key is reported once, as the misspelling, not also as missing
+    expect(message(cases[2]![0])).not.toMatch(/entities\[0\]\.joinKeys/);
+    expect(message(cases[4]![0])).not.toMatch(/features\[0\]\.type\b/);
   });
 });

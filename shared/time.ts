@@ -1,0 +1,112 @@
+import { ValidationError } from './errors.js';
+
+/**
+ * The one strict timestamp parser of ctloop. Every timestamp that enters (feature rows, spines, CLI options, event
+ * envelopes and event fields) goes through `parseInstant`, so a value is accepted or refused the same way whatever
+ * the path. JavaScript's `Date` parser is never used on input: it rolls impossible dates over (2001-02-30 becomes
+ * 2001-03-02, T24:00 the next day).
+ *
+ * Accepted (`lenient` form, for data and options):
+ *   `YYYY-MM-DD`, optionally followed by `T` (or a space) and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fraction`, optionally
+ *   followed by `Z`, `UTC` or an offset `±HH:MM` / `±HHMM`. Without an offset the time is UTC; a date alone is
+ *   midnight UTC.
+ * The `rfc3339` form (event envelopes and event fields) is RFC 3339's date-time: `T`, seconds and an offset
+ *   (`Z` or `±HH:MM`) are required.
+ *
+ * Rules (both forms):
+ * - the date must exist in the proleptic Gregorian calendar (no 2001-02-30, no 1900-02-29);
+ * - hour 00–23 (T24:00 is refused: write 00:00 of the next day), minute 00–59, second 00–59;
+ * - a leap second (:60) is refused: BigQuery, DuckDB and JavaScript do not represent leap seconds;
+ * - offsets are −23:59 to +23:59 (RFC 3339's range);
+ * - 1 to 9 fractional digits; rows keep milliseconds (JavaScript's Date), spines microseconds (DuckDB and BigQuery
+ *   TIMESTAMP); further digits are truncated;
+ * - the instant, after applying the offset, must lie in BigQuery's TIMESTAMP range, 0001-01-01T00:00:00Z to
+ *   9999-12-31T23:59:59.999999Z (so year 0000 is refused, and so is 0001-01-01T00:00:00+01:00).
+ */
+
+/** `syntax`: the text is not a timestamp at all; otherwise it is one, with an impossible or out-of-range part. */
+export type InstantResult =
+  /** `micros`: the microseconds (0–999) beyond the Date's millisecond, for stores that keep them (DuckDB, BigQuery). */
+  | { ok: true; date: Date; micros: number }
+  | { ok: false; reason: string; syntax: boolean };
+export type TimestampForm = 'lenient' | 'rfc3339';
+
+/** BigQuery's TIMESTAMP range, in epoch milliseconds (the upper bound is the last whole millisecond). */
+export const MIN_INSTANT_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
+export const MAX_INSTANT_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+const LENIENT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|[Uu][Tt][Cc])|([+-])(\d{2}):?(\d{2}))?$/;
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const EXAMPLE = '2001-03-01T08:00:00Z';
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const daysIn = (y: number, m: number) => (m === 2 ? (isLeap(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31);
+const fail = (reason: string, syntax = false): InstantResult => ({ ok: false, reason, syntax });
+
+function rangeReason(ms: number): string | null {
+  if (Number.isNaN(ms)) return 'not a valid time';
+  if (ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) return 'outside the supported range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (BigQuery TIMESTAMP)';
+  return null;
+}
+
+/** Check a `Date` that arrived as a value (Parquet, DuckDB): it must be valid and within the supported range. */
+export function checkInstant(d: Date): InstantResult {
+  const r = rangeReason(d.getTime());
+  return r ? fail(r) : { ok: true, date: d, micros: 0 };
+}
+
+/** Parse a timestamp text strictly. The reason says which part is wrong, for quarantine and error messages. */
+export function parseInstant(text: string, form: TimestampForm = 'lenient'): InstantResult {
+  const s = form === 'lenient' ? text.trim() : text;
+  const m = (form === 'lenient' ? LENIENT_RE : RFC3339_RE).exec(s);
+  if (!m) {
+    return fail(form === 'lenient'
+      ? `not an ISO-8601 timestamp (e.g. ${EXAMPLE} or 2001-03-01 08:00:00+02:00)`
+      : `not an RFC 3339 date-time with seconds and an offset (e.g. ${EXAMPLE})`, true);
+  }
+  const [, ys, mos, ds, hs = '00', mis = '00', ss = '00', frac = '', z, sign, ohs, oms] = m;
+  const y = Number(ys), mo = Number(mos), d = Number(ds), h = Number(hs), mi = Number(mis), sec = Number(ss);
+  if (y === 0) return fail('year 0000 does not exist; years run from 0001 to 9999');
+  if (mo < 1 || mo > 12) return fail(`month ${mos} does not exist; months run from 01 to 12`);
+  if (d < 1 || d > daysIn(y, mo)) return fail(`day ${ds} does not exist: ${MONTHS[mo - 1]} ${ys} has ${daysIn(y, mo)} days`);
+  if (h === 24) return fail('hour 24 is not allowed; write 00:00 of the next day');
+  if (h > 23) return fail(`hour ${hs} does not exist; hours run from 00 to 23`);
+  if (mi > 59) return fail(`minute ${mis} does not exist; minutes run from 00 to 59`);
+  if (sec === 60) return fail('second 60 is a leap second, which BigQuery, DuckDB and JavaScript cannot represent; use :59');
+  if (sec > 59) return fail(`second ${ss} does not exist; seconds run from 00 to 59`);
+  if (frac.length > 9) return fail(`${frac.length} fractional digits; at most 9 are allowed`);
+  let offsetMin = 0;
+  if (!z && sign) {
+    const oh = Number(ohs), om = Number(oms);
+    if (oh > 23 || om > 59) return fail(`offset ${sign}${ohs}:${oms} is out of range; offsets run from -23:59 to +23:59`);
+    offsetMin = (sign === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which maps years 0–99 to 1900–1999
+  t.setUTCHours(h, mi, sec, Number(frac.slice(0, 3).padEnd(3, '0')));
+  const ms = t.getTime() - offsetMin * 60_000;
+  const r = rangeReason(ms);
+  return r ? fail(r) : { ok: true, date: new Date(ms), micros: Number(frac.slice(3, 6).padEnd(3, '0')) };
+}
+
+/** A strict parse of a value that may already be a Date; anything else (numbers, objects) is not a timestamp. */
+export function parseTimestampValue(v: unknown, form: TimestampForm = 'lenient'): InstantResult {
+  if (v instanceof Date) return checkInstant(v);
+  if (typeof v === 'string') return parseInstant(v, form);
+  return fail(`a ${typeof v} is not a timestamp; use an ISO-8601 string such as ${EXAMPLE}`, true);
+}
+
+/** Convenience for options and call sites that only need yes/no: the Date, or null when the value is refused. */
+export function parseTimestamp(v: unknown): Date | null {
+  const r = parseTimestampValue(v);
+  return r.ok ? r.date : null;
+}
+
+/** Parse a timestamp given as a command-line option; a refused value is a ValidationError naming the option. */
+export function parseTimestampOption(text: string, flag: string): Date {
+  const r = parseInstant(text);
+  if (r.ok) return r.date;
+  throw new ValidationError(`${flag} ${text}: ${r.reason}`, { hint: `use an ISO-8601 time, e.g. ${flag} ${EXAMPLE}` });
+}
