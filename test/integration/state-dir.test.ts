@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -29,6 +29,8 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ctloop-statedir-'));
     await chmod(dir, 0o755); // readable by the unprivileged user of the read-only test below
+    // …who must also get through the test run's private temp root (created 0700 by test/global-setup.ts).
+    await chmod(dirname(dir), 0o711);
     await writeFile(join(dir, 'features.yaml'), stringify(testRepoInput));
     await writeFile(join(dir, 'a-file'), 'not a directory');
   });
@@ -122,7 +124,11 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
 
   it('serves read-only commands from a read-only state directory and refuses writers with a fix', async (ctx) => {
     const state = join(dir, 'ro');
-    const base = { ...process.env, ...env(state), METADATA_SERVER_DETECTION: 'none' };
+    // The CLI's own temporary files (e.g. a staged spine) go where the unprivileged user may write.
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp);
+    await chmod(tmp, 0o777);
+    const base = { ...process.env, ...env(state), METADATA_SERVER_DETECTION: 'none', TMPDIR: tmp };
     const ctloop = async (args: string[], asUser?: string[]) => {
       const [cmd, argv] = asUser ? [asUser[0]!, [...asUser.slice(1), process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
       return run(cmd, argv, { env: base, cwd: dir }).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
