@@ -86,7 +86,7 @@ export async function runDemo(opts: { spineRows: number; batch: number }, cmd: C
     output(cmd, summary, () => [
       '',
       `ctloop demo finished in ${summary.seconds.toFixed(1)} s (${rt.config.mode} mode)`,
-      `  feature rows stored: airport_daily ${stored.airport_daily}, route_daily ${stored.route_daily}; quarantined ${stored.quarantined} (see table _quarantine)`,
+      `  feature rows stored: airport_daily ${stored.airport_daily}, route_daily ${stored.route_daily}; quarantined ${stored.quarantined} (see: npx ctloop features quarantine)`,
       `  training set: ${out} (${hist.rows} rows; columns ${hist.columns.join(', ')})`,
       `  online route_daily SFO→LAX as of ${asOf.toISOString()}: ${online.metadata.feature_names.map((f, i) => `${f}=${fmt(online.results[i]!.values[0])} [${online.results[i]!.statuses[0]}]`).join(', ')}`,
       `  online route_daily SFO→NOWHERE: ${online.results[0]!.statuses[1]}`,
