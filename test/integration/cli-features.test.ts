@@ -43,7 +43,7 @@ describe('ctloop features CLI', () => {
     expect(JSON.parse(ingest.stdout)).toMatchObject({ received: 4, accepted: 3, inserted: 3, quarantined: 1 });
     const again = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', rows);
     expect(again.stdout).toMatch(/4 rows read, 3 accepted \(0 new\), 1 quarantined/);
-    expect(again.stdout).toMatch(/quarantined row 2: event_ts: expected an ISO-8601 timestamp, got "not-a-time"/);
+    expect(again.stdout).toMatch(/quarantined line 4: event_ts: expected an ISO-8601 timestamp, got "not-a-time"/);
 
     const spine = join(dir, 'spine.csv');
     await writeFile(spine, ['origin,dest,ts,label', 'SFO,LAX,2001-03-01T11:00:00Z,1', 'SFO,LAX,2001-03-01T13:00:00Z,0', '"A,B",C,2001-03-01T01:00:00Z,1'].join('\n'));

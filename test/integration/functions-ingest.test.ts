@@ -97,6 +97,6 @@ describe('functions under functions-framework', () => {
     expect(Number((await rt.warehouse.query(`SELECT COUNT(*) AS n FROM ${rt.warehouse.dialect.table('fv_route_stats')} WHERE origin = 'F'`))[0]!.n)).toBe(2);
     const q = await rt.warehouse.query(`SELECT reason FROM ${rt.warehouse.dialect.table('_quarantine')} WHERE event_id LIKE 'gs://%'`);
     expect(q).toHaveLength(1);
-    expect(String(q[0]!.reason)).toMatch(/unparsable line/);
+    expect(String(q[0]!.reason)).toMatch(/^line 2: not valid JSON/);
   });
 });
