@@ -1,6 +1,7 @@
 /**
- * The candidate a mistyped name most likely meant: the same name up to case, `_`/`-`/spaces, or a few edits away
- * (at most a third of its length, at least 1). Undefined when nothing is close.
+ * The candidate a mistyped name most likely meant: the same name up to case, `_`/`-`/spaces, one holding the other
+ * (`ts` for `event_ts`), or a few edits away (at most a third of its length, at least 1). Undefined when nothing is
+ * close.
  */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
@@ -8,7 +9,8 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   let bestD = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
     if (c === name) continue;
-    const d = norm(c) === norm(name) ? 0 : distance(name.toLowerCase(), c.toLowerCase());
+    const [a, b] = [norm(c), norm(name)];
+    const d = a === b ? 0 : Math.min(a.length, b.length) >= 2 && (a.includes(b) || b.includes(a)) ? 1 : distance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       best = c;
       bestD = d;

@@ -205,7 +205,10 @@ function parseRecord(buf: string, pos: number, delim: string, eof: boolean): Par
       // Text after a closing quote: the line is malformed. Blame its first line and read the next line afresh.
       if (buf.indexOf('\n', i) < 0 && !eof) return { kind: 'incomplete', openQuote: false };
       const nl = buf.indexOf('\n', pos);
-      return { kind: 'error', end: nl < 0 ? buf.length : nl + 1, error: `unexpected text after a closing quote in field ${fields.length} (quote the whole value and double any " inside it)` };
+      const error = newlines > 0
+        ? 'a quoted value opened on this line is not closed properly (a stray " on this line?)'
+        : `unexpected text after a closing quote in field ${fields.length} (quote the whole value and double any " inside it)`;
+      return { kind: 'error', end: nl < 0 ? buf.length : nl + 1, error };
     }
     const nl = buf.indexOf('\n', i);
     const dl = buf.indexOf(delim, i);
