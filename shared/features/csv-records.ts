@@ -41,6 +41,11 @@ export class CsvRecordParser {
     return this.opts.maxRecordChars ?? MAX_RECORD_CHARS;
   }
 
+  /** The start of an over-long line: the same whatever the chunks (the buffer always holds more than this). */
+  private longStart(buf: string, pos: number): string {
+    return `${buf.slice(pos, pos + Math.min(RAW_TEXT_CHARS, this.max))}…`;
+  }
+
   /** Feed a chunk of text; returns the records it completed. */
   push(chunk: string): CsvRecord[] {
     const out: CsvRecord[] = [];
@@ -102,7 +107,7 @@ export class CsvRecordParser {
         out.push({
           line: this.line,
           error: oneLine ? `line is longer than ${this.max.toLocaleString('en-US')} characters` : `a quoted value is not closed within ${this.max.toLocaleString('en-US')} characters (a stray " on this line?)`,
-          text: clip(buf.slice(pos, Math.min(lineEnd(buf, pos), pos + RAW_TEXT_CHARS))),
+          text: oneLine ? this.longStart(buf, pos) : clip(buf.slice(pos, lineEnd(buf, pos))),
         });
         if (p.newlines === 0) {
           this.line++;
@@ -143,7 +148,7 @@ export class CsvRecordParser {
       if (!eof && buf.length - pos <= this.max) break;
       const nl = buf.indexOf('\n', pos);
       if ((nl < 0 ? buf.length : nl) - pos > this.max) {
-        out.push({ line: this.line, error: `line is longer than ${this.max.toLocaleString('en-US')} characters`, text: clip(buf.slice(pos, pos + RAW_TEXT_CHARS)) });
+        out.push({ line: this.line, error: `line is longer than ${this.max.toLocaleString('en-US')} characters`, text: this.longStart(buf, pos) });
         this.skipping = true;
         continue;
       }
