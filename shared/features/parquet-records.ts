@@ -1,5 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BackendError, ValidationError } from '../errors.js';
+import { duckdbReason } from './duckdb-reason.js';
 
 /**
  * Parquet rows through an in-memory DuckDB. A streamed DuckDB result cannot report an error: the C API's
@@ -67,10 +68,4 @@ export async function openParquet(path: string, label: string): Promise<ParquetR
       if (batch.length > 0) yield batch;
     },
   };
-}
-
-/** DuckDB's message in ctloop's terms: its first line, without the error class, the SQL or the temp path. */
-export function duckdbReason(err: unknown, path: string, label: string): string {
-  const first = String((err as Error)?.message ?? err).split('\n')[0]!.replace(/^[A-Za-z ]*Error: /, '');
-  return first.split(path).join(label).replace(/[.\s]+$/, '');
 }
