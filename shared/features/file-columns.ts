@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { BadRecord } from './bad-record.js';
 import { closestName } from './closest-name.js';
 import type { FeatureView } from './definitions.js';
 
@@ -52,7 +53,7 @@ export function checkJsonlFields(view: FeatureView, rows: unknown[], label: stri
   const keys = new Set<string>();
   let objects = 0;
   for (const r of rows) {
-    if (r === null || typeof r !== 'object' || Array.isArray(r) || typeof (r as { toJSON?: unknown }).toJSON === 'function') continue;
+    if (r === null || typeof r !== 'object' || Array.isArray(r) || r instanceof BadRecord) continue;
     objects++;
     for (const k of Object.keys(r)) keys.add(k);
   }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -30,8 +31,14 @@ export async function fileIdentity(path: string, format: FileFormat, label = pat
     throw err;
   }
   if (utf8 && !utf8.end()) {
+    const kind = await binaryKind(path, gz);
+    if (kind) {
+      throw new ValidationError(`${label} is not ${format === 'csv' ? 'CSV' : 'JSON Lines'} text: it looks like ${kind}; nothing was loaded`, {
+        hint: kind === 'Parquet' ? 'load it as Parquet (name it .parquet, or pass --file-format parquet)' : 'name it with a .gz suffix (e.g. rows.csv.gz) so it is decompressed',
+      });
+    }
     const where = await firstInvalidLine(path, gz);
-    throw new ValidationError(`${label} is not valid UTF-8: line ${where.line} (byte ${where.byte} of the ${gz ? 'uncompressed ' : ''}file) holds an invalid byte sequence; nothing was loaded`, {
+    throw new ValidationError(`${label} is not valid UTF-8: line ${where.line} (byte offset ${where.byte} of the ${gz ? 'uncompressed ' : ''}file) holds an invalid byte sequence; nothing was loaded`, {
       hint: 'save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`), then load it again',
       details: where,
     });
@@ -42,6 +49,20 @@ export async function fileIdentity(path: string, format: FileFormat, label = pat
 /** A gzip-compressed file, by the name of the file or of the object it was copied from. */
 export function isGzip(path: string, label = path): boolean {
   return /\.gz$/i.test(path) || /\.gz$/i.test(label);
+}
+
+/** A binary format a text file turned out to be, by its first bytes. */
+async function binaryKind(path: string, gz: boolean): Promise<string | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await fh.read(head, 0, 4, 0);
+    if (head.toString('latin1') === 'PAR1') return 'Parquet';
+    if (!gz && head[0] === 0x1f && head[1] === 0x8b) return 'a gzip-compressed file';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Incremental UTF-8 validation over chunks that may split a character. */
@@ -102,5 +123,6 @@ function badOffset(line: Buffer): number {
     if (isUtf8(line.subarray(0, completeUpTo(line.subarray(0, mid + 1))))) lo = mid + 1;
     else hi = mid;
   }
-  return lo;
+  // No prefix is invalid when the line only ends in a cut sequence: the bad byte is where that sequence starts.
+  return lo < line.length ? lo : completeUpTo(line);
 }

@@ -225,14 +225,19 @@ describe('feature file loads on DuckDB', () => {
       expect(err.hint).toMatch(/^rename field "dst" to "dest"/);
     });
 
-    it('a file that is not UTF-8 (naming its first bad line) and a truncated gzip file', async () => {
+    it('a file that is not UTF-8 (naming its first bad line), a truncated gzip file, binary files named as text', async () => {
       const latin1 = Buffer.concat([Buffer.from(`${HEADER}\n${csvLine(1)}\nO1,D1,${ts(2)},1,1,caf`), Buffer.from([0xe9]), Buffer.from(`\n${csvLine(3)}\n`)]);
       const err = await refused(await write('latin1.csv', latin1));
-      expect(err.message).toMatch(/latin1\.csv is not valid UTF-8: line 3 \(byte \d+ of the file\) holds an invalid byte sequence; nothing was loaded/);
+      expect(err.message).toMatch(new RegExp(`latin1\\.csv is not valid UTF-8: line 3 \\(byte offset ${latin1.indexOf(0xe9)} of the file\\) holds an invalid byte sequence; nothing was loaded`));
       expect(err.hint).toMatch(/iconv/);
       const gz = gzipSync(Buffer.from(`${[HEADER, ...Array.from({ length: 5000 }, (_, i) => csvLine(i))].join('\n')}\n`));
       const cut = await refused(await write('cut.csv.gz', gz.subarray(0, gz.length - 100)));
       expect(cut.message).toMatch(/cut\.csv\.gz is not a complete gzip file .*nothing was loaded/);
+      const unnamed = await refused(await write('gzipped.csv', gz));
+      expect(unnamed.message).toMatch(/gzipped\.csv is not CSV text: it looks like a gzip-compressed file/);
+      expect(unnamed.hint).toMatch(/name it with a \.gz suffix/);
+      const parquet = await refused(await write('really-parquet.csv', Buffer.concat([Buffer.from('PAR1'), Buffer.from([0xff, 0x00, 0xfe])])));
+      expect(parquet.message).toMatch(/really-parquet\.csv is not CSV text: it looks like Parquet/);
       const whole = await load(await write('whole.csv.gz', gz));
       await expectAccounted(whole, 5000);
     });
