@@ -27,18 +27,17 @@ type Parsed = { kind: 'record'; end: number; fields: (string | null)[]; newlines
 export class CsvRecordParser {
   private buf = '';
   private line = 1;
-  /** Characters of an over-long line still to be discarded up to its end (skip mode). */
+  /** Discarding the rest of an over-long line, up to its end. */
   private skipping = false;
+  /** Sniffed from the first line. */
   private delimiter: string | undefined;
   /** Fields every record must have: the first record's (the header's) count. */
   private expected: number | undefined;
 
-  constructor(private readonly opts: { delimiter?: string; maxRecordChars?: number } = {}) {
-    this.delimiter = opts.delimiter;
-  }
+  private readonly max: number;
 
-  private get max(): number {
-    return this.opts.maxRecordChars ?? MAX_RECORD_CHARS;
+  constructor(opts: { maxRecordChars?: number } = {}) {
+    this.max = opts.maxRecordChars ?? MAX_RECORD_CHARS;
   }
 
   /** The start of an over-long line: the same whatever the chunks (the buffer always holds more than this). */
@@ -128,7 +127,7 @@ export class CsvRecordParser {
           const error = `ragged row: ${p.fields.length} fields where the header has ${want}`;
           const end = p.newlines > 0 ? buf.indexOf('\n', pos) + 1 : p.end;
           out.push({ line: this.line, error: p.newlines > 0 ? `${error} (a quote opened on this line is closed only on a later line)` : error, text: clip(buf.slice(pos, lineEnd(buf, pos))) });
-          this.line += p.newlines > 0 ? 1 : p.newlines + 1;
+          this.line++;
           pos = end;
           continue;
         }

@@ -88,6 +88,33 @@ describe('CSV record parser', () => {
   });
 });
 
+describe('CSV record parser on generated text', () => {
+  // A fixed-seed generator (mulberry32): the same 500 texts on every run.
+  let seed = 7;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pieces = ['a', 'bc', ',', ',', '"', '\n', '\n', '\r\n', '""'];
+  const texts = Array.from({ length: 500 }, () => Array.from({ length: Math.floor(rand() * 40) }, () => pieces[Math.floor(rand() * pieces.length)]).join(''));
+
+  it('gives the same records whatever the chunk boundaries', () => {
+    for (const text of texts) {
+      const whole = csv(text);
+      for (const size of [1, 2, 7]) expect(csv(text, size), JSON.stringify(text)).toEqual(whole);
+    }
+  });
+
+  it('accounts for every non-blank line exactly once when no quote makes a record span lines', () => {
+    for (const text of texts.map((t) => t.replace(/"/g, ''))) {
+      const lines = text.split('\n').map((l, i) => [i + 1, l.replace(/\r$/, '')] as const).filter(([, l]) => l !== '').map(([n]) => n);
+      expect(csv(text, 3).map((r) => r.line), JSON.stringify(text)).toEqual(lines);
+    }
+  });
+});
+
 describe('JSON Lines record parser', () => {
   it('numbers every line, parses or rejects each, skips blank ones, keeps a last line without newline', () => {
     const text = `{"a":1}\n\n{"a":\n${'x'.repeat(60)}\n[1]\n{"a":2}`;
