@@ -1,4 +1,5 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
+import { BadRecord } from './bad-record.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
 import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
 import { quarantineColumns } from './tables.js';
@@ -13,6 +14,10 @@ export interface IngestRequest {
   rowOffset?: number;
   /** Created time for rows whose view has no created-time column: the event's publish time, stable across redeliveries. */
   createdAt: Date;
+  /** Where each row is in its file (line or row number), named in quarantine reasons; absent for events. */
+  positions?: { unit: 'line' | 'row'; at: number[] };
+  /** What quarantine records name as the rows' origin (`event_id`): the file's URI for files; `sourceId` otherwise. */
+  origin?: string;
 }
 
 export interface IngestResult {
@@ -46,6 +51,8 @@ export interface PreparedBatch {
   received: number;
   good: Row[];
   bad: Row[];
+  /** The first few rejection reasons, each naming its row (or file line). */
+  sampleReasons: string[];
 }
 
 /** Validate a batch and give every row its ingest id; no I/O. */
@@ -56,19 +63,25 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
   const offset = req.rowOffset ?? 0;
   const good: Row[] = [];
   const bad: Row[] = [];
+  const sampleReasons: string[] = [];
+  const pos = req.positions;
   for (let i = 0; i < req.rows.length; i++) {
     const ingestId = `${req.sourceId}:${offset + i}`;
-    const res = validate(req.rows[i], req.createdAt);
+    const raw = req.rows[i];
+    const res = raw instanceof BadRecord ? { ok: false as const, reasons: [raw.reason] } : validate(raw, req.createdAt);
     if (res.ok) {
       const row = res.row;
       row[SYS.ingestId] = ingestId;
       row[SYS.ingestedAt] = now;
       good.push(row);
     } else {
-      bad.push({ view: view.name, ingest_id: ingestId, event_id: req.sourceId, reason: res.reasons.join('; '), raw: safeJson(req.rows[i]), quarantined_at: now });
+      const where = pos ? `${pos.unit} ${pos.at[i]}` : `row ${offset + i}`;
+      const reason = res.reasons.join('; ');
+      bad.push({ view: view.name, ingest_id: ingestId, event_id: req.origin ?? req.sourceId, reason: pos ? `${where}: ${reason}` : reason, raw: raw instanceof BadRecord ? raw.text : safeJson(raw), quarantined_at: now });
+      if (sampleReasons.length < 5) sampleReasons.push(`${where}: ${reason}`);
     }
   }
-  return { view, received: req.rows.length, good, bad };
+  return { view, received: req.rows.length, good, bad, sampleReasons };
 }
 
 /**
@@ -111,7 +124,7 @@ export function resultOf(batch: PreparedBatch, inserted: number | null): IngestR
     accepted: batch.good.length,
     inserted,
     quarantined: batch.bad.length,
-    sampleReasons: batch.bad.slice(0, 5).map((b) => `row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`),
+    sampleReasons: batch.sampleReasons,
   };
 }
 

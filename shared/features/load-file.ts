@@ -5,10 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { FileFormat, Row, Warehouse } from '../ports/warehouse.js';
-import { offlineColumns, type FeatureRepo, type FeatureView } from './definitions.js';
-import { ingestRows, prepareRows, writePrepared, type IngestResult } from './ingest.js';
-import { detectFormat, readRowBatches } from './local-files.js';
+import type { FileFormat, Row } from '../ports/warehouse.js';
+import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
+import { checkFileColumns, checkJsonlFields } from './file-columns.js';
+import { fileIdentity } from './file-identity.js';
+import { openRecords, type FileRecords } from './file-records.js';
+import { storedCreatedTime } from './file-version.js';
+import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
+import { assertLocalFile, detectFormat } from './local-files.js';
 import { offlineMergeSql, onlineMergeSql } from './sql.js';
 
 export interface LoadFileRequest {
@@ -19,8 +23,7 @@ export interface LoadFileRequest {
   batchSize?: number;
 }
 
-export interface LoadFileDeps {
-  warehouse: Warehouse;
+export interface LoadFileDeps extends IngestDeps {
   objectStore: ObjectStore;
   repo: FeatureRepo;
   /** Bucket for the temporary file of validated rows when the warehouse loads from gs:// (BigQuery). */
@@ -28,10 +31,29 @@ export interface LoadFileDeps {
   onProgress?: (done: IngestResult) => void;
 }
 
+/** One version of a file, opened for loading. */
+interface FileVersion {
+  view: FeatureView;
+  uri: string;
+  /** `file:<content hash>`: with the record index it forms each row's ingest id. */
+  sourceId: string;
+  /** Created time for rows without one: the file's modification time (the object's update time on GCS). */
+  createdAt: Date;
+  records: FileRecords;
+}
+
 /**
- * Load a CSV/JSONL/Parquet file into a view with the same validation, quarantine and dedup as streamed rows. The
- * ingest id is `<uri>@<object version>:<row>`, so loading the same file version again stores nothing twice, and a
- * new version of the file at the same URI is loaded as new rows.
+ * Load a CSV/JSONL/Parquet file into a view with the same validation, quarantine and dedup as streamed rows.
+ *
+ * Every record of the file is accounted for: stored, or quarantined with its line (Parquet: row) number and reason
+ * (ragged CSV rows, unclosed quotes, invalid JSON and over-long lines included), so rows read = stored +
+ * quarantined. What would make every row fail, or stop the read half-way, refuses the file as a whole before
+ * anything is written: a header without a join key or the event-time column, duplicated or unnamed columns, a file
+ * that is not UTF-8, a truncated gzip or Parquet file.
+ *
+ * A file version is its content: the ingest id is `file:<hash of the bytes>:<record>`, so the same bytes load once
+ * whatever path, alias, symlink or URI names them and however often they are touched, and a changed file is a new
+ * version. (Local files and GCS objects are hashed alike: the function copies the object locally anyway.)
  *
  * Rows are validated in this process either way (one validator for every path). On DuckDB good rows are written in
  * batches (one MERGE each). On BigQuery they are written to a newline-delimited JSON file in the scratch bucket and
@@ -39,32 +61,71 @@ export interface LoadFileDeps {
  * statements per file, whatever its size (BigQuery limits DML per table, not load jobs).
  */
 export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest): Promise<IngestResult> {
-  deps.repo.view(req.view); // fail fast on an unknown view, before copying anything
+  const view = deps.repo.view(req.view); // fail fast on an unknown view, before copying anything
   const format = detectFormat(req.uri, req.format);
   const remote = req.uri.startsWith('gs://');
+  if (!remote) await assertLocalFile(req.uri);
   const copy = remote ? await deps.objectStore.localCopy(req.uri) : { path: req.uri, release: async () => undefined };
   try {
-    const version = remote ? ((await deps.objectStore.stat(req.uri))?.updated ?? new Date(0)) : (await stat(copy.path).catch(() => null))?.mtime ?? new Date(0);
-    const sourceId = `${req.uri}@${version.getTime()}`;
-    if (deps.warehouse.readsObjectUris && deps.scratchBucket) {
-      return await loadViaLoadJob(deps, deps.repo.view(req.view), copy.path, format, sourceId, version, req.batchSize ?? 50_000, deps.scratchBucket);
+    const content = await fileIdentity(copy.path, format, req.uri);
+    const createdAt = remote ? ((await deps.objectStore.stat(req.uri))?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
+    const records = await openRecords(copy.path, format, req.uri);
+    try {
+      if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
+      const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
+      const batchSize = req.batchSize ?? 50_000;
+      if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
+      return await loadInBatches(deps, file, batchSize);
+    } finally {
+      await records.close();
     }
-    const total: IngestResult = { view: req.view, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] };
-    let offset = 0;
-    for await (const batch of readRowBatches(copy.path, format, req.batchSize ?? 50_000)) {
-      const r = await ingestRows(deps, { view: req.view, sourceId, rows: batch, rowOffset: offset, createdAt: version });
-      offset += batch.length;
-      total.received += r.received;
-      total.accepted += r.accepted;
-      total.inserted = total.inserted === null || r.inserted === null ? null : total.inserted + r.inserted;
-      total.quarantined += r.quarantined;
-      if (total.sampleReasons.length < 5) total.sampleReasons.push(...r.sampleReasons.slice(0, 5 - total.sampleReasons.length));
-      deps.onProgress?.(total);
-    }
-    return total;
   } finally {
     await copy.release();
   }
+}
+
+/** Validated batches of the file, in order; checks JSONL field names on the first batch, before anything is written. */
+async function* preparedBatches(deps: LoadFileDeps, file: FileVersion, batchSize: number): AsyncGenerator<PreparedBatch> {
+  let offset = 0;
+  let createdAt = file.createdAt;
+  let settled = false;
+  for await (const b of file.records.batches(batchSize)) {
+    if (offset === 0 && file.records.columns === null) checkJsonlFields(file.view, b.rows, file.uri);
+    const req = { view: file.view.name, sourceId: file.sourceId, rows: b.rows, rowOffset: offset, createdAt, origin: file.uri, positions: { unit: file.records.unit, at: b.positions } };
+    let batch = prepareRows(deps, req);
+    if (!settled) {
+      // The first good row whose created time is the file's (not its own column's) tells if this content was stored
+      // before, and with which created time; loading it again keeps that time.
+      const probe = batch.good.find((r) => r[SYS.created] === createdAt);
+      if (probe) {
+        settled = true;
+        const before = await storedCreatedTime(deps.warehouse, file.view, probe);
+        if (before && before.getTime() !== createdAt.getTime()) {
+          createdAt = before;
+          batch = prepareRows(deps, { ...req, createdAt });
+        }
+      }
+    }
+    offset += b.rows.length;
+    yield batch;
+  }
+}
+
+function add(total: IngestResult, part: IngestResult): void {
+  total.received += part.received;
+  total.accepted += part.accepted;
+  total.inserted = total.inserted === null || part.inserted === null ? null : total.inserted + part.inserted;
+  total.quarantined += part.quarantined;
+  total.sampleReasons.push(...part.sampleReasons.slice(0, 5 - total.sampleReasons.length));
+}
+
+async function loadInBatches(deps: LoadFileDeps, file: FileVersion, batchSize: number): Promise<IngestResult> {
+  const total: IngestResult = { view: file.view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] };
+  for await (const batch of preparedBatches(deps, file, batchSize)) {
+    add(total, resultOf(batch, await writePrepared(deps.warehouse, file.view, batch.good, batch.bad)));
+    deps.onProgress?.(total);
+  }
+  return total;
 }
 
 /** JSON for a BigQuery load: timestamps as ISO strings, non-finite floats as the strings BigQuery reads. */
@@ -72,10 +133,9 @@ function jsonLine(row: Row): string {
   return JSON.stringify(row, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity') : v));
 }
 
-async function loadViaLoadJob(
-  deps: LoadFileDeps, view: FeatureView, path: string, format: FileFormat, sourceId: string, version: Date, batchSize: number, bucket: string,
-): Promise<IngestResult> {
+async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: number, bucket: string): Promise<IngestResult> {
   const w = deps.warehouse;
+  const view = file.view;
   const total: IngestResult = { view: view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] };
   const tmp = join(tmpdir(), `ctloop-load-${randomUUID()}.jsonl`);
   const out = createWriteStream(tmp, 'utf8');
@@ -83,10 +143,7 @@ async function loadViaLoadJob(
   let hi = Number.NEGATIVE_INFINITY;
   const tsField = view.timestampField;
   try {
-    let offset = 0;
-    for await (const rows of readRowBatches(path, format, batchSize)) {
-      const batch = prepareRows(deps, { view: view.name, sourceId, rows, rowOffset: offset, createdAt: version });
-      offset += rows.length;
+    for await (const batch of preparedBatches(deps, file, batchSize)) {
       for (const r of batch.good) {
         const t = (r[tsField] as Date).getTime();
         if (t < lo) lo = t;
@@ -94,10 +151,7 @@ async function loadViaLoadJob(
         if (!out.write(`${jsonLine(r)}\n`)) await once(out, 'drain');
       }
       if (batch.bad.length > 0) await writePrepared(w, view, [], batch.bad);
-      total.received += batch.received;
-      total.accepted += batch.good.length;
-      total.quarantined += batch.bad.length;
-      for (const b of batch.bad.slice(0, 5 - total.sampleReasons.length)) total.sampleReasons.push(`row ${String(b.ingest_id).split(':').pop()}: ${String(b.reason)}`);
+      add(total, resultOf(batch, 0));
       deps.onProgress?.(total);
     }
     out.end();

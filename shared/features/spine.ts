@@ -7,6 +7,8 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { ColumnSchema, FileFormat } from '../ports/warehouse.js';
 import { columnTypeFromDuck } from '../adapters/warehouse/duckdb/values.js';
 import { ROW_ID } from './pit-sql.js';
+import { csvReadError } from './csv-failure.js';
+import { duckdbReason } from './duckdb-reason.js';
 import { sqlPath } from './local-files.js';
 import { checkInstant, parseInstant } from '../time.js';
 
@@ -73,7 +75,8 @@ export async function prepareSpine(
     } catch (err) {
       const msg = (err as Error).message;
       if (/No files found|does not exist|Cannot open/i.test(msg)) throw new NotFoundError(`spine file not found: ${path}`, { hint: 'check the --spine path' });
-      throw new ValidationError(`cannot read spine ${path}: ${msg}`, { hint: `check that it is a valid ${format} file with a header` });
+      if (format === 'csv') throw await csvReadError(err, path, path, 'spine', 'fix or remove that line: a training set is built from every spine row');
+      throw new ValidationError(`cannot read spine ${path}: ${duckdbReason(err, path, path)}`, { hint: `check that it is a valid ${format} file with a header`, cause: err });
     }
     const cols = (await (await conn.runAndReadAll('DESCRIBE raw')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
     const tsCol = cols.find((c) => c.name === timestampColumn);

@@ -43,7 +43,7 @@ describe('ctloop features CLI', () => {
     expect(JSON.parse(ingest.stdout)).toMatchObject({ received: 4, accepted: 3, inserted: 3, quarantined: 1 });
     const again = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', rows);
     expect(again.stdout).toMatch(/4 rows read, 3 accepted \(0 new\), 1 quarantined/);
-    expect(again.stdout).toMatch(/quarantined row 2: event_ts: expected an ISO-8601 timestamp, got "not-a-time"/);
+    expect(again.stdout).toMatch(/quarantined line 4: event_ts: expected an ISO-8601 timestamp, got "not-a-time"/);
 
     const spine = join(dir, 'spine.csv');
     await writeFile(spine, ['origin,dest,ts,label', 'SFO,LAX,2001-03-01T11:00:00Z,1', 'SFO,LAX,2001-03-01T13:00:00Z,0', '"A,B",C,2001-03-01T01:00:00Z,1'].join('\n'));
@@ -107,6 +107,23 @@ describe('ctloop features CLI', () => {
     const odd = await ctloop('features', 'historical', '--spine', oddSpine, '--timestamp-column', 'ts', '--features', 'route_stats:avg_delay', '--out', join(dir, 'odd-out.csv'));
     expect(odd.code).toBe(1);
     expect(odd.stderr).toMatch(/spine column "label x" is not a valid column name/);
+    // A ragged spine line: ctloop's words, the exact line, no DuckDB sniffer dump.
+    const ragged = join(dir, 'ragged-spine.csv');
+    await writeFile(ragged, ['origin,dest,ts,label', ...Array.from({ length: 3000 }, (_, i) => `SFO,LAX,2001-03-01T11:00:00Z,${i}${i === 2500 ? ',x,y' : ''}`)].join('\n'));
+    const raggedOut = await ctloop('features', 'historical', '--spine', ragged, '--timestamp-column', 'ts', '--features', 'route_stats:avg_delay', '--out', join(dir, 'ragged-out.csv'));
+    expect(raggedOut.code).toBe(1);
+    expect(raggedOut.stderr).toMatch(/^error: cannot read spine .*ragged-spine\.csv: line 2502: ragged row: 6 fields where the header has 4\n  fix: fix or remove that line/m);
+    expect(raggedOut.stderr).not.toMatch(/sniff|Possible fixes|strict_mode|Auto-Detected/);
+    // A header that misses a join key: refused whole, before any row, naming the closest header.
+    const misnamed = join(dir, 'misnamed.csv');
+    await writeFile(misnamed, ['origin,destination,event_ts,avg_delay', ...Array.from({ length: 1000 }, (_, i) => `A,B,2001-03-01T00:00:0${i % 10}Z,${i}`)].join('\n'));
+    const refused = await ctloop('features', 'ingest', '--view', 'route_stats', '--file', misnamed, '--format', 'json');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({
+      error: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/misnamed\.csv: the header has no column "dest" \(the join key of view route_stats\); nothing was loaded$/),
+      hint: expect.stringMatching(/^rename column "destination" to "dest"; expected columns: origin, dest, event_ts \(required\)/),
+    });
     const usage = await ctloop('features', 'historical', '--spine', 'x.csv');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/required option '--features <list>' not specified/);

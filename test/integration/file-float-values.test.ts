@@ -37,8 +37,8 @@ describe('FLOAT64 values in files', () => {
     expect(await load(path)).toMatchObject({ received: 3, accepted: 1, quarantined: 2 });
     const q = await w.query(`SELECT reason FROM ${QUARANTINE_TABLE} ORDER BY reason`);
     expect(q.map((r) => r.reason)).toEqual([
-      'rating: FLOAT64 value "-1e400" overflows (beyond ±1.7976931348623157e308); write an explicit infinity as "inf" or "-inf"',
-      'rating: FLOAT64 value "1e400" overflows (beyond ±1.7976931348623157e308); write an explicit infinity as "inf" or "-inf"',
+      'line 2: rating: FLOAT64 value "1e400" overflows (beyond ±1.7976931348623157e308); write an explicit infinity as "inf" or "-inf"',
+      'line 3: rating: FLOAT64 value "-1e400" overflows (beyond ±1.7976931348623157e308); write an explicit infinity as "inf" or "-inf"',
     ]);
     expect(await w.query('SELECT driver_id FROM fv_driver_stats WHERE driver_id > 10')).toEqual([{ driver_id: 13 }]);
   });

@@ -97,6 +97,31 @@ describe('functions under functions-framework', () => {
     expect(Number((await rt.warehouse.query(`SELECT COUNT(*) AS n FROM ${rt.warehouse.dialect.table('fv_route_stats')} WHERE origin = 'F'`))[0]!.n)).toBe(2);
     const q = await rt.warehouse.query(`SELECT reason FROM ${rt.warehouse.dialect.table('_quarantine')} WHERE event_id LIKE 'gs://%'`);
     expect(q).toHaveLength(1);
-    expect(String(q[0]!.reason)).toMatch(/unparsable line/);
+    expect(String(q[0]!.reason)).toMatch(/^line 2: not valid JSON/);
+  });
+
+  it('keys a file-ready object on its content: the same bytes under another name or re-uploaded load once; a bad header is dead-lettered whole', async () => {
+    const body = ['origin,dest,event_ts,avg_delay', 'K,L,2001-03-01T00:00:00Z,1', 'K,M,2001-03-01T00:00:00Z,2'].join('\n');
+    const bucket = rt.config.artifactBucket;
+    const stored = async () => Number((await rt.warehouse.query(`SELECT COUNT(*) AS n FROM ${rt.warehouse.dialect.table('fv_route_stats')} WHERE origin = 'K'`))[0]!.n);
+    const fileReady = (uri: string, id: string) => push('loadFeatureFile', catalog.featureFileReady.topic, createEvent('featureFileReady', { view: 'route_stats', uri }, { source: 'test' }), id).expect(204);
+    await rt.objectStore.put(`gs://${bucket}/incoming/k.csv`, body);
+    await fileReady(`gs://${bucket}/incoming/k.csv`, 'k-1');
+    await rt.objectStore.put(`gs://${bucket}/incoming/k-copy.csv`, body);
+    await fileReady(`gs://${bucket}/incoming/k-copy.csv`, 'k-2');
+    await rt.objectStore.put(`gs://${bucket}/incoming/k.csv`, body); // a new generation of the same bytes
+    await fileReady(`gs://${bucket}/incoming/k.csv`, 'k-3');
+    expect(await stored()).toBe(2);
+    await rt.objectStore.put(`gs://${bucket}/incoming/k.csv`, `${body}\nK,N,2001-03-01T00:00:00Z,3`);
+    await fileReady(`gs://${bucket}/incoming/k.csv`, 'k-4');
+    expect(await stored()).toBe(5); // a changed file is a new version: all of its rows are new rows
+
+    const quarantined = await count('_quarantine');
+    await rt.objectStore.put(`gs://${bucket}/incoming/bad-header.csv`, body.replace('origin,', 'orign,').replace(/^K/gm, 'Q'));
+    await fileReady(`gs://${bucket}/incoming/bad-header.csv`, 'k-5');
+    const letters = await rt.objectStore.list(`gs://${bucket}/dead-letter/load-feature-file/`);
+    const rec = JSON.parse((await rt.objectStore.get(letters.find((l) => l.uri.endsWith('/k-5.json'))!.uri)).toString());
+    expect(rec).toMatchObject({ code: 'VALIDATION_FAILED', reason: expect.stringMatching(/bad-header\.csv: the header has no column "origin"/) });
+    expect(await count('_quarantine')).toBe(quarantined);
   });
 });
