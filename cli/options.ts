@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseTimestamp } from '../shared/features/validate.js';
+import { parseInstant } from '../shared/time.js';
 
 /**
  * Parsers for option values. Each one rejects a bad value while commander parses the command line, so the error is a
@@ -19,9 +19,9 @@ export function integerIn(min: number, max: number): (value: string) => number {
 
 /** An ISO-8601 instant that exists on the calendar (e.g. 2001-06-30T12:00:00Z). */
 export function instant(value: string): Date {
-  const d = parseTimestamp(value);
-  if (!d) throw new InvalidArgumentError(`Expected an ISO-8601 time such as 2001-06-30T12:00:00Z, got "${value}".`);
-  return d;
+  const r = parseInstant(value);
+  if (!r.ok) throw new InvalidArgumentError(`Expected an ISO-8601 time such as 2001-06-30T12:00:00Z, got "${value}": ${r.reason}.`);
+  return r.date;
 }
 
 const fmt = (n: number) => String(n);

@@ -2,17 +2,23 @@
  * "Did you mean …?": the valid name closest to a misspelt one, or undefined when none is close enough to be a
  * plausible typo. Names that differ only in case, `_` or `-` match first (join_keys → joinKeys); then the fewest
  * single-letter edits (insert, delete, replace, swap two neighbours), allowing 1 edit for names of up to 4 letters,
- * 2 up to 8 and 3 beyond.
+ * 2 up to 8 and 3 beyond. With `containment` (file headers), a name holding the other comes before edits.
  */
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+export function closest(name: string, candidates: Iterable<string>, opts: { containment?: boolean } = {}): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
   const n = norm(name);
-  const same = candidates.find((c) => norm(c) === n);
+  const list = [...candidates].filter((c) => c !== name);
+  const same = list.find((c) => norm(c) === n);
   if (same) return same;
+  // Column headers: one name holding the other (`ts` for `event_ts`) is a likelier meaning than a few edits.
+  if (opts.containment && n.length >= 2) {
+    const holds = list.find((c) => norm(c).length >= 2 && (norm(c).includes(n) || n.includes(norm(c))));
+    if (holds) return holds;
+  }
   const allowed = n.length <= 4 ? 1 : n.length <= 8 ? 2 : 3;
   let best: string | undefined;
   let bestDistance = allowed + 1;
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(n, norm(c));
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { BadRecord } from './bad-record.js';
-import { closestName } from './closest-name.js';
+import { closest } from '../closest.js';
 import type { FeatureView } from './definitions.js';
 
 /**
@@ -27,7 +27,7 @@ export function checkFileColumns(view: FeatureView, columns: string[], label: st
   const present = new Set(columns);
   for (const [field, role] of required(view)) {
     if (present.has(field)) continue;
-    const near = closestName(field, columns.filter((c) => !known(view).has(c)));
+    const near = closest(field, columns.filter((c) => !known(view).has(c)), { containment: true });
     throw new ValidationError(`${label}: ${where} has no column "${field}" (the ${role} of view ${view.name}); nothing was loaded`, {
       hint: `${near ? `rename column "${near}" to "${field}"; ` : ''}expected columns: ${expected(view)}; ${where} has: ${columns.join(', ')}`,
       details: { missing: field, columns },
@@ -36,7 +36,7 @@ export function checkFileColumns(view: FeatureView, columns: string[], label: st
   if (view.onUnknownFields === 'reject') {
     const extra = columns.filter((c) => !known(view).has(c));
     if (extra.length > 0) {
-      const near = closestName(extra[0]!, [...known(view)].filter((k) => !present.has(k)));
+      const near = closest(extra[0]!, [...known(view)].filter((k) => !present.has(k)), { containment: true });
       throw new ValidationError(`${label}: column${extra.length > 1 ? 's' : ''} ${extra.map((c) => `"${c}"`).join(', ')} ${extra.length > 1 ? 'are not fields' : 'is not a field'} of view ${view.name}, so every row would be quarantined; nothing was loaded`, {
         hint: `${near ? `did you mean "${near}"? ` : ''}expected columns: ${expected(view)}; or set onUnknownFields: ignore on the view to drop unknown columns`,
         details: { unknown: extra, columns },
@@ -60,7 +60,7 @@ export function checkJsonlFields(view: FeatureView, rows: unknown[], label: stri
   if (objects === 0) return;
   for (const [field, role] of required(view)) {
     if (keys.has(field)) continue;
-    const near = closestName(field, [...keys].filter((c) => !known(view).has(c)));
+    const near = closest(field, [...keys].filter((c) => !known(view).has(c)), { containment: true });
     throw new ValidationError(`${label}: no row among the first ${rows.length.toLocaleString('en-US')} has the field "${field}" (the ${role} of view ${view.name}); nothing was loaded`, {
       hint: `${near ? `rename field "${near}" to "${field}"; ` : ''}expected fields: ${expected(view)}; the rows have: ${[...keys].join(', ')}`,
       details: { missing: field, fields: [...keys] },
