@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { createDuckDbWarehouse } from '../adapters/warehouse/duckdb/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import { csvReadError } from '../features/csv-failure.js';
 import type { ColumnType, Warehouse } from '../ports/warehouse.js';
 import type { SampleColumn } from './samples.js';
 
@@ -35,25 +36,35 @@ export async function readColumns(path: string, opts: ReadOptions = {}, warehous
   const fmt = formatOf(path);
   const w = warehouse ?? (await createDuckDbWarehouse({ path: ':memory:' }));
   try {
-    return await w.withFile(path, fmt, undefined, async (rel) => {
-      const described = await w.query(`DESCRIBE ${rel.sql}`);
-      // A file with a header and no rows is read as empty columns: validation reports it (no_data), it is not an error.
-      const out: SampleColumn[] = [];
-      for (const d of described) {
-        const name = String(d.column_name);
-        const duckType = String(d.column_type);
-        if (UNREADABLE.test(duckType)) {
-          throw new ValidationError(`column ${name} of ${path} has type ${duckType}, which drift detection cannot read`, {
-            hint: `drop the column or store it as a number or a string`, details: { file: path, column: name, type: duckType },
-          });
-        }
-        out.push(await readColumn(w, rel.sql, path, name, duckType, opts));
-      }
-      return out;
-    });
+    return await readAll(w, path, fmt, opts);
+  } catch (err) {
+    // The staging read failed (the adapter's error carries DuckDB's as its cause): DuckDB's CSV errors are a kilobyte
+    // of sniffer settings with a staging table's name, so say it in ctloop's terms, with the file's first bad line.
+    const stagingFailed = err instanceof ValidationError && err.cause !== undefined;
+    if (fmt === 'csv' && stagingFailed) throw await csvReadError(err, path, path, 'drift input', 'fix or remove that line, or pass a valid CSV file with a header');
+    throw err;
   } finally {
     if (!warehouse) await w.close();
   }
+}
+
+function readAll(w: Warehouse, path: string, fmt: 'csv' | 'parquet', opts: ReadOptions): Promise<SampleColumn[]> {
+  return w.withFile(path, fmt, undefined, async (rel) => {
+    const described = await w.query(`DESCRIBE ${rel.sql}`);
+    // A file with a header and no rows is read as empty columns: validation reports it (no_data), it is not an error.
+    const out: SampleColumn[] = [];
+    for (const d of described) {
+      const name = String(d.column_name);
+      const duckType = String(d.column_type);
+      if (UNREADABLE.test(duckType)) {
+        throw new ValidationError(`column ${name} of ${path} has type ${duckType}, which drift detection cannot read`, {
+          hint: `drop the column or store it as a number or a string`, details: { file: path, column: name, type: duckType },
+        });
+      }
+      out.push(await readColumn(w, rel.sql, path, name, duckType, opts));
+    }
+    return out;
+  });
 }
 
 async function readColumn(w: Warehouse, rel: string, path: string, name: string, duckType: string, opts: ReadOptions): Promise<SampleColumn> {

@@ -29,10 +29,10 @@ function report(...args: string[]): Report {
   return JSON.parse(r.stdout) as Report;
 }
 
-/** A usage error: non-zero exit (2 once cli/main.ts maps UsageError), JSON on stderr, nothing on stdout. */
+/** A usage error: exit 2, JSON on stderr, nothing on stdout. */
 function usage(...args: string[]): { message: string; hint: string } {
   const r = ctloop(...args, '--format', 'json');
-  expect(r.status).not.toBe(0);
+  expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
   const err = JSON.parse(r.stderr) as { error: string; message: string; hint: string };
   expect(err.error).toBe('USAGE');
@@ -53,6 +53,18 @@ describe('ctloop drift with empty data', () => {
     await w.close();
   });
   afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('a ragged CSV is refused in ctloop\'s terms (file, line, fix), not with DuckDB\'s sniffer dump', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `${i % 7}.5,ATL${i === 4000 ? ',x,y' : ''}`);
+    await writeFile(f('ragged.csv'), `delay,origin\n${rows.join('\n')}\n`);
+    const r = ctloop('--reference', f('ref.csv'), '--current', f('ragged.csv'), '--format', 'json');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const err = JSON.parse(r.stderr) as { error: string; message: string; hint: string };
+    expect(err.error).toBe('VALIDATION_FAILED');
+    expect(err.message).toBe(`cannot read drift input ${f('ragged.csv')}: line 4002: ragged row: 4 fields where the header has 2`);
+    expect(r.stderr).not.toMatch(/sniff|read_csv|Candidates/);
+  });
 
   it('a column numerical in the reference and empty in the current file is a missing_feature anomaly, not a TypeError', () => {
     for (const cur of [f('delay-empty.csv'), f('delay-null.parquet')]) {
