@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { ValidationError } from '../errors.js';
 import { isIdentifier } from '../sql/identifiers.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -154,7 +155,7 @@ async function exportTo(deps: HistoricalDeps, sql: string, params: Params, out: 
     const target = outIsRemote ? join(dir, `merged.${format}`) : out;
     await mkdir(dirname(target), { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
-    const conn = await instance.connect();
+    const conn = await connectUtc(instance);
     try {
       await conn.run(`COPY (SELECT * EXCLUDE (${ROW_ID}) FROM read_parquet([${local.map(sqlPath).join(', ')}]) ORDER BY ${ROW_ID}) TO ${sqlPath(target)} (FORMAT ${format === 'csv' ? 'csv, HEADER true' : 'parquet'})`);
     } finally {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { FileFormat } from '../ports/warehouse.js';
 import { UnparsableLine } from './validate.js';
@@ -53,7 +54,7 @@ export async function* readRowBatches(path: string, format: FileFormat, batchSiz
     return;
   }
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  const conn = await connectUtc(instance);
   try {
     const reader = format === 'csv' ? `read_csv(${sqlPath(path)}, header = true, all_varchar = true)` : `read_parquet(${sqlPath(path)})`;
     let result;

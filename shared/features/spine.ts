@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ColumnSchema, FileFormat } from '../ports/warehouse.js';
 import { columnTypeFromDuck } from '../adapters/warehouse/duckdb/values.js';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { ROW_ID } from './pit-sql.js';
 import { sqlPath } from './local-files.js';
 
@@ -30,7 +31,7 @@ export async function prepareSpine(
   path: string, format: FileFormat, timestampColumn: string, textColumns: string[], opts: { utcAdjusted?: boolean } = {},
 ): Promise<PreparedSpine> {
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  const conn = await connectUtc(instance);
   const out = join(tmpdir(), `ctloop-spine-${randomUUID()}.parquet`);
   try {
     if (format !== 'csv' && format !== 'parquet') throw new ValidationError('spines must be CSV or Parquet', { hint: 'convert the spine to .csv or .parquet' });
@@ -66,7 +67,7 @@ export async function prepareSpine(
               * (CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 2) AS BIGINT) * 3600 + CAST(regexp_extract(trim(${t}), ${OFFSET_RE}, 3) AS BIGINT) * 60) * INTERVAL 1 SECOND
           ELSE TRY_CAST(regexp_replace(trim(${t}), '(Z|UTC)$', '') AS TIMESTAMP) END`;
     } else if (/^(TIMESTAMP|DATE)/i.test(tsCol.type)) {
-      tsExpr = `CAST(${t} AS TIMESTAMP)`;
+      tsExpr = utcTimestamp(t, tsCol.type);
     } else {
       throw new ValidationError(`spine column "${timestampColumn}" has type ${tsCol.type}, not a timestamp`, { hint: 'use ISO-8601 timestamps such as 2001-03-01T08:00:00Z' });
     }
@@ -81,9 +82,7 @@ export async function prepareSpine(
     const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;
     const described = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), duckType: String(r.column_type) }));
     // For BigQuery, timestamps must be marked UTC-adjusted in Parquet, or its loader reads them as DATETIME.
-    const outCols = opts.utcAdjusted
-      ? described.map((c) => (c.duckType === 'TIMESTAMP' ? `CAST(${q(c.name)} AS TIMESTAMPTZ) AS ${q(c.name)}` : q(c.name))).join(', ')
-      : '*';
+    const outCols = opts.utcAdjusted ? described.map((c) => utcAdjusted(q(c.name), c.duckType)).join(', ') : '*';
     await conn.run(`COPY (SELECT ${outCols} FROM spine ORDER BY ${ROW_ID}) TO ${sqlPath(out)} (FORMAT parquet)`);
     const desc = described.map((c) => ({ name: c.name, type: columnTypeFromDuck(c.duckType) }));
     return {
@@ -98,4 +97,15 @@ export async function prepareSpine(
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/** A DATE or TIMESTAMP-family column as a UTC TIMESTAMP, whatever the session's time zone. */
+function utcTimestamp(col: string, duckType: string): string {
+  return /WITH TIME ZONE|TIMESTAMPTZ/i.test(duckType) ? `timezone('UTC', ${col})` : `CAST(${col} AS TIMESTAMP)`;
+}
+
+/** A staged column for a loader that reads Parquet timestamps as UTC only when marked so (BigQuery): a UTC TIMESTAMP
+ * becomes TIMESTAMPTZ at the same instant, explicitly, not through the session's time zone. */
+function utcAdjusted(col: string, duckType: string): string {
+  return duckType === 'TIMESTAMP' ? `timezone('UTC', ${col}) AS ${col}` : col;
 }

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { duckType, toDuck } from '../../shared/adapters/warehouse/duckdb/values.js';
+import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/adapters/warehouse/bigquery/index.js';
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
 import { DUCKDB_PRELUDE, translate } from './bigquery-translate.js';
@@ -152,7 +153,7 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
   const tables = new Map<string, TableResource>(); // key: dataset.table
   const jobs = new Map<string, JobState>();
   const instance = await DuckDBInstance.create(':memory:');
-  const conn: DuckDBConnection = await instance.connect();
+  const conn: DuckDBConnection = await connectUtc(instance);
   for (const s of DUCKDB_PRELUDE) await conn.run(s);
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
