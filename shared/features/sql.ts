@@ -64,12 +64,17 @@ export function quarantineMergeSql(d: Dialect, rel: string): string {
   ].join('\n');
 }
 
-/** Latest values for staged entity keys (`__i` orders the answer). */
+/**
+ * Latest values for staged entity keys (`__i` orders the answer), one row per key. The online table can hold a key
+ * twice: on BigQuery two overlapping MERGEs that both insert a new key do not conflict, and both insert it. The
+ * newest-wins order picks one, so a duplicate never shows (nor shifts the other keys' answers).
+ */
 export function onlineLookupSql(d: Dialect, v: FeatureView, keysRel: string, features: string[]): string {
   const keys = v.entity.joinKeys.map((k) => k.name);
   return [
     `SELECT q.${d.ident('__i')} AS ${d.ident('__i')}, o.${d.ident(v.timestampField)} AS ${d.ident('__event_ts')}, o.${d.ident(SYS.ingestId)} AS ${d.ident('__ingest_id')}${features.map((f) => `, o.${d.ident(f)} AS ${d.ident(f)}`).join('')}`,
     `FROM ${keysRel} AS q LEFT JOIN ${d.table(v.onlineTable)} AS o ON ${keys.map((k) => `o.${d.ident(k)} = q.${d.ident(k)}`).join(' AND ')}`,
+    `WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY q.${d.ident('__i')} ORDER BY ${newestFirst(d, v, 'o')}) = 1`,
     `ORDER BY q.${d.ident('__i')}`,
   ].join('\n');
 }

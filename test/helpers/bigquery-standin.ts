@@ -21,8 +21,9 @@ import { duckType, toDuck } from '../../shared/adapters/warehouse/duckdb/values.
 import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/adapters/warehouse/bigquery/index.js';
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
-import { DUCKDB_PRELUDE, translate } from './bigquery-translate.js';
-import { startAnalyzer, type AnalyzedType, type Analyzer, type AnalyzerTable } from './zetasql.js';
+import { DUCKDB_PRELUDE, translate, type TranslateContext } from './bigquery-translate.js';
+import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, MUTATING_QUEUED } from './bigquery-dml.js';
+import { startAnalyzer, type AnalyzedType, type AnalyzeResult, type Analyzer, type AnalyzerTable } from './zetasql.js';
 
 export interface RecordedRequest {
   method: string;
@@ -41,6 +42,12 @@ export interface BigQueryStandin {
   readonly statements: string[];
   /** Make the next matching request fail with this HTTP status and BigQuery error reason. */
   failNext(match: { method?: string; path?: RegExp }, status: number, reason: string, message?: string): void;
+  /**
+   * Make the next `n` DML statements on `table` (`dataset.table`) overlap, as BigQuery runs them: none commits before
+   * all of them ran (see bigquery-dml.ts). Without it DML still runs concurrently, with BigQuery's conflict rules.
+   * `release()` lets waiting statements commit when fewer than `n` will come (e.g. a claim refused before its MERGE).
+   */
+  overlapDml(table: string, n: number): { release(): void };
   /** Local path of a gs:// URI. */
   localPath(gsUri: string): string;
   stop(): Promise<void>;
@@ -133,6 +140,8 @@ function cell(v: unknown, f: BqField): unknown {
   }
 }
 
+const DML_KINDS = new Set(['resolved_merge_stmt_node', 'resolved_insert_stmt_node', 'resolved_update_stmt_node', 'resolved_delete_stmt_node']);
+
 function quote(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
@@ -155,6 +164,7 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
   const instance = await DuckDBInstance.create(':memory:');
   const conn: DuckDBConnection = await connectUtc(instance);
   for (const s of DUCKDB_PRELUDE) await conn.run(s);
+  const dml = new DmlRunner(instance);
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = chain.then(fn, fn);
@@ -202,8 +212,8 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     await conn.run(`CREATE TABLE ${duckTable(ds, t)} (${cols.join(', ')})`);
   };
 
-  /** Analyze, translate, execute one statement. */
-  const runSql = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
+  /** Analyze one statement against the registered tables; BigQuery's errors for what it rejects. */
+  const analyzeSql = async (sql: string, params: { name: string; parameterType: BqParamType }[]) => {
     const types: Record<string, ParamType> = {};
     for (const p of params) types[p.name] = paramTypeOf(p.parameterType);
     const analyzed = await opts.analyzer.analyze(sql, { tables: analyzerTables(), params: types });
@@ -212,6 +222,12 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       if (/^Table not found/.test(analyzed.error)) throw new HttpError(404, 'notFound', `Not found: ${analyzed.error}`);
       throw new HttpError(400, 'invalidQuery', analyzed.error);
     }
+    return { analyzed, types };
+  };
+
+  /** Analyze, translate, execute one statement: DML concurrently (bigquery-dml.ts), everything else one at a time. */
+  const runSql = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
+    const { analyzed, types } = await serial(() => analyzeSql(sql, params));
     statements.push(sql);
     const values: Record<string, DuckDBValue> = {};
     const duckTypes: Record<string, DuckDBType> = {};
@@ -221,6 +237,23 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       duckTypes[p.name] = duckType(t);
     }
     const ctx = { project, datasets: new Set(datasets.keys()) };
+    const dmlTable = DML_KINDS.has(analyzed.kind) ? dmlTarget(sql) : null;
+    if (dmlTable) {
+      try {
+        const n = await dml.run(dmlTable, analyzed.kind !== 'resolved_insert_stmt_node', async (c) => Number((await c.run(translate(sql, ctx), values, duckTypes)).rowsChanged ?? 0));
+        return { rows: [], numDmlAffectedRows: String(n) };
+      } catch (err) {
+        if (err instanceof DmlQueueFullError) throw new HttpError(400, 'quotaExceeded', `Resources exceeded during query execution: too many DML statements outstanding against table ${dmlTable}, limit is ${MUTATING_QUEUED}`);
+        if (err instanceof DmlConflictError) throw new HttpError(400, 'invalidQuery', err.message);
+        throw new HttpError(400, 'invalidQuery', `stand-in execution failed: ${(err as Error).message}\n-- translated SQL:\n${translate(sql, ctx)}`);
+      }
+    }
+    return serial(() => execute(analyzed, sql, values, duckTypes, ctx));
+  };
+
+  const execute = async (
+    analyzed: Extract<AnalyzeResult, { ok: true }>, sql: string, values: Record<string, DuckDBValue>, duckTypes: Record<string, DuckDBType>, ctx: TranslateContext,
+  ): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
     try {
       if (analyzed.kind === 'resolved_export_data_stmt_node') {
         const m = /^\s*EXPORT\s+DATA\s+OPTIONS\s*\(([\s\S]*?)\)\s*AS\s*([\s\S]+)$/i.exec(sql);
@@ -376,7 +409,7 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       const resource = newJob(jobId, location, body.configuration);
       const job: JobState = { resource, rows: [] };
       try {
-        if (body.configuration?.load) await runLoad(body.configuration.load);
+        if (body.configuration?.load) await serial(() => runLoad(body.configuration.load));
         else if (body.configuration?.query) Object.assign(job, await runSql(body.configuration.query.query, body.configuration.query.queryParameters ?? []));
         else throw new HttpError(400, 'invalid', 'the stand-in runs load and query jobs only');
       } catch (err) {
@@ -420,7 +453,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
         const f = failures.splice(fi, 1)[0]!;
         return fail(new HttpError(f.status, f.reason, f.message));
       }
-      serial(() => handle(method, path, Object.fromEntries(url.searchParams), body)).then(
+      // Queries and jobs run concurrently (DML with BigQuery's rules); everything else one request at a time.
+      const concurrent = method === 'POST' && (path === '/queries' || path === '/jobs');
+      const args = [method, path, Object.fromEntries(url.searchParams), body] as const;
+      (concurrent ? handle(...args) : serial(() => handle(...args))).then(
         (out) => (out === undefined ? send(204, undefined) : send(200, out)),
         (e: unknown) => fail(e instanceof HttpError ? e : new HttpError(500, 'internalError', String((e as Error)?.stack ?? e))),
       );
@@ -438,6 +474,7 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     statements,
     failNext(match, status, reason, message = `injected ${reason}`) { failures.push({ match, status, reason, message }); },
     localPath,
+    overlapDml(table, n) { return dml.overlap(table, n); },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
