@@ -72,16 +72,47 @@ function pivot(bins: Bins | null | undefined): number | null {
   return p !== undefined && Number.isFinite(p) ? p : null;
 }
 
-/** Mean and population std of a numerical feature from AVG/STDDEV_POP, or from the pivoted sums s1, s2. */
+/**
+ * Overflow-safe sums. BigQuery raises an error on FLOAT64 overflow (DuckDB gives inf), and one value with
+ * |v − pivot| ≳ 1.3e154 overflows v², failing the whole statement. Deviations up to 2^465 (≈ 9.5e139) are summed
+ * as they are (their squares stay below 1e280 per row); larger ones are summed scaled by 2^-600 (exact: a power of
+ * two), where neither the deviation, its square, nor their sums can overflow. Which side a value falls on is
+ * decided on the scaled deviation, so `v − pivot` is never computed for a value where it could overflow.
+ */
+const SCALE = 2 ** -600;
+const SCALED_LIMIT = 2 ** 465 * SCALE;
+
+function momentSums(d: Dialect, v: string, i: number, params: Params): string[] {
+  const p = d.param(`p${i}`);
+  const s = d.param('ov_scale');
+  const lim = d.param('ov_limit');
+  params.ov_scale = { type: 'FLOAT64', value: SCALE };
+  params.ov_limit = { type: 'FLOAT64', value: SCALED_LIMIT };
+  const dv = `(${v} - ${p})`;
+  const dvs = `(${v} * ${s} - ${p} * ${s})`;
+  const small = `ABS(${dvs}) <= ${lim}`;
+  const large = `ABS(${dvs}) > ${lim}`;
+  return [
+    `SUM(CASE WHEN ${small} THEN ${dv} END) AS f${i}_s1`, `SUM(CASE WHEN ${small} THEN ${dv} * ${dv} END) AS f${i}_s2`,
+    `SUM(CASE WHEN ${large} THEN ${dvs} END) AS f${i}_h1`, `SUM(CASE WHEN ${large} THEN ${dvs} * ${dvs} END) AS f${i}_h2`,
+  ];
+}
+
+/** Mean and population std of a numerical feature from AVG/STDDEV_POP, or from the pivoted sums (momentSums). */
 function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: number | null; std: number | null } {
   if (f.kind !== 'numerical') return { mean: null, std: null };
   const p = pivot(f.bins);
   if (p === null) return { mean: num(g('mean')), std: num(g('std')) };
   if (n === 0) return { mean: null, std: null };
-  const m1 = Number(g('s1')) / n;
-  const variance = Number(g('s2')) / n - m1 * m1;
-  // Values near ±1e154 and beyond overflow the sum of squares (to Inf on DuckDB): no std rather than NaN.
-  return { mean: p + m1, std: Number.isFinite(variance) ? Math.sqrt(Math.max(variance, 0)) : null };
+  const [s1, s2, h1, h2] = ['s1', 's2', 'h1', 'h2'].map((k) => Number(g(k) ?? 0)) as [number, number, number, number];
+  if (h1 === 0 && h2 === 0) {
+    const m1 = s1 / n;
+    return { mean: p + m1, std: Math.sqrt(Math.max(s2 / n - m1 * m1, 0)) };
+  }
+  // Some deviations were large: combine in the scaled domain (small values only lose what is below 2^-600 of them).
+  const m1 = (s1 * SCALE + h1) / n;
+  const e2 = (s2 * SCALE * SCALE + h2) / n;
+  return { mean: p + m1 / SCALE, std: Math.sqrt(Math.max(e2 - m1 * m1, 0)) / SCALE };
 }
 
 /**
@@ -107,8 +138,7 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
       if (p === null) cols.push(`AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`);
       else {
         params[`p${i}`] = { type: 'FLOAT64', value: p };
-        const dv = `(${v} - ${d.param(`p${i}`)})`;
-        cols.push(`SUM(${dv}) AS f${i}_s1`, `SUM(${dv} * ${dv}) AS f${i}_s2`);
+        cols.push(...momentSums(d, v, i, params));
       }
     }
     const bins = f.bins;

@@ -212,6 +212,26 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     await conn.run(`CREATE TABLE ${duckTable(ds, t)} (${cols.join(', ')})`);
   };
 
+  /**
+   * BigQuery raises on FLOAT64 overflow (`x * y`, `a + b`, SUM over finite values giving ±inf; ZetaSQL's reference
+   * evaluator too), where DuckDB returns ±inf. An infinite result is an overflow unless an input held ±inf already:
+   * a parameter, or a FLOAT64 column of a table the statement names.
+   */
+  const infinityIn = async (sql: string, values: Record<string, DuckDBValue>): Promise<boolean> => {
+    const deep = (v: unknown): boolean => v === Infinity || v === -Infinity
+      || (typeof v === 'object' && v !== null && Object.values(v).some(deep));
+    if (Object.values(values).some(deep)) return true;
+    for (const [key, t] of tables) {
+      const [ds, tid] = key.split('.') as [string, string];
+      if (!new RegExp(`\\b${tid}\\b`).test(sql)) continue;
+      const floats = (t.schema?.fields ?? []).filter((f) => colType(f.type) === 'FLOAT64' && f.mode !== 'REPEATED');
+      if (floats.length === 0) continue;
+      const r = await conn.runAndReadAll(`SELECT ${floats.map((f) => `COALESCE(bool_or(isinf(${ident(f.name)})), false)`).join(' OR ')} AS inf FROM ${duckTable(ds, tid)}`);
+      if (r.getRowsJS()[0]![0] === true) return true;
+    }
+    return false;
+  };
+
   /** Analyze one statement against the registered tables; BigQuery's errors for what it rejects. */
   const analyzeSql = async (sql: string, params: { name: string; parameterType: BqParamType }[]) => {
     const types: Record<string, ParamType> = {};
@@ -275,7 +295,11 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       if (analyzed.kind === 'resolved_query_stmt_node') {
         const reader = await conn.runAndReadAll(duckSql, values, duckTypes);
         const fields = analyzed.columns.map((c) => bqFieldOf(c.name, c.type));
-        const rows = reader.getRowsJS().map((r) => ({ f: fields.map((f, i) => ({ v: cell(r[i], f) })) }));
+        const raw = reader.getRowsJS();
+        if (raw.some((r) => r.some((v) => v === Infinity || v === -Infinity)) && !(await infinityIn(sql, values))) {
+          throw new HttpError(400, 'invalidQuery', 'Floating point overflow: a FLOAT64 operation on finite values gave an infinite result');
+        }
+        const rows = raw.map((r) => ({ f: fields.map((f, i) => ({ v: cell(r[i], f) })) }));
         return { schema: { fields }, rows };
       }
       const res = await conn.run(duckSql, values, duckTypes);
