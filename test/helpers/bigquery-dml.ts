@@ -135,3 +135,67 @@ export class DmlRunner {
 function isConflict(err: unknown): boolean {
   return /conflict/i.test((err as Error)?.message ?? '');
 }
+
+/**
+ * BigQuery fails a MERGE (or UPDATE … FROM) when one target row matches more than one source row and a MATCHED
+ * clause exists: "UPDATE/MERGE must match at most one source row for each target row". DuckDB silently applies one
+ * of them. For a MERGE (already translated to DuckDB SQL) this returns a query counting such target rows, or null
+ * when the MERGE has no WHEN MATCHED clause. Throws on a MERGE form it does not understand, so no check is skipped.
+ */
+export function mergeDuplicateMatchSql(duckSql: string): string | null {
+  if (!/\bWHEN\s+MATCHED\b/i.test(duckSql)) return null;
+  const head = /^\s*MERGE\s+INTO\s+((?:"[^"]*"|\w+)(?:\.(?:"[^"]*"|\w+))*)\s+(?:AS\s+)?(\w+)\s+USING\s+/i.exec(duckSql);
+  if (!head) throw new Error(`the stand-in cannot read this MERGE's target: ${duckSql.slice(0, 200)}`);
+  let rest = duckSql.slice(head[0].length);
+  let source: string;
+  if (rest.startsWith('(')) {
+    const close = closingParen(rest, 0);
+    if (close < 0) throw new Error('unbalanced MERGE source');
+    source = rest.slice(0, close + 1);
+    rest = rest.slice(close + 1);
+  } else {
+    const m = /^((?:"[^"]*"|\w+)(?:\.(?:"[^"]*"|\w+))*)/.exec(rest);
+    if (!m) throw new Error(`the stand-in cannot read this MERGE's source: ${rest.slice(0, 200)}`);
+    source = m[1]!;
+    rest = rest.slice(m[0].length);
+  }
+  const alias = /^\s*(?:AS\s+)?(\w+)\s+ON\s+/i.exec(rest);
+  if (!alias) throw new Error(`the stand-in cannot read this MERGE's source alias: ${rest.slice(0, 200)}`);
+  rest = rest.slice(alias[0].length);
+  const when = depthZeroIndex(rest, /\bWHEN\s+(?:NOT\s+)?MATCHED\b/i);
+  if (when < 0) throw new Error('MERGE without WHEN');
+  const on = rest.slice(0, when);
+  const t = head[2]!;
+  return `SELECT COUNT(*) AS n FROM (SELECT ${t}.rowid FROM ${head[1]} AS ${t} JOIN ${source} AS ${alias[1]} ON ${on} GROUP BY ${t}.rowid HAVING COUNT(*) > 1) AS dup`;
+}
+
+function closingParen(text: string, open: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let k = open; k < text.length; k++) {
+    const ch = text[k]!;
+    if (quote) { if (ch === quote) quote = null; continue; }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return k;
+  }
+  return -1;
+}
+
+function depthZeroIndex(text: string, re: RegExp): number {
+  const g = new RegExp(re.source, 'gi');
+  let m: RegExpExecArray | null;
+  while ((m = g.exec(text))) {
+    let depth = 0;
+    let quote: string | null = null;
+    for (let k = 0; k < m.index; k++) {
+      const ch = text[k]!;
+      if (quote) { if (ch === quote) quote = null; continue; }
+      if (ch === "'" || ch === '"') quote = ch;
+      else if (ch === '(') depth++;
+      else if (ch === ')') depth--;
+    }
+    if (depth === 0 && !quote) return m.index;
+  }
+  return -1;
+}

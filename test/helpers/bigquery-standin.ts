@@ -22,7 +22,7 @@ import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/adapters/warehouse/bigquery/index.js';
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
 import { DUCKDB_PRELUDE, translate, type TranslateContext } from './bigquery-translate.js';
-import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, MUTATING_QUEUED } from './bigquery-dml.js';
+import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, mergeDuplicateMatchSql, MUTATING_QUEUED } from './bigquery-dml.js';
 import { startAnalyzer, type AnalyzedType, type AnalyzeResult, type Analyzer, type AnalyzerTable } from './zetasql.js';
 
 export interface RecordedRequest {
@@ -91,13 +91,28 @@ function paramJs(v: BqParamValue | undefined, t: ParamType): unknown {
   }
   if (v.value === null || v.value === undefined) return null;
   switch (t) {
-    case 'TIMESTAMP': return new Date(v.value.includes('T') || /[+Z]/.test(v.value) ? v.value : `${v.value}Z`);
+    case 'TIMESTAMP': {
+      const d = new Date(v.value.includes('T') || /[+Z]/.test(v.value) ? v.value : `${v.value}Z`);
+      if (!inTimestampRange(d)) throw new HttpError(400, 'invalidQuery', `Invalid TIMESTAMP value "${v.value}": out of range 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999 UTC`);
+      return d;
+    }
     case 'INT64': return BigInt(v.value);
     case 'FLOAT64': return Number(v.value);
     case 'BOOL': return v.value === 'true';
     default: return v.value;
   }
 }
+
+/** BigQuery's TIMESTAMP range: 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999 UTC. */
+const MIN_TS = Date.parse('0001-01-01T00:00:00Z');
+const END_TS = Date.parse('+010000-01-01T00:00:00Z');
+function inTimestampRange(d: Date): boolean {
+  const t = d.getTime();
+  return !Number.isNaN(t) && t >= MIN_TS && t < END_TS;
+}
+
+/** BigQuery limits the stand-in enforces (quotas and limits page). */
+export const LIMITS = { queryParameters: 10_000, resultColumns: 10_000, partitionsPerStatement: 4_000 } as const;
 
 function bqFieldOf(name: string, t: AnalyzedType): BqField {
   if (typeof t === 'string') return { name, type: t === 'DOUBLE' ? 'FLOAT' : t, mode: 'NULLABLE' };
@@ -234,6 +249,9 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
 
   /** Analyze one statement against the registered tables; BigQuery's errors for what it rejects. */
   const analyzeSql = async (sql: string, params: { name: string; parameterType: BqParamType }[]) => {
+    if (params.length > LIMITS.queryParameters) {
+      throw new HttpError(400, 'invalidQuery', `Too many query parameters: ${params.length}, the limit is ${LIMITS.queryParameters}`);
+    }
     const types: Record<string, ParamType> = {};
     for (const p of params) types[p.name] = paramTypeOf(p.parameterType);
     const analyzed = await opts.analyzer.analyze(sql, { tables: analyzerTables(), params: types });
@@ -241,6 +259,9 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       // BigQuery answers a missing table with 404 notFound, other analysis errors with 400 invalidQuery.
       if (/^Table not found/.test(analyzed.error)) throw new HttpError(404, 'notFound', `Not found: ${analyzed.error}`);
       throw new HttpError(400, 'invalidQuery', analyzed.error);
+    }
+    if (analyzed.kind === 'resolved_query_stmt_node' && analyzed.columns.length > LIMITS.resultColumns) {
+      throw new HttpError(400, 'invalidQuery', `Too many columns in the query result: ${analyzed.columns.length}, the limit is ${LIMITS.resultColumns}`);
     }
     return { analyzed, types };
   };
@@ -260,15 +281,51 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     const dmlTable = DML_KINDS.has(analyzed.kind) ? dmlTarget(sql) : null;
     if (dmlTable) {
       try {
-        const n = await dml.run(dmlTable, analyzed.kind !== 'resolved_insert_stmt_node', async (c) => Number((await c.run(translate(sql, ctx), values, duckTypes)).rowsChanged ?? 0));
+        const n = await dml.run(dmlTable, analyzed.kind !== 'resolved_insert_stmt_node', (c) => runDml(c, dmlTable, analyzed.kind, translate(sql, ctx), values, duckTypes));
         return { rows: [], numDmlAffectedRows: String(n) };
       } catch (err) {
+        if (err instanceof HttpError) throw err;
         if (err instanceof DmlQueueFullError) throw new HttpError(400, 'quotaExceeded', `Resources exceeded during query execution: too many DML statements outstanding against table ${dmlTable}, limit is ${MUTATING_QUEUED}`);
         if (err instanceof DmlConflictError) throw new HttpError(400, 'invalidQuery', err.message);
         throw new HttpError(400, 'invalidQuery', `stand-in execution failed: ${(err as Error).message}\n-- translated SQL:\n${translate(sql, ctx)}`);
       }
     }
     return serial(() => execute(analyzed, sql, values, duckTypes, ctx));
+  };
+
+  /**
+   * One DML statement in its transaction, with what BigQuery checks: a MERGE target row matched by several source
+   * rows fails; the rows written may not hold timestamps outside BigQuery's range; a statement may touch at most
+   * 4,000 partitions of a partitioned table (counted from the rows it returns).
+   */
+  const runDml = async (
+    c: DuckDBConnection, table: string, kind: string, duckSql: string, values: Record<string, DuckDBValue>, duckTypes: Record<string, DuckDBType>,
+  ): Promise<number> => {
+    if (kind === 'resolved_merge_stmt_node') {
+      const check = mergeDuplicateMatchSql(duckSql);
+      const dup = check ? Number((await c.runAndReadAll(check, values, duckTypes)).getRowsJS()[0]![0]) : 0;
+      if (dup > 0) throw new HttpError(400, 'invalidQuery', `UPDATE/MERGE must match at most one source row for each target row (${dup} target rows matched several)`);
+    }
+    const t = tables.get(table);
+    const tsCols = (t?.schema?.fields ?? []).filter((f) => colType(f.type) === 'TIMESTAMP' && f.mode !== 'REPEATED').map((f) => f.name);
+    const part = t?.timePartitioning as { type?: string; field?: string } | undefined;
+    if (kind === 'resolved_delete_stmt_node' || (tsCols.length === 0 && !part?.field)) return Number((await c.run(duckSql, values, duckTypes)).rowsChanged ?? 0);
+    const unit = (part?.type ?? 'DAY').toLowerCase();
+    const ret = [...tsCols.map((n) => ident(n)), part?.field ? `date_trunc('${unit}', ${ident(part.field)}) AS __partition` : 'NULL AS __partition'];
+    const rows = (await c.runAndReadAll(`${duckSql}\nRETURNING ${ret.join(', ')}`, values, duckTypes)).getRowsJS();
+    for (const r of rows) {
+      tsCols.forEach((name, i) => {
+        const v = r[i];
+        if (v instanceof Date && !inTimestampRange(v)) throw new HttpError(400, 'invalidQuery', `Timestamp field ${name} value ${v.toISOString()} is out of range 0001-01-01..9999-12-31`);
+      });
+    }
+    if (part?.field) {
+      const partitions = new Set(rows.map((r) => String(r[tsCols.length])));
+      if (partitions.size > LIMITS.partitionsPerStatement) {
+        throw new HttpError(400, 'invalidQuery', `Too many partitions produced by query, allowed ${LIMITS.partitionsPerStatement}, query produces at least ${partitions.size} partitions`);
+      }
+    }
+    return rows.length;
   };
 
   const execute = async (
@@ -285,8 +342,16 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
         const path = localPath(uri.replace('*', '000000000000'));
         await mkdir(dirname(path), { recursive: true });
         const header = (opt('header')?.[2] ?? 'false').toLowerCase() === 'true';
+        let inner = translate(m[2]!, ctx);
+        if (format === 'PARQUET') {
+          // BigQuery writes TIMESTAMP as Parquet TIMESTAMP(isAdjustedToUTC = true, MICROS): DuckDB's TIMESTAMPTZ.
+          const probe = await conn.runAndReadAll(`SELECT * FROM (${inner}) AS q LIMIT 0`, values, duckTypes);
+          const names = probe.columnNames();
+          const ts = probe.columnTypes().map((t, i) => (String(t) === 'TIMESTAMP' ? names[i]! : null)).filter((n): n is string => n !== null);
+          if (ts.length) inner = `SELECT * REPLACE (${ts.map((n) => `timezone('UTC', ${ident(n)}) AS ${ident(n)}`).join(', ')}) FROM (${inner}) AS q`;
+        }
         await conn.run(
-          `COPY (${translate(m[2]!, ctx)}) TO ${quote(path)} (FORMAT ${format === 'PARQUET' ? 'parquet' : `csv, HEADER ${header}`})`,
+          `COPY (${inner}) TO ${quote(path)} (FORMAT ${format === 'PARQUET' ? 'parquet' : `csv, HEADER ${header}`})`,
           values, duckTypes,
         );
         return { rows: [], exportFiles: 1 };
@@ -299,6 +364,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
         if (raw.some((r) => r.some((v) => v === Infinity || v === -Infinity)) && !(await infinityIn(sql, values))) {
           throw new HttpError(400, 'invalidQuery', 'Floating point overflow: a FLOAT64 operation on finite values gave an infinite result');
         }
+        fields.forEach((f, i) => {
+          const bad = f.type === 'TIMESTAMP' ? raw.find((r) => r[i] instanceof Date && !inTimestampRange(r[i] as Date)) : undefined;
+          if (bad) throw new HttpError(400, 'invalidQuery', `Timestamp overflow in column ${f.name}: ${(bad[i] as Date).toISOString()} is outside 0001-01-01..9999-12-31`);
+        });
         const rows = raw.map((r) => ({ f: fields.map((f, i) => ({ v: cell(r[i], f) })) }));
         return { schema: { fields }, rows };
       }
