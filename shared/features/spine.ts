@@ -71,7 +71,7 @@ export async function prepareSpine(
     } else {
       throw new ValidationError(`spine column "${timestampColumn}" has type ${tsCol.type}, not a timestamp`, { hint: 'use ISO-8601 timestamps such as 2001-03-01T08:00:00Z' });
     }
-    const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : q(c.name))).join(', ');
+    const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : `${stagedColumn(c.name, c.type)} AS ${q(c.name)}`)).join(', ');
     await conn.run(`CREATE TABLE spine AS SELECT ${selectCols} FROM raw ORDER BY ${ROW_ID}`);
     const bad = (await (await conn.runAndReadAll(`SELECT r.${ROW_ID} AS i, CAST(r.${t} AS VARCHAR) AS v FROM raw r JOIN spine s USING (${ROW_ID}) WHERE s.${t} IS NULL LIMIT 1`)).getRowObjectsJS())[0];
     if (bad) {
@@ -108,4 +108,24 @@ function utcTimestamp(col: string, duckType: string): string {
  * becomes TIMESTAMPTZ at the same instant, explicitly, not through the session's time zone. */
 function utcAdjusted(col: string, duckType: string): string {
   return duckType === 'TIMESTAMP' ? `timezone('UTC', ${col}) AS ${col}` : col;
+}
+
+/**
+ * A spine column in a type every engine stages alike (ctloop's column types). Parquet spines carry what pandas and
+ * pyarrow write: nanosecond or millisecond timestamps, UTC-adjusted or not, DECIMAL, TIME, unsigned integers.
+ * BigQuery's Parquet loader reads a timestamp that is not UTC-adjusted as DATETIME and DECIMAL as NUMERIC, which
+ * ctloop's tables do not use; so timestamps become UTC TIMESTAMPs, DECIMAL and FLOAT become DOUBLE, integers
+ * BIGINT, TIME and UUID text. A type with no such form is refused, naming the column.
+ */
+function stagedColumn(name: string, duckType: string): string {
+  const col = `"${name.replace(/"/g, '""')}"`;
+  const t = duckType.toUpperCase();
+  if (/^(VARCHAR|BIGINT|DOUBLE|BOOLEAN|DATE|TIMESTAMP)$/.test(t)) return col;
+  if (/^TIMESTAMP/.test(t)) return utcTimestamp(col, t);
+  if (/^(DECIMAL|FLOAT|REAL)/.test(t)) return `CAST(${col} AS DOUBLE)`;
+  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|UHUGEINT)$/.test(t)) return `CAST(${col} AS BIGINT)`;
+  if (/^(TIME|UUID|ENUM|JSON)/.test(t)) return `CAST(${col} AS VARCHAR)`;
+  throw new ValidationError(`spine column "${name}" has type ${duckType}, which ctloop cannot stage`, {
+    hint: 'write it as text, a number, a boolean, a date or a timestamp, or drop it from the spine',
+  });
 }

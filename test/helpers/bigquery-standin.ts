@@ -111,6 +111,21 @@ function inTimestampRange(d: Date): boolean {
   return !Number.isNaN(t) && t >= MIN_TS && t < END_TS;
 }
 
+/**
+ * The BigQuery type a Parquet load gives a column DuckDB reads as `duckType` (BigQuery's "Parquet conversions"):
+ * only a UTC-adjusted timestamp is a TIMESTAMP; a plain one (DuckDB's TIMESTAMP, _NS, _MS, _S, what pandas and
+ * pyarrow write by default) is a DATETIME; DECIMAL is NUMERIC (BIGNUMERIC past 38 digits or 9 decimals); TIME is TIME.
+ */
+function parquetLoadType(duckType: string): string | undefined {
+  const t = duckType.toUpperCase();
+  if (t === 'TIMESTAMP WITH TIME ZONE') return 'TIMESTAMP';
+  if (/^TIMESTAMP(_NS|_MS|_S)?$/.test(t)) return 'DATETIME';
+  const dec = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
+  if (dec) return Number(dec[1]) - Number(dec[2]) > 29 || Number(dec[2]) > 9 ? 'BIGNUMERIC' : 'NUMERIC';
+  if (t.startsWith('TIME')) return 'TIME';
+  return undefined;
+}
+
 /** BigQuery limits the stand-in enforces (quotas and limits page). */
 export const LIMITS = { queryParameters: 10_000, resultColumns: 10_000, partitionsPerStatement: 4_000 } as const;
 
@@ -197,7 +212,8 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
   const analyzerTables = (): AnalyzerTable[] =>
     [...tables.entries()].map(([key, t]) => ({
       name: `${project}.${key}`,
-      columns: (t.schema?.fields ?? []).map((f) => ({ name: f.name, type: colType(f.type) })),
+      // Columns of types ctloop never uses (DATETIME, NUMERIC, TIME from a Parquet load) are not given to the analyzer.
+      columns: (t.schema?.fields ?? []).filter((f) => STANDARD[f.type.toUpperCase()]).map((f) => ({ name: f.name, type: colType(f.type) })),
     }));
 
   /** Re-read schemas from DuckDB after DDL run as SQL (CREATE/DROP/ALTER TABLE statements). */
@@ -217,6 +233,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     for (const [key, fields] of seen) {
       const [ds, t] = key.split('.') as [string, string];
       const existing = tables.get(key);
+      for (const f of fields) {
+        const old = existing?.schema?.fields?.find((o) => o.name === f.name);
+        if (old && !STANDARD[old.type.toUpperCase()]) f.type = old.type;
+      }
       tables.set(key, { ...(existing ?? { tableReference: { projectId: project, datasetId: ds, tableId: t }, kind: 'bigquery#table' }), schema: { fields } });
     }
   };
@@ -421,6 +441,12 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     const prev = tables.get(key);
     await syncFromDuck();
     if (prev) tables.set(key, { ...prev, schema: tables.get(key)!.schema });
+    if (fmt === 'PARQUET' && !fields && (!exists || load.writeDisposition === 'WRITE_TRUNCATE')) {
+      // A new table takes its types from the Parquet file, as BigQuery's loader maps them.
+      const types = (await conn.runAndReadAll(`SELECT * FROM ${reader} LIMIT 0`)).columnTypes().map((x) => String(x));
+      const fields = tables.get(key)!.schema!.fields!;
+      fields.forEach((f, i) => { f.type = parquetLoadType(types[i]!) ?? f.type; });
+    }
   };
 
   const handle = async (method: string, path: string, query: Record<string, string>, body: any): Promise<unknown> => { // eslint-disable-line @typescript-eslint/no-explicit-any
