@@ -1,6 +1,6 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
-import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
+import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
@@ -46,6 +46,8 @@ export interface PreparedBatch {
   received: number;
   good: Row[];
   bad: Row[];
+  /** Lower bound of the quarantine time of any earlier copy of the bad rows (see sql.ts `quarantineSince`). */
+  quarantineSince: Date;
 }
 
 /** Validate a batch and give every row its ingest id; no I/O. */
@@ -68,14 +70,14 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
       bad.push({ view: view.name, ingest_id: ingestId, event_id: req.sourceId, reason: res.reasons.join('; '), raw: safeJson(req.rows[i]), quarantined_at: now });
     }
   }
-  return { view, received: req.rows.length, good, bad };
+  return { view, received: req.rows.length, good, bad, quarantineSince: quarantineSince(req.createdAt, now) };
 }
 
 /**
  * Write validated rows of one view: good rows in batched MERGEs (dedup on ingest id), then the online table, and bad
  * rows to quarantine. Returns the rows newly written (null if the engine cannot tell). Backend failures propagate.
  */
-export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[]): Promise<number | null> {
+export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
   const tsField = view.timestampField;
   let inserted: number | null = 0;
   if (good.length > 0) {
@@ -99,7 +101,7 @@ export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[]
     }
   }
   for (const part of splitByBytes(bad, w.maxStagedBytes)) {
-    await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
+    await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql, quarantineFrom), { params: rel.params }));
   }
   return inserted;
 }
@@ -122,7 +124,7 @@ export function resultOf(batch: PreparedBatch, inserted: number | null): IngestR
  */
 export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
   const batch = prepareRows(deps, req);
-  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad));
+  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad, batch.quarantineSince));
 }
 
 /**

@@ -14,16 +14,23 @@ export function newestFirst(d: Dialect, v: FeatureView, alias: string): string {
   return `${alias}.${d.ident(v.timestampField)} DESC, ${alias}.${d.ident(SYS.created)} DESC, ${alias}.${d.ident(SYS.ingestId)} DESC`;
 }
 
-/** Insert staged rows into the offline table unless their ingest id is already there (exactly-once effect). */
+/**
+ * Insert staged rows into the offline table unless their ingest id is already there (exactly-once effect).
+ *
+ * An INSERT with a NOT EXISTS filter rather than a MERGE: the existing rows it reads are limited by a literal
+ * event-time range in a WHERE clause, which BigQuery always uses to prune partitions (a filter in a MERGE's ON
+ * clause "might or might not" be); an ingest id always has the same event time, so the range [minTs, maxTs] of the
+ * staged rows holds every earlier copy. Being an INSERT, it also does not count against BigQuery's limit of two
+ * concurrent mutating DML statements per table.
+ */
 export function offlineMergeSql(d: Dialect, v: FeatureView, rel: string, minTs: Date, maxTs: Date): string {
   const cols = offlineColumns(v).map((c) => c.name);
   const ts = d.ident(v.timestampField);
+  const id = d.ident(SYS.ingestId);
   return [
-    `MERGE INTO ${d.table(v.table)} AS t`,
-    `USING (SELECT ${list(d, cols)} FROM ${rel}) AS s`,
-    // The literal event-time range lets BigQuery prune partitions: an ingest id always has the same event time.
-    `ON t.${d.ident(SYS.ingestId)} = s.${d.ident(SYS.ingestId)} AND t.${ts} BETWEEN ${d.timestamp(minTs)} AND ${d.timestamp(maxTs)}`,
-    `WHEN NOT MATCHED THEN INSERT (${list(d, cols)}) VALUES (${list(d, cols, 's.')})`,
+    `INSERT INTO ${d.table(v.table)} (${list(d, cols)})`,
+    `SELECT ${list(d, cols, 's.')} FROM ${rel} AS s`,
+    `WHERE NOT EXISTS (SELECT 1 FROM ${d.table(v.table)} AS t WHERE t.${ts} BETWEEN ${d.timestamp(minTs)} AND ${d.timestamp(maxTs)} AND t.${id} = s.${id})`,
   ].join('\n');
 }
 
@@ -54,14 +61,30 @@ export function onlineMergeSql(d: Dialect, v: FeatureView, rel: string, pick: 'f
   ].join('\n');
 }
 
-export function quarantineMergeSql(d: Dialect, rel: string): string {
+/**
+ * Quarantine staged bad rows unless already quarantined (a redelivery). With `since` (a literal lower bound of the
+ * `quarantined_at` of any earlier copy: see `quarantineSince`) only the partitions from then on are read; without
+ * it, the whole quarantine table.
+ */
+export function quarantineMergeSql(d: Dialect, rel: string, since?: Date): string {
   const cols = quarantineColumns.map((c) => c.name);
+  const prune = since ? `t.${d.ident('quarantined_at')} >= ${d.timestamp(since)} AND ` : '';
   return [
-    `MERGE INTO ${d.table(QUARANTINE_TABLE)} AS t`,
-    `USING (SELECT ${list(d, cols)} FROM ${rel}) AS s`,
-    `ON t.${d.ident('ingest_id')} = s.${d.ident('ingest_id')} AND t.${d.ident('view')} = s.${d.ident('view')}`,
-    `WHEN NOT MATCHED THEN INSERT (${list(d, cols)}) VALUES (${list(d, cols, 's.')})`,
+    `INSERT INTO ${d.table(QUARANTINE_TABLE)} (${list(d, cols)})`,
+    `SELECT ${list(d, cols, 's.')} FROM ${rel} AS s`,
+    `WHERE NOT EXISTS (SELECT 1 FROM ${d.table(QUARANTINE_TABLE)} AS t WHERE ${prune}t.${d.ident('ingest_id')} = s.${d.ident('ingest_id')} AND t.${d.ident('view')} = s.${d.ident('view')})`,
   ].join('\n');
+}
+
+/** Allowed clock difference between the clock stamping a source and the one stamping `quarantined_at`. */
+const CLOCK_SKEW_MS = 86_400_000;
+
+/**
+ * The earliest `quarantined_at` an earlier copy of rows from a source created at `createdAt` can have: an earlier
+ * attempt ran after the source existed (less a day of clock skew), and before `now`.
+ */
+export function quarantineSince(createdAt: Date, now: Date): Date {
+  return new Date(Math.min(createdAt.getTime(), now.getTime()) - CLOCK_SKEW_MS);
 }
 
 /**

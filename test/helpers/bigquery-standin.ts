@@ -23,6 +23,7 @@ import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/ad
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
 import { DUCKDB_PRELUDE, translate, type TranslateContext } from './bigquery-translate.js';
 import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, mergeDuplicateMatchSql, MUTATING_QUEUED } from './bigquery-dml.js';
+import { tableScans } from './bigquery-pruning.js';
 import { startAnalyzer, type AnalyzedType, type AnalyzeResult, type Analyzer, type AnalyzerTable } from './zetasql.js';
 
 export interface RecordedRequest {
@@ -50,6 +51,8 @@ export interface BigQueryStandin {
   overlapDml(table: string, n: number): { release(): void };
   /** Local path of a gs:// URI. */
   localPath(gsUri: string): string;
+  /** Send a recorded (or any) query request again as a dry run (`dryRun: true`); its `totalBytesProcessed`. */
+  dryRun(request: { query: string; queryParameters?: unknown[] }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -286,6 +289,42 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     return { analyzed, types };
   };
 
+  /**
+   * A dry run: analyze only, and estimate the bytes the statement reads as BigQuery bills them: for every table
+   * scan, the columns it reads (INT64, FLOAT64, TIMESTAMP, DATE 8 bytes; BOOL 1; STRING 2 + its UTF-8 length; NULL
+   * 0) over the partitions its WHERE filters leave (bigquery-pruning.ts), the whole table when they leave all.
+   */
+  const dryRun = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<number> => {
+    const { analyzed, types } = await serial(() => analyzeSql(sql, params));
+    const values = Object.fromEntries(params.map((p) => [p.name, paramJs(p.parameterValue, types[p.name]!)]));
+    let bytes = 0;
+    for (const scan of tableScans(analyzed.resolved, values)) {
+      const key = scan.table.split('.').slice(-2).join('.');
+      const t = tables.get(key);
+      if (!t) continue;
+      const [ds, tid] = key.split('.') as [string, string];
+      const fields = t.schema?.fields ?? [];
+      const size = scan.columns.map((name) => {
+        const f = fields.find((x) => x.name === name);
+        const type = (f?.type ?? 'STRING').toUpperCase();
+        const c = ident(name);
+        const width = type === 'STRING' || type === 'JSON' ? `2 + strlen(CAST(${c} AS VARCHAR))` : type === 'BOOL' || type === 'BOOLEAN' ? '1' : '8';
+        return `CASE WHEN ${c} IS NULL THEN 0 ELSE ${width} END`;
+      });
+      if (size.length === 0) continue;
+      const part = t.timePartitioning as { type?: string; field?: string } | undefined;
+      const b = part?.field ? scan.bounds.get(part.field) : undefined;
+      const unit = (part?.type ?? 'DAY').toLowerCase();
+      const lit = (d: Date) => `date_trunc('${unit}', TIMESTAMP '${d.toISOString().replace('T', ' ').replace('Z', '')}')`;
+      const where = part?.field && b && (b.lo || b.hi)
+        ? ` WHERE ${[b.lo ? `date_trunc('${unit}', ${ident(part.field)}) >= ${lit(b.lo)}` : null, b.hi ? `date_trunc('${unit}', ${ident(part.field)}) <= ${lit(b.hi)}` : null].filter(Boolean).join(' AND ')}`
+        : '';
+      const r = await serial(() => conn.runAndReadAll(`SELECT COALESCE(SUM(${size.join(' + ')}), 0) AS b FROM ${duckTable(ds, tid)}${where}`));
+      bytes += Number(r.getRowsJS()[0]![0]);
+    }
+    return bytes;
+  };
+
   /** Analyze, translate, execute one statement: DML concurrently (bigquery-dml.ts), everything else one at a time. */
   const runSql = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
     const { analyzed, types } = await serial(() => analyzeSql(sql, params));
@@ -510,6 +549,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       }
       const jobId = `job_${randomUUID().replace(/-/g, '')}`;
       const location = body.location ?? 'US';
+      if (body.dryRun) {
+        const bytes = String(await dryRun(body.query, body.queryParameters ?? []));
+        return { kind: 'bigquery#queryResponse', jobReference: { projectId: project, location }, jobComplete: true, cacheHit: false, totalBytesProcessed: bytes };
+      }
       const out = await runSql(body.query, body.queryParameters ?? []);
       const statistics = out.exportFiles ? { query: { exportDataStatistics: { fileCount: String(out.exportFiles), rowCount: '0' } } } : {};
       const job: JobState = { ...out, resource: newJob(jobId, location, { query: { query: body.query }, labels: body.labels }, statistics) };
@@ -525,6 +568,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       const jobId = body.jobReference?.jobId ?? `job_${randomUUID().replace(/-/g, '')}`;
       if (jobs.has(jobId)) throw new HttpError(409, 'duplicate', `Already Exists: Job ${project}:${jobId}`);
       const location = body.jobReference?.location ?? 'US';
+      if (body.configuration?.dryRun && body.configuration?.query) {
+        const bytes = String(await dryRun(body.configuration.query.query, body.configuration.query.queryParameters ?? []));
+        return { ...newJob(jobId, location, body.configuration, { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes } }) };
+      }
       const resource = newJob(jobId, location, body.configuration);
       const job: JobState = { resource, rows: [] };
       try {
@@ -594,6 +641,15 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     failNext(match, status, reason, message = `injected ${reason}`) { failures.push({ match, status, reason, message }); },
     localPath,
     overlapDml(table, n) { return dml.overlap(table, n); },
+    async dryRun(request) {
+      const res = await fetch(`http://127.0.0.1:${port}/bigquery/v2/projects/${project}/queries`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: request.query, queryParameters: request.queryParameters ?? [], useLegacySql: false, parameterMode: 'NAMED', dryRun: true }),
+      });
+      const body = await res.json() as { totalBytesProcessed?: string; error?: { message: string } };
+      if (!res.ok) throw new Error(`dry run failed: ${body.error?.message}`);
+      return Number(body.totalBytesProcessed);
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
