@@ -35,15 +35,49 @@ export interface FeatureSpec {
 export interface Statement<T> {
   sql: string;
   params: Params;
+  /**
+   * Further statements when one would pass BigQuery's limits (10,000 query parameters, 10,000 result columns): each
+   * returns one row, with column names of its own; `run` merges the rows into one before `parse`.
+   */
+  more?: { sql: string; params: Params }[];
   parse(rows: Row[]): T;
+}
+
+/** Columns and parameters per statement, under BigQuery's 10,000 each with room for the shared ones. */
+export const STATEMENT_LIMIT = 9_000;
+
+/**
+ * Group features (in order) so that each group's columns and parameters stay within STATEMENT_LIMIT; a feature
+ * that alone passes it gets a group of its own. Always at least one (possibly empty) group.
+ */
+function pack(costs: { columns: number; params: number }[]): number[][] {
+  const groups: number[][] = [[]];
+  let cols = 0;
+  let params = 0;
+  costs.forEach((c, i) => {
+    const last = groups[groups.length - 1]!;
+    if (last.length > 0 && (cols + c.columns > STATEMENT_LIMIT || params + c.params > STATEMENT_LIMIT)) {
+      groups.push([i]);
+      cols = c.columns;
+      params = c.params;
+    } else {
+      last.push(i);
+      cols += c.columns;
+      params += c.params;
+    }
+  });
+  return groups;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** FROM clause projecting r<i> (the typed value) and v<i> (finite numeric value, or the string) per feature. */
-function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], params: Params): string {
+function fromClause(d: Dialect, src: ProfileSource, all: FeatureSpec[], params: Params, only?: number[]): string {
   const fn = profileFunctions(d);
-  const inner = features.map((f, i) => {
+  const which = only ?? all.map((_, i) => i);
+  const features = which.map((i) => all[i]!);
+  const inner = features.map((f, k) => {
+    const i = which[k]!;
     const t = f.kind === 'numerical' ? d.type('FLOAT64') : d.type('STRING');
     return `CAST(${d.ident(f.name)} AS ${t}) AS r${i}`;
   });
@@ -56,7 +90,7 @@ function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], par
     where = ` WHERE ${ts} >= ${d.param('w_start')} AND ${ts} < ${d.param('w_end')}`;
   }
   Object.assign(params, src.params ?? {});
-  const middle = features.map((f, i) =>
+  const middle = features.map((f, k) => [f, which[k]!] as const).map(([f, i]) =>
     f.kind === 'numerical'
       ? `r${i}, ${fn.finite(`r${i}`)} AS v${i}`
       : `r${i}, r${i} AS v${i}`,
@@ -123,10 +157,9 @@ function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: 
  */
 export function windowProfileSql(d: Dialect, src: ProfileSource, features: FeatureSpec[]): Statement<Profile> {
   const fn = profileFunctions(d);
-  const params: Params = {};
-  const from = fromClause(d, src, features, params);
-  const cols: string[] = ['COUNT(*) AS n_rows'];
+  const perFeature = features.map(() => ({ cols: [] as string[], params: {} as Params }));
   const counters: (BinCounter | null)[] = features.map((f, i) => {
+    const { cols, params } = perFeature[i]!;
     const r = `r${i}`;
     const v = `v${i}`;
     cols.push(`COUNT(${r}) AS f${i}_present`);
@@ -149,10 +182,16 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
     cols.push(...counter.items);
     return counter;
   });
-  const sql = `SELECT ${cols.join(',\n  ')}\nFROM ${from}`;
+  // Wide views: one statement per group of features within BigQuery's limits (each scans the window again).
+  const statements = pack(perFeature.map((p) => ({ columns: p.cols.length, params: Object.keys(p.params).length }))).map((group) => {
+    const params: Params = Object.assign({}, ...group.map((i) => perFeature[i]!.params));
+    const from = fromClause(d, src, features, params, group);
+    return { sql: `SELECT ${['COUNT(*) AS n_rows', ...group.flatMap((i) => perFeature[i]!.cols)].join(',\n  ')}\nFROM ${from}`, params };
+  });
   return {
-    sql,
-    params,
+    sql: statements[0]!.sql,
+    params: statements[0]!.params,
+    ...(statements.length > 1 ? { more: statements.slice(1) } : {}),
     parse(rows) {
       const row = rows[0] ?? {};
       const n = Number(row.n_rows ?? 0);
@@ -188,18 +227,22 @@ export interface Discovery {
 /** Distinct counts and k-quantiles per feature (one scan). */
 export function discoverySql(d: Dialect, src: ProfileSource, features: FeatureSpec[], k: number): Statement<Discovery[]> {
   const fn = profileFunctions(d);
-  const params: Params = {};
-  const from = fromClause(d, src, features, params);
-  const cols = ['COUNT(*) AS n_rows'];
-  features.forEach((f, i) => {
+  const perFeature = features.map((f, i) => {
     // BigQuery refuses DISTINCT (and GROUP BY) on FLOAT64: count the text form of numbers instead.
     const key = f.kind === 'numerical' ? `CAST(v${i} AS ${d.type('STRING')})` : `v${i}`;
-    cols.push(`COUNT(DISTINCT ${key}) AS f${i}_distinct`);
+    const cols = [`COUNT(DISTINCT ${key}) AS f${i}_distinct`];
     if (f.kind === 'numerical') for (let j = 0; j <= k; j++) cols.push(`${fn.quantile(`v${i}`, j, k)} AS f${i}_q${j}`);
+    return cols;
+  });
+  const statements = pack(perFeature.map((c) => ({ columns: c.length, params: 0 }))).map((group) => {
+    const params: Params = {};
+    const from = fromClause(d, src, features, params, group);
+    return { sql: `SELECT ${['COUNT(*) AS n_rows', ...group.flatMap((i) => perFeature[i]!)].join(',\n  ')}\nFROM ${from}`, params };
   });
   return {
-    sql: `SELECT ${cols.join(',\n  ')}\nFROM ${from}`,
-    params,
+    sql: statements[0]!.sql,
+    params: statements[0]!.params,
+    ...(statements.length > 1 ? { more: statements.slice(1) } : {}),
     parse(rows) {
       const row = rows[0] ?? {};
       return features.map((f, i) => ({
@@ -221,7 +264,7 @@ export interface ValueCount {
 export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSpec[], which: number[], limit: number): Statement<Map<number, ValueCount[]>> {
   const params: Params = {};
   const parts = which.map((i) => {
-    const from = fromClause(d, src, features, params);
+    const from = fromClause(d, src, features, params, [i]);
     const f = features[i]!;
     const sval = f.kind === 'numerical' ? `CAST(NULL AS ${d.type('STRING')})` : `v${i}`;
     const nval = f.kind === 'numerical' ? `MIN(v${i})` : `CAST(NULL AS ${d.type('FLOAT64')})`;
@@ -246,5 +289,10 @@ export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSp
 }
 
 export async function run<T>(w: Warehouse, s: Statement<T>, labels?: Record<string, string>): Promise<T> {
-  return s.parse(await w.query(s.sql, { params: s.params, ...(labels ? { labels } : {}) }));
+  const opts = (params: Params) => ({ params, ...(labels ? { labels } : {}) });
+  const rows = await w.query(s.sql, opts(s.params));
+  if (!s.more?.length) return s.parse(rows);
+  const merged: Row = { ...(rows[0] ?? {}) };
+  for (const m of s.more) Object.assign(merged, (await w.query(m.sql, opts(m.params)))[0] ?? {});
+  return s.parse([merged]);
 }

@@ -1,6 +1,6 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
-import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
+import { LATEST, MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, onlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
@@ -84,7 +84,7 @@ export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[]
     // Flags are computed over the whole batch, so splitting it below cannot let an older row win online.
     markLatest(view, good);
     const columns = [...offlineColumns(view), { name: LATEST, type: 'BOOL' as const }];
-    for (const part of splitByBytes(good, w.maxStagedBytes)) {
+    for (const part of splitByBytes(good, w.maxStagedBytes).flatMap((p) => splitByDays(p, tsField, MAX_PARTITIONS_PER_STATEMENT))) {
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
       for (const r of part) {
@@ -149,6 +149,31 @@ function markLatest(view: FeatureView, rows: Row[]): void {
     if (!cur || newer(r, cur)) newest.set(k, r);
   }
   for (const r of newest.values()) r[LATEST] = true;
+}
+
+/**
+ * Split rows into parts each spanning at most `maxDays` UTC days of `tsField` (the offline tables' daily
+ * partitions): BigQuery rejects a statement touching more than 4,000 partitions, e.g. a backfill of 11 years.
+ */
+export function splitByDays(rows: Row[], tsField: string, maxDays: number): Row[][] {
+  const day = (r: Row) => Math.floor((r[tsField] as Date).getTime() / 86_400_000);
+  if (new Set(rows.map(day)).size <= maxDays) return [rows];
+  const sorted = [...rows].sort((a, b) => day(a) - day(b));
+  const parts: Row[][] = [];
+  let cur: Row[] = [];
+  let days = 0;
+  let last: number | null = null;
+  for (const r of sorted) {
+    const d = day(r);
+    if (d !== last) {
+      if (days === maxDays) { parts.push(cur); cur = []; days = 0; }
+      days++;
+      last = d;
+    }
+    cur.push(r);
+  }
+  parts.push(cur);
+  return parts;
 }
 
 /** Split rows into parts whose JSON size stays under `maxBytes` (one part when unbounded). */

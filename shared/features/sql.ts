@@ -14,6 +14,9 @@ export function newestFirst(d: Dialect, v: FeatureView, alias: string): string {
   return `${alias}.${d.ident(v.timestampField)} DESC, ${alias}.${d.ident(SYS.created)} DESC, ${alias}.${d.ident(SYS.ingestId)} DESC`;
 }
 
+/** BigQuery rejects a statement that touches more than this many partitions (days of an offline table). */
+export const MAX_PARTITIONS_PER_STATEMENT = 4_000;
+
 /**
  * Insert staged rows into the offline table unless their ingest id is already there (exactly-once effect).
  *

@@ -107,6 +107,17 @@ describe.skipIf(!!unavailable)('partition pruning of the BigQuery statements (st
     expect(bytes * 5).toBeLessThan(whole);
   });
 
+  it('a backfill over more than 4,000 days is written in statements of at most 4,000 partitions each', async () => {
+    const start = Date.parse('1990-01-01T12:00:00Z');
+    const rows = Array.from({ length: 4_001 }, (_, i) => ({ origin: 'B', dest: 'F', event_ts: new Date(start + i * DAY).toISOString(), avg_delay: i }));
+    let result: Awaited<ReturnType<typeof ingestRows>> | undefined;
+    const writes = await sent(async () => {
+      result = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'backfill', createdAt: new Date(start), rows });
+    }, /INSERT INTO `[^`]*\.fv_route_stats`/);
+    expect(result!.inserted).toBe(4_001);
+    expect(writes.length).toBe(2);
+  });
+
   it('EXPORT DATA of a training set has no global ORDER BY (the local merge restores spine order)', async () => {
     const spine = join(dir, 'spine.csv');
     await writeFile(spine, ['origin,dest,ts', `O1,D,${at(20, 30).toISOString()}`, `O2,D,${at(3, 30).toISOString()}`].join('\n'));
