@@ -33,8 +33,29 @@ export function offlineMergeSql(d: Dialect, v: FeatureView, rel: string, minTs: 
   return [
     `INSERT INTO ${d.table(v.table)} (${list(d, cols)})`,
     `SELECT ${list(d, cols, 's.')} FROM ${rel} AS s`,
-    `WHERE NOT EXISTS (SELECT 1 FROM ${d.table(v.table)} AS t WHERE t.${ts} BETWEEN ${d.timestamp(minTs)} AND ${d.timestamp(maxTs)} AND t.${id} = s.${id})`,
+    // The staged rows in [minTs, maxTs] only: a caller may write one relation in several day ranges (dayRanges).
+    `WHERE s.${ts} BETWEEN ${d.timestamp(minTs)} AND ${d.timestamp(maxTs)}`,
+    `AND NOT EXISTS (SELECT 1 FROM ${d.table(v.table)} AS t WHERE t.${ts} BETWEEN ${d.timestamp(minTs)} AND ${d.timestamp(maxTs)} AND t.${id} = s.${id})`,
   ].join('\n');
+}
+
+/**
+ * Consecutive ranges covering [minTs, maxTs], each touching at most `maxDays` UTC days (daily partitions), for
+ * writing one staged relation with several `offlineMergeSql` statements when it spans more days than one statement
+ * may touch. A range ends at a midnight, where the next one starts: a row at that instant is offered to both, and
+ * the second finds it written by the first (same ingest id).
+ */
+export function dayRanges(minTs: Date, maxTs: Date, maxDays = MAX_PARTITIONS_PER_STATEMENT): [Date, Date][] {
+  if (maxDays < 2) throw new RangeError('dayRanges needs maxDays >= 2');
+  const DAY = 86_400_000;
+  const out: [Date, Date][] = [];
+  let start = minTs.getTime();
+  for (;;) {
+    const end = Math.min((Math.floor(start / DAY) + maxDays - 1) * DAY, maxTs.getTime());
+    out.push([new Date(start), new Date(end)]);
+    if (end >= maxTs.getTime()) return out;
+    start = end;
+  }
 }
 
 /** Staged-batch column that flags the newest row per entity within the batch (set by the ingest code). */

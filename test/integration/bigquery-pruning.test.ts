@@ -8,6 +8,8 @@ import type { DriftReport } from '../../shared/drift/report.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { getHistoricalFeatures } from '../../shared/features/historical.js';
 import { ingestRows } from '../../shared/features/ingest.js';
+import { offlineColumns } from '../../shared/features/definitions.js';
+import { dayRanges, offlineMergeSql } from '../../shared/features/sql.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse, type RecordedRequest } from '../helpers/bigquery-standin.js';
 import { testRepo } from '../helpers/feature-fixtures.js';
@@ -116,6 +118,31 @@ describe.skipIf(!!unavailable)('partition pruning of the BigQuery statements (st
     }, /INSERT INTO `[^`]*\.fv_route_stats`/);
     expect(result!.inserted).toBe(4_001);
     expect(writes.length).toBe(2);
+  });
+
+  it('one staged relation over more than 4,000 days is written with one statement per dayRanges range, exactly once', async () => {
+    const view = repo.view('route_stats');
+    const w = bq.warehouse;
+    await w.createTable({ name: 'staged_file', columns: offlineColumns(view) });
+    const start = Date.parse('1980-01-01T00:00:00Z'); // rows at midnight: on the boundary between two ranges
+    const rows = Array.from({ length: 4_500 }, (_, i) => ({
+      origin: 'S', dest: 'F', event_ts: new Date(start + i * DAY), avg_delay: i, flights: null, note: null,
+      _created_ts: new Date(start), _ingest_id: `file:${i}`, _ingested_at: new Date(start),
+    }));
+    await w.withRows(offlineColumns(view), rows, (rel) => w.execute(`INSERT INTO ${T('staged_file')} SELECT * FROM ${rel.sql}`, { params: rel.params }));
+    const lo = new Date(start);
+    const hi = new Date(start + 4_499 * DAY);
+    await expect(w.execute(offlineMergeSql(w.dialect, view, T('staged_file'), lo, hi))).rejects.toThrow(/Too many partitions/);
+    const write = async () => {
+      let n = 0;
+      for (const [a, b] of dayRanges(lo, hi)) n += (await w.execute(offlineMergeSql(w.dialect, view, T('staged_file'), a, b))).affectedRows ?? 0;
+      return n;
+    };
+    expect(dayRanges(lo, hi)).toHaveLength(2);
+    expect(await write()).toBe(4_500);
+    expect(await write()).toBe(0);
+    const [c] = await w.query(`SELECT COUNT(*) AS n, COUNT(DISTINCT _ingest_id) AS d FROM ${T('fv_route_stats')} WHERE origin = 'S'`);
+    expect(c).toEqual({ n: 4_500, d: 4_500 });
   });
 
   it('EXPORT DATA of a training set has no global ORDER BY (the local merge restores spine order)', async () => {
