@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { handlers } from '../../functions/handlers.js';
 import { createEvent } from '../../shared/events/catalog.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
@@ -102,7 +103,7 @@ function fmt(v: unknown): string {
 
 async function trainingSetQuality(path: string): Promise<{ routeMatch: number; airportMatch: number; positive: number }> {
   const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  const c = await connectUtc(instance);
   try {
     const r = (await c.runAndReadAll(`SELECT AVG(CASE WHEN route_flights IS NOT NULL THEN 1.0 ELSE 0.0 END) AS rm, AVG(CASE WHEN airport_flights IS NOT NULL THEN 1.0 ELSE 0.0 END) AS am, AVG(delayed) AS pos FROM read_parquet('${path.replace(/'/g, "''")}')`)).getRowObjectsJS()[0]!;
     return { routeMatch: Number(r.rm), airportMatch: Number(r.am), positive: Number(r.pos) };

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,7 +31,7 @@ export async function prepareFlightFiles(outDir: string, opts: { spineFrom: stri
   const src = `read_parquet(${q(flightsParquet())})`;
   const files = { routeDaily: join(outDir, 'route_daily.parquet'), airportDaily: join(outDir, 'airport_daily.parquet'), spine: join(outDir, 'spine.parquet') };
   const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  const c = await connectUtc(instance);
   try {
     await c.run(`CREATE TABLE flights AS SELECT * FROM ${src} WHERE origin IS NOT NULL AND destination IS NOT NULL AND date IS NOT NULL`);
     await c.run(`COPY (

@@ -67,9 +67,15 @@ export async function writeHistory(w: Warehouse, e: HistoryEntry): Promise<void>
   const cols = historyColumns.map((c) => d.ident(c.name)).join(', ');
   await w.withRows(historyColumns, rows, (rel) =>
     w.execute(
-      `INSERT INTO ${d.table(HISTORY_TABLE)} (${cols}) SELECT ${cols} FROM ${rel.sql} AS s WHERE NOT EXISTS (SELECT 1 FROM ${d.table(HISTORY_TABLE)} AS h WHERE h.report_id = ${d.param('rid')})`,
+      // The literal bound prunes partitions: an earlier write of this report (a redelivered trigger) ran after the
+      // window started, or before this one, less a day of clock skew.
+      `INSERT INTO ${d.table(HISTORY_TABLE)} (${cols}) SELECT ${cols} FROM ${rel.sql} AS s WHERE NOT EXISTS (SELECT 1 FROM ${d.table(HISTORY_TABLE)} AS h WHERE h.created_at >= ${d.timestamp(historySince(e))} AND h.report_id = ${d.param('rid')})`,
       { params: { ...rel.params, rid: { type: 'STRING', value: e.reportId } } },
     ));
+}
+
+function historySince(e: HistoryEntry): Date {
+  return new Date(Math.min(Date.parse(e.window.start), e.createdAt.getTime()) - 86_400_000);
 }
 
 /** Latest reports (one summary line each), newest first. */

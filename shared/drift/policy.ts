@@ -12,9 +12,11 @@ import { blockingAnomalies, type DriftReport } from './report.js';
  *
  * The "at most once" holds across processes: the claim is one MERGE into `_training_requests` whose ON clause
  * matches the same dedup key OR any request for the model inside the cooldown; only a non-matching claim inserts.
- * The claimant then finds its own row by trigger id. MERGE is a single atomic statement on DuckDB, and BigQuery
- * runs mutating DML (a MERGE with an UPDATE clause) against one table serially, so two concurrent claims cannot
- * both insert. The trigger id also makes a redelivered trigger republish an unpublished claim instead of losing it.
+ * The claimant then finds its own row by trigger id. That MERGE alone is enough on DuckDB (one writer), NOT on
+ * BigQuery: it runs two mutating DML statements on a table at once, and two MERGEs that both match nothing only
+ * insert, which never conflicts, so both insert. Write-once leases taken before the MERGE (see
+ * `claimTrainingRequest`) make sure two concurrent claims never reach the ledger together. The trigger id also
+ * makes a redelivered trigger republish an unpublished claim instead of losing it.
  */
 export const REQUESTS_TABLE = '_training_requests';
 
@@ -95,11 +97,28 @@ export interface ClaimLeases {
   bucket: string;
 }
 
+/** Cooldown leases per cooldown: see `cooldownSlots`. */
+const SLOTS_PER_COOLDOWN = 4;
+
+/**
+ * The cooldown lease slots a claim at `t` takes: every slot of length cooldown/4 that meets [t, t + cooldown].
+ * Two claims less than a cooldown apart always share one slot (the one holding the later claim's time), whatever
+ * slot or period boundary lies between them; one lease per fixed period would let claims a second either side of a
+ * period boundary both through. Slots are taken in time order, so the later claim fails on its first slot. The
+ * price: a claim up to a quarter cooldown more than a cooldown after another may still be refused.
+ */
+export function cooldownSlots(t: Date, cooldownSeconds: number): number[] {
+  const slotMs = (cooldownSeconds * 1000) / SLOTS_PER_COOLDOWN;
+  const first = Math.floor(t.getTime() / slotMs);
+  const last = Math.floor((t.getTime() + cooldownSeconds * 1000) / slotMs);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
 /**
  * Claim the training request for (model, window) unless one exists for the key or inside the cooldown. With
- * `leases`, two triggers first race for write-once lease objects — one per dedup key and one per model and
- * cooldown period — so at most one of them reaches the ledger even on engines whose DML does not serialise
- * (BigQuery); the ledger MERGE then enforces the sliding cooldown and records the claim.
+ * `leases`, two triggers first race for write-once lease objects — one per dedup key and the model's cooldown
+ * slots — so at most one of them reaches the ledger even on engines whose DML does not serialise (BigQuery); the
+ * ledger MERGE then enforces the sliding cooldown and records the claim.
  */
 export async function claimTrainingRequest(
   w: Warehouse,
@@ -111,8 +130,9 @@ export async function claimTrainingRequest(
     const base = `gs://${leases.bucket}/drift/claims/${digest(req.model)}`;
     if (!(await lease(leases.store, `${base}/key-${digest(dedupKey(req.model, req.window))}.json`, req.triggerId, req.now))) return { publish: false, eventId: null };
     if (req.cooldownSeconds > 0) {
-      const period = Math.floor(req.now.getTime() / (req.cooldownSeconds * 1000));
-      if (!(await lease(leases.store, `${base}/cooldown-${req.cooldownSeconds}-${period}.json`, req.triggerId, req.now))) return { publish: false, eventId: null };
+      for (const slot of cooldownSlots(req.now, req.cooldownSeconds)) {
+        if (!(await lease(leases.store, `${base}/cooldown-${req.cooldownSeconds}-q${slot}.json`, req.triggerId, req.now))) return { publish: false, eventId: null };
+      }
     }
   }
   await ensureRequestsTable(w);

@@ -35,15 +35,49 @@ export interface FeatureSpec {
 export interface Statement<T> {
   sql: string;
   params: Params;
+  /**
+   * Further statements when one would pass BigQuery's limits (10,000 query parameters, 10,000 result columns): each
+   * returns one row, with column names of its own; `run` merges the rows into one before `parse`.
+   */
+  more?: { sql: string; params: Params }[];
   parse(rows: Row[]): T;
+}
+
+/** Columns and parameters per statement, under BigQuery's 10,000 each with room for the shared ones. */
+export const STATEMENT_LIMIT = 9_000;
+
+/**
+ * Group features (in order) so that each group's columns and parameters stay within STATEMENT_LIMIT; a feature
+ * that alone passes it gets a group of its own. Always at least one (possibly empty) group.
+ */
+function pack(costs: { columns: number; params: number }[]): number[][] {
+  const groups: number[][] = [[]];
+  let cols = 0;
+  let params = 0;
+  costs.forEach((c, i) => {
+    const last = groups[groups.length - 1]!;
+    if (last.length > 0 && (cols + c.columns > STATEMENT_LIMIT || params + c.params > STATEMENT_LIMIT)) {
+      groups.push([i]);
+      cols = c.columns;
+      params = c.params;
+    } else {
+      last.push(i);
+      cols += c.columns;
+      params += c.params;
+    }
+  });
+  return groups;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** FROM clause projecting r<i> (the typed value) and v<i> (finite numeric value, or the string) per feature. */
-function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], params: Params): string {
+function fromClause(d: Dialect, src: ProfileSource, all: FeatureSpec[], params: Params, only?: number[]): string {
   const fn = profileFunctions(d);
-  const inner = features.map((f, i) => {
+  const which = only ?? all.map((_, i) => i);
+  const features = which.map((i) => all[i]!);
+  const inner = features.map((f, k) => {
+    const i = which[k]!;
     const t = f.kind === 'numerical' ? d.type('FLOAT64') : d.type('STRING');
     return `CAST(${d.ident(f.name)} AS ${t}) AS r${i}`;
   });
@@ -56,7 +90,7 @@ function fromClause(d: Dialect, src: ProfileSource, features: FeatureSpec[], par
     where = ` WHERE ${ts} >= ${d.param('w_start')} AND ${ts} < ${d.param('w_end')}`;
   }
   Object.assign(params, src.params ?? {});
-  const middle = features.map((f, i) =>
+  const middle = features.map((f, k) => [f, which[k]!] as const).map(([f, i]) =>
     f.kind === 'numerical'
       ? `r${i}, ${fn.finite(`r${i}`)} AS v${i}`
       : `r${i}, r${i} AS v${i}`,
@@ -72,16 +106,47 @@ function pivot(bins: Bins | null | undefined): number | null {
   return p !== undefined && Number.isFinite(p) ? p : null;
 }
 
-/** Mean and population std of a numerical feature from AVG/STDDEV_POP, or from the pivoted sums s1, s2. */
+/**
+ * Overflow-safe sums. BigQuery raises an error on FLOAT64 overflow (DuckDB gives inf), and one value with
+ * |v − pivot| ≳ 1.3e154 overflows v², failing the whole statement. Deviations up to 2^465 (≈ 9.5e139) are summed
+ * as they are (their squares stay below 1e280 per row); larger ones are summed scaled by 2^-600 (exact: a power of
+ * two), where neither the deviation, its square, nor their sums can overflow. Which side a value falls on is
+ * decided on the scaled deviation, so `v − pivot` is never computed for a value where it could overflow.
+ */
+const SCALE = 2 ** -600;
+const SCALED_LIMIT = 2 ** 465 * SCALE;
+
+function momentSums(d: Dialect, v: string, i: number, params: Params): string[] {
+  const p = d.param(`p${i}`);
+  const s = d.param('ov_scale');
+  const lim = d.param('ov_limit');
+  params.ov_scale = { type: 'FLOAT64', value: SCALE };
+  params.ov_limit = { type: 'FLOAT64', value: SCALED_LIMIT };
+  const dv = `(${v} - ${p})`;
+  const dvs = `(${v} * ${s} - ${p} * ${s})`;
+  const small = `ABS(${dvs}) <= ${lim}`;
+  const large = `ABS(${dvs}) > ${lim}`;
+  return [
+    `SUM(CASE WHEN ${small} THEN ${dv} END) AS f${i}_s1`, `SUM(CASE WHEN ${small} THEN ${dv} * ${dv} END) AS f${i}_s2`,
+    `SUM(CASE WHEN ${large} THEN ${dvs} END) AS f${i}_h1`, `SUM(CASE WHEN ${large} THEN ${dvs} * ${dvs} END) AS f${i}_h2`,
+  ];
+}
+
+/** Mean and population std of a numerical feature from AVG/STDDEV_POP, or from the pivoted sums (momentSums). */
 function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: number | null; std: number | null } {
   if (f.kind !== 'numerical') return { mean: null, std: null };
   const p = pivot(f.bins);
   if (p === null) return { mean: num(g('mean')), std: num(g('std')) };
   if (n === 0) return { mean: null, std: null };
-  const m1 = Number(g('s1')) / n;
-  const variance = Number(g('s2')) / n - m1 * m1;
-  // Values near ±1e154 and beyond overflow the sum of squares (to Inf on DuckDB): no std rather than NaN.
-  return { mean: p + m1, std: Number.isFinite(variance) ? Math.sqrt(Math.max(variance, 0)) : null };
+  const [s1, s2, h1, h2] = ['s1', 's2', 'h1', 'h2'].map((k) => Number(g(k) ?? 0)) as [number, number, number, number];
+  if (h1 === 0 && h2 === 0) {
+    const m1 = s1 / n;
+    return { mean: p + m1, std: Math.sqrt(Math.max(s2 / n - m1 * m1, 0)) };
+  }
+  // Some deviations were large: combine in the scaled domain (small values only lose what is below 2^-600 of them).
+  const m1 = (s1 * SCALE + h1) / n;
+  const e2 = (s2 * SCALE * SCALE + h2) / n;
+  return { mean: p + m1 / SCALE, std: Math.sqrt(Math.max(e2 - m1 * m1, 0)) / SCALE };
 }
 
 /**
@@ -92,10 +157,9 @@ function moments(f: FeatureSpec, n: number, g: (k: string) => unknown): { mean: 
  */
 export function windowProfileSql(d: Dialect, src: ProfileSource, features: FeatureSpec[]): Statement<Profile> {
   const fn = profileFunctions(d);
-  const params: Params = {};
-  const from = fromClause(d, src, features, params);
-  const cols: string[] = ['COUNT(*) AS n_rows'];
+  const perFeature = features.map(() => ({ cols: [] as string[], params: {} as Params }));
   const counters: (BinCounter | null)[] = features.map((f, i) => {
+    const { cols, params } = perFeature[i]!;
     const r = `r${i}`;
     const v = `v${i}`;
     cols.push(`COUNT(${r}) AS f${i}_present`);
@@ -107,8 +171,7 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
       if (p === null) cols.push(`AVG(${v}) AS f${i}_mean`, `STDDEV_POP(${v}) AS f${i}_std`);
       else {
         params[`p${i}`] = { type: 'FLOAT64', value: p };
-        const dv = `(${v} - ${d.param(`p${i}`)})`;
-        cols.push(`SUM(${dv}) AS f${i}_s1`, `SUM(${dv} * ${dv}) AS f${i}_s2`);
+        cols.push(...momentSums(d, v, i, params));
       }
     }
     const bins = f.bins;
@@ -119,10 +182,16 @@ export function windowProfileSql(d: Dialect, src: ProfileSource, features: Featu
     cols.push(...counter.items);
     return counter;
   });
-  const sql = `SELECT ${cols.join(',\n  ')}\nFROM ${from}`;
+  // Wide views: one statement per group of features within BigQuery's limits (each scans the window again).
+  const statements = pack(perFeature.map((p) => ({ columns: p.cols.length, params: Object.keys(p.params).length }))).map((group) => {
+    const params: Params = Object.assign({}, ...group.map((i) => perFeature[i]!.params));
+    const from = fromClause(d, src, features, params, group);
+    return { sql: `SELECT ${['COUNT(*) AS n_rows', ...group.flatMap((i) => perFeature[i]!.cols)].join(',\n  ')}\nFROM ${from}`, params };
+  });
   return {
-    sql,
-    params,
+    sql: statements[0]!.sql,
+    params: statements[0]!.params,
+    ...(statements.length > 1 ? { more: statements.slice(1) } : {}),
     parse(rows) {
       const row = rows[0] ?? {};
       const n = Number(row.n_rows ?? 0);
@@ -158,18 +227,22 @@ export interface Discovery {
 /** Distinct counts and k-quantiles per feature (one scan). */
 export function discoverySql(d: Dialect, src: ProfileSource, features: FeatureSpec[], k: number): Statement<Discovery[]> {
   const fn = profileFunctions(d);
-  const params: Params = {};
-  const from = fromClause(d, src, features, params);
-  const cols = ['COUNT(*) AS n_rows'];
-  features.forEach((f, i) => {
+  const perFeature = features.map((f, i) => {
     // BigQuery refuses DISTINCT (and GROUP BY) on FLOAT64: count the text form of numbers instead.
     const key = f.kind === 'numerical' ? `CAST(v${i} AS ${d.type('STRING')})` : `v${i}`;
-    cols.push(`COUNT(DISTINCT ${key}) AS f${i}_distinct`);
+    const cols = [`COUNT(DISTINCT ${key}) AS f${i}_distinct`];
     if (f.kind === 'numerical') for (let j = 0; j <= k; j++) cols.push(`${fn.quantile(`v${i}`, j, k)} AS f${i}_q${j}`);
+    return cols;
+  });
+  const statements = pack(perFeature.map((c) => ({ columns: c.length, params: 0 }))).map((group) => {
+    const params: Params = {};
+    const from = fromClause(d, src, features, params, group);
+    return { sql: `SELECT ${['COUNT(*) AS n_rows', ...group.flatMap((i) => perFeature[i]!)].join(',\n  ')}\nFROM ${from}`, params };
   });
   return {
-    sql: `SELECT ${cols.join(',\n  ')}\nFROM ${from}`,
-    params,
+    sql: statements[0]!.sql,
+    params: statements[0]!.params,
+    ...(statements.length > 1 ? { more: statements.slice(1) } : {}),
     parse(rows) {
       const row = rows[0] ?? {};
       return features.map((f, i) => ({
@@ -191,7 +264,7 @@ export interface ValueCount {
 export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSpec[], which: number[], limit: number): Statement<Map<number, ValueCount[]>> {
   const params: Params = {};
   const parts = which.map((i) => {
-    const from = fromClause(d, src, features, params);
+    const from = fromClause(d, src, features, params, [i]);
     const f = features[i]!;
     const sval = f.kind === 'numerical' ? `CAST(NULL AS ${d.type('STRING')})` : `v${i}`;
     const nval = f.kind === 'numerical' ? `MIN(v${i})` : `CAST(NULL AS ${d.type('FLOAT64')})`;
@@ -216,5 +289,10 @@ export function topValuesSql(d: Dialect, src: ProfileSource, features: FeatureSp
 }
 
 export async function run<T>(w: Warehouse, s: Statement<T>, labels?: Record<string, string>): Promise<T> {
-  return s.parse(await w.query(s.sql, { params: s.params, ...(labels ? { labels } : {}) }));
+  const opts = (params: Params) => ({ params, ...(labels ? { labels } : {}) });
+  const rows = await w.query(s.sql, opts(s.params));
+  if (!s.more?.length) return s.parse(rows);
+  const merged: Row = { ...(rows[0] ?? {}) };
+  for (const m of s.more) Object.assign(merged, (await w.query(m.sql, opts(m.params)))[0] ?? {});
+  return s.parse([merged]);
 }

@@ -74,7 +74,8 @@ export class GroupCommitIngestor {
     const good = uniqueBy(group.flatMap((g) => g.batch.good), '_ingest_id');
     const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
     try {
-      const inserted = await writePrepared(w, view, good, bad);
+      const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
+      const inserted = await writePrepared(w, view, good, bad, since);
       // The engine reports rows written for the whole group; per event it is known only when the group is one event.
       for (const g of group) g.resolve(resultOf(g.batch, group.length === 1 ? inserted : null));
     } catch (err) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { ValidationError } from '../errors.js';
 import { isIdentifier } from '../sql/identifiers.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -154,9 +155,10 @@ async function exportTo(deps: HistoricalDeps, sql: string, params: Params, out: 
     const target = outIsRemote ? join(dir, `merged.${format}`) : out;
     await mkdir(dirname(target), { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
-    const conn = await instance.connect();
+    const conn = await connectUtc(instance);
     try {
-      await conn.run(`COPY (SELECT * EXCLUDE (${ROW_ID}) FROM read_parquet([${local.map(sqlPath).join(', ')}]) ORDER BY ${ROW_ID}) TO ${sqlPath(target)} (FORMAT ${format === 'csv' ? 'csv, HEADER true' : 'parquet'})`);
+      const src = `read_parquet([${local.map(sqlPath).join(', ')}])`;
+      await conn.run(`COPY (SELECT ${await utcColumns(conn, src)} FROM ${src} ORDER BY ${ROW_ID}) TO ${sqlPath(target)} (FORMAT ${format === 'csv' ? 'csv, HEADER true' : 'parquet'})`);
     } finally {
       conn.closeSync();
       instance.closeSync();
@@ -166,4 +168,18 @@ async function exportTo(deps: HistoricalDeps, sql: string, params: Params, out: 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The columns of exported shards minus the row id, with UTC-adjusted timestamps (what BigQuery's Parquet export
+ * writes) turned into plain UTC TIMESTAMPs, so a training set has the same types and text on every engine.
+ */
+async function utcColumns(conn: DuckDBConnection, src: string): Promise<string> {
+  const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJS();
+  const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
+  return described
+    .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+    .filter((c) => c.name !== ROW_ID)
+    .map((c) => (c.type === 'TIMESTAMP WITH TIME ZONE' ? `timezone('UTC', ${q(c.name)}) AS ${q(c.name)}` : q(c.name)))
+    .join(', ');
 }

@@ -1,7 +1,7 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import { BadRecord } from './bad-record.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
-import { LATEST, offlineMergeSql, onlineMergeSql, quarantineMergeSql } from './sql.js';
+import { LATEST, MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, onlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
@@ -53,6 +53,8 @@ export interface PreparedBatch {
   bad: Row[];
   /** The first few rejection reasons, each naming its row (or file line). */
   sampleReasons: string[];
+  /** Lower bound of the quarantine time of any earlier copy of the bad rows (see sql.ts `quarantineSince`). */
+  quarantineSince: Date;
 }
 
 /** Validate a batch and give every row its ingest id; no I/O. */
@@ -81,21 +83,21 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
       if (sampleReasons.length < 5) sampleReasons.push(`${where}: ${reason}`);
     }
   }
-  return { view, received: req.rows.length, good, bad, sampleReasons };
+  return { view, received: req.rows.length, good, bad, sampleReasons, quarantineSince: quarantineSince(req.createdAt, now) };
 }
 
 /**
  * Write validated rows of one view: good rows in batched MERGEs (dedup on ingest id), then the online table, and bad
  * rows to quarantine. Returns the rows newly written (null if the engine cannot tell). Backend failures propagate.
  */
-export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[]): Promise<number | null> {
+export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
   const tsField = view.timestampField;
   let inserted: number | null = 0;
   if (good.length > 0) {
     // Flags are computed over the whole batch, so splitting it below cannot let an older row win online.
     markLatest(view, good);
     const columns = [...offlineColumns(view), { name: LATEST, type: 'BOOL' as const }];
-    for (const part of splitByBytes(good, w.maxStagedBytes)) {
+    for (const part of splitByBytes(good, w.maxStagedBytes).flatMap((p) => splitByDays(p, tsField, MAX_PARTITIONS_PER_STATEMENT))) {
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
       for (const r of part) {
@@ -112,7 +114,7 @@ export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[]
     }
   }
   for (const part of splitByBytes(bad, w.maxStagedBytes)) {
-    await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql), { params: rel.params }));
+    await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql, quarantineFrom), { params: rel.params }));
   }
   return inserted;
 }
@@ -135,7 +137,7 @@ export function resultOf(batch: PreparedBatch, inserted: number | null): IngestR
  */
 export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
   const batch = prepareRows(deps, req);
-  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad));
+  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad, batch.quarantineSince));
 }
 
 /**
@@ -160,6 +162,31 @@ function markLatest(view: FeatureView, rows: Row[]): void {
     if (!cur || newer(r, cur)) newest.set(k, r);
   }
   for (const r of newest.values()) r[LATEST] = true;
+}
+
+/**
+ * Split rows into parts each spanning at most `maxDays` UTC days of `tsField` (the offline tables' daily
+ * partitions): BigQuery rejects a statement touching more than 4,000 partitions, e.g. a backfill of 11 years.
+ */
+export function splitByDays(rows: Row[], tsField: string, maxDays: number): Row[][] {
+  const day = (r: Row) => Math.floor((r[tsField] as Date).getTime() / 86_400_000);
+  if (new Set(rows.map(day)).size <= maxDays) return [rows];
+  const sorted = [...rows].sort((a, b) => day(a) - day(b));
+  const parts: Row[][] = [];
+  let cur: Row[] = [];
+  let days = 0;
+  let last: number | null = null;
+  for (const r of sorted) {
+    const d = day(r);
+    if (d !== last) {
+      if (days === maxDays) { parts.push(cur); cur = []; days = 0; }
+      days++;
+      last = d;
+    }
+    cur.push(r);
+  }
+  parts.push(cur);
+  return parts;
 }
 
 /** Split rows into parts whose JSON size stays under `maxBytes` (one part when unbounded). */

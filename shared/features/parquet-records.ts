@@ -1,4 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { BackendError, ValidationError } from '../errors.js';
 import { duckdbReason } from './duckdb-reason.js';
 
@@ -20,7 +21,7 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export async function openParquet(path: string, label: string): Promise<ParquetRows> {
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  const conn = await connectUtc(instance);
   const close = () => {
     conn.closeSync();
     instance.closeSync();

@@ -132,6 +132,8 @@ export function pointInTimeSql(d: Dialect, input: PitSqlInput): string {
     `SELECT ${[...spineCols, ...featureCols].join(', ')}`,
     `FROM ${input.spine.sql} AS s`,
     ...joins,
-    `ORDER BY s.${rowId}`,
+    // With the row id kept, the caller restores spine order itself (BigQuery's EXPORT DATA shards come back in no
+    // particular order anyway): a global sort there is redundant and risks "Resources exceeded" on large spines.
+    ...(input.keepRowId ? [] : [`ORDER BY s.${rowId}`]),
   ].join('\n');
 }

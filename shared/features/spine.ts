@@ -6,6 +6,7 @@ import { DuckDBInstance, DuckDBScalarFunction, TIMESTAMP, VARCHAR, timestampValu
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ColumnSchema, FileFormat } from '../ports/warehouse.js';
 import { columnTypeFromDuck } from '../adapters/warehouse/duckdb/values.js';
+import { connectUtc } from '../adapters/warehouse/duckdb/connect.js';
 import { ROW_ID } from './pit-sql.js';
 import { csvReadError } from './csv-failure.js';
 import { duckdbReason } from './duckdb-reason.js';
@@ -58,7 +59,7 @@ export async function prepareSpine(
   path: string, format: FileFormat, timestampColumn: string, textColumns: string[], opts: { utcAdjusted?: boolean } = {},
 ): Promise<PreparedSpine> {
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  const conn = await connectUtc(instance);
   registerTimestampParser(conn);
   const out = join(tmpdir(), `ctloop-spine-${randomUUID()}.parquet`);
   try {
@@ -91,11 +92,11 @@ export async function prepareSpine(
     if (/^VARCHAR/i.test(tsCol.type)) {
       tsExpr = `${PARSE_FN}(${t})`;
     } else if (/^(TIMESTAMP|DATE)/i.test(tsCol.type)) {
-      tsExpr = `CAST(${t} AS TIMESTAMP)`;
+      tsExpr = utcTimestamp(t, tsCol.type);
     } else {
       throw new ValidationError(`spine column "${timestampColumn}" has type ${tsCol.type}, not a timestamp`, { hint: 'use ISO-8601 timestamps such as 2001-03-01T08:00:00Z' });
     }
-    const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : q(c.name))).join(', ');
+    const selectCols = cols.map((c) => (c.name === timestampColumn ? `${tsExpr} AS ${t}` : `${stagedColumn(c.name, c.type)} AS ${q(c.name)}`)).join(', ');
     await conn.run(`CREATE TABLE spine AS SELECT ${selectCols} FROM raw ORDER BY ${ROW_ID}`);
     const bad = (await (await conn.runAndReadAll(
       `SELECT r.${ROW_ID} AS i, CAST(r.${t} AS VARCHAR) AS v, s.${t} AS ts FROM raw r JOIN spine s USING (${ROW_ID})
@@ -113,9 +114,7 @@ export async function prepareSpine(
     const stats = (await (await conn.runAndReadAll(`SELECT COUNT(*) AS n, MIN(${t}) AS lo, MAX(${t}) AS hi FROM spine`)).getRowObjectsJS())[0]!;
     const described = (await (await conn.runAndReadAll('DESCRIBE spine')).getRowObjectsJS()).map((r) => ({ name: String(r.column_name), duckType: String(r.column_type) }));
     // For BigQuery, timestamps must be marked UTC-adjusted in Parquet, or its loader reads them as DATETIME.
-    const outCols = opts.utcAdjusted
-      ? described.map((c) => (c.duckType === 'TIMESTAMP' ? `CAST(${q(c.name)} AS TIMESTAMPTZ) AS ${q(c.name)}` : q(c.name))).join(', ')
-      : '*';
+    const outCols = opts.utcAdjusted ? described.map((c) => utcAdjusted(q(c.name), c.duckType)).join(', ') : '*';
     await conn.run(`COPY (SELECT ${outCols} FROM spine ORDER BY ${ROW_ID}) TO ${sqlPath(out)} (FORMAT parquet)`);
     const desc = described.map((c) => ({ name: c.name, type: columnTypeFromDuck(c.duckType) }));
     return {
@@ -130,4 +129,35 @@ export async function prepareSpine(
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/** A DATE or TIMESTAMP-family column as a UTC TIMESTAMP, whatever the session's time zone. */
+function utcTimestamp(col: string, duckType: string): string {
+  return /WITH TIME ZONE|TIMESTAMPTZ/i.test(duckType) ? `timezone('UTC', ${col})` : `CAST(${col} AS TIMESTAMP)`;
+}
+
+/** A staged column for a loader that reads Parquet timestamps as UTC only when marked so (BigQuery): a UTC TIMESTAMP
+ * becomes TIMESTAMPTZ at the same instant, explicitly, not through the session's time zone. */
+function utcAdjusted(col: string, duckType: string): string {
+  return duckType === 'TIMESTAMP' ? `timezone('UTC', ${col}) AS ${col}` : col;
+}
+
+/**
+ * A spine column in a type every engine stages alike (ctloop's column types). Parquet spines carry what pandas and
+ * pyarrow write: nanosecond or millisecond timestamps, UTC-adjusted or not, DECIMAL, TIME, unsigned integers.
+ * BigQuery's Parquet loader reads a timestamp that is not UTC-adjusted as DATETIME and DECIMAL as NUMERIC, which
+ * ctloop's tables do not use; so timestamps become UTC TIMESTAMPs, DECIMAL and FLOAT become DOUBLE, integers
+ * BIGINT, TIME and UUID text. A type with no such form is refused, naming the column.
+ */
+function stagedColumn(name: string, duckType: string): string {
+  const col = `"${name.replace(/"/g, '""')}"`;
+  const t = duckType.toUpperCase();
+  if (/^(VARCHAR|BIGINT|DOUBLE|BOOLEAN|DATE|TIMESTAMP)$/.test(t)) return col;
+  if (/^TIMESTAMP/.test(t)) return utcTimestamp(col, t);
+  if (/^(DECIMAL|FLOAT|REAL)/.test(t)) return `CAST(${col} AS DOUBLE)`;
+  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|UHUGEINT)$/.test(t)) return `CAST(${col} AS BIGINT)`;
+  if (/^(TIME|UUID|ENUM|JSON)/.test(t)) return `CAST(${col} AS VARCHAR)`;
+  throw new ValidationError(`spine column "${name}" has type ${duckType}, which ctloop cannot stage`, {
+    hint: 'write it as text, a number, a boolean, a date or a timestamp, or drop it from the spine',
+  });
 }

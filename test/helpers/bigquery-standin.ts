@@ -18,10 +18,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { duckType, toDuck } from '../../shared/adapters/warehouse/duckdb/values.js';
+import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/adapters/warehouse/bigquery/index.js';
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
-import { DUCKDB_PRELUDE, translate } from './bigquery-translate.js';
-import { startAnalyzer, type AnalyzedType, type Analyzer, type AnalyzerTable } from './zetasql.js';
+import { DUCKDB_PRELUDE, translate, type TranslateContext } from './bigquery-translate.js';
+import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, mergeDuplicateMatchSql, MUTATING_QUEUED } from './bigquery-dml.js';
+import { tableScans } from './bigquery-pruning.js';
+import { startAnalyzer, type AnalyzedType, type AnalyzeResult, type Analyzer, type AnalyzerTable } from './zetasql.js';
 
 export interface RecordedRequest {
   method: string;
@@ -40,8 +43,16 @@ export interface BigQueryStandin {
   readonly statements: string[];
   /** Make the next matching request fail with this HTTP status and BigQuery error reason. */
   failNext(match: { method?: string; path?: RegExp }, status: number, reason: string, message?: string): void;
+  /**
+   * Make the next `n` DML statements on `table` (`dataset.table`) overlap, as BigQuery runs them: none commits before
+   * all of them ran (see bigquery-dml.ts). Without it DML still runs concurrently, with BigQuery's conflict rules.
+   * `release()` lets waiting statements commit when fewer than `n` will come (e.g. a claim refused before its MERGE).
+   */
+  overlapDml(table: string, n: number): { release(): void };
   /** Local path of a gs:// URI. */
   localPath(gsUri: string): string;
+  /** Send a recorded (or any) query request again as a dry run (`dryRun: true`); its `totalBytesProcessed`. */
+  dryRun(request: { query: string; queryParameters?: unknown[] }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -83,13 +94,43 @@ function paramJs(v: BqParamValue | undefined, t: ParamType): unknown {
   }
   if (v.value === null || v.value === undefined) return null;
   switch (t) {
-    case 'TIMESTAMP': return new Date(v.value.includes('T') || /[+Z]/.test(v.value) ? v.value : `${v.value}Z`);
+    case 'TIMESTAMP': {
+      const d = new Date(v.value.includes('T') || /[+Z]/.test(v.value) ? v.value : `${v.value}Z`);
+      if (!inTimestampRange(d)) throw new HttpError(400, 'invalidQuery', `Invalid TIMESTAMP value "${v.value}": out of range 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999 UTC`);
+      return d;
+    }
     case 'INT64': return BigInt(v.value);
     case 'FLOAT64': return Number(v.value);
     case 'BOOL': return v.value === 'true';
     default: return v.value;
   }
 }
+
+/** BigQuery's TIMESTAMP range: 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999999 UTC. */
+const MIN_TS = Date.parse('0001-01-01T00:00:00Z');
+const END_TS = Date.parse('+010000-01-01T00:00:00Z');
+function inTimestampRange(d: Date): boolean {
+  const t = d.getTime();
+  return !Number.isNaN(t) && t >= MIN_TS && t < END_TS;
+}
+
+/**
+ * The BigQuery type a Parquet load gives a column DuckDB reads as `duckType` (BigQuery's "Parquet conversions"):
+ * only a UTC-adjusted timestamp is a TIMESTAMP; a plain one (DuckDB's TIMESTAMP, _NS, _MS, _S, what pandas and
+ * pyarrow write by default) is a DATETIME; DECIMAL is NUMERIC (BIGNUMERIC past 38 digits or 9 decimals); TIME is TIME.
+ */
+function parquetLoadType(duckType: string): string | undefined {
+  const t = duckType.toUpperCase();
+  if (t === 'TIMESTAMP WITH TIME ZONE') return 'TIMESTAMP';
+  if (/^TIMESTAMP(_NS|_MS|_S)?$/.test(t)) return 'DATETIME';
+  const dec = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
+  if (dec) return Number(dec[1]) - Number(dec[2]) > 29 || Number(dec[2]) > 9 ? 'BIGNUMERIC' : 'NUMERIC';
+  if (t.startsWith('TIME')) return 'TIME';
+  return undefined;
+}
+
+/** BigQuery limits the stand-in enforces (quotas and limits page). */
+export const LIMITS = { queryParameters: 10_000, resultColumns: 10_000, partitionsPerStatement: 4_000 } as const;
 
 function bqFieldOf(name: string, t: AnalyzedType): BqField {
   if (typeof t === 'string') return { name, type: t === 'DOUBLE' ? 'FLOAT' : t, mode: 'NULLABLE' };
@@ -132,6 +173,8 @@ function cell(v: unknown, f: BqField): unknown {
   }
 }
 
+const DML_KINDS = new Set(['resolved_merge_stmt_node', 'resolved_insert_stmt_node', 'resolved_update_stmt_node', 'resolved_delete_stmt_node']);
+
 function quote(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
@@ -152,8 +195,9 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
   const tables = new Map<string, TableResource>(); // key: dataset.table
   const jobs = new Map<string, JobState>();
   const instance = await DuckDBInstance.create(':memory:');
-  const conn: DuckDBConnection = await instance.connect();
+  const conn: DuckDBConnection = await connectUtc(instance);
   for (const s of DUCKDB_PRELUDE) await conn.run(s);
+  const dml = new DmlRunner(instance);
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = chain.then(fn, fn);
@@ -171,7 +215,8 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
   const analyzerTables = (): AnalyzerTable[] =>
     [...tables.entries()].map(([key, t]) => ({
       name: `${project}.${key}`,
-      columns: (t.schema?.fields ?? []).map((f) => ({ name: f.name, type: colType(f.type) })),
+      // Columns of types ctloop never uses (DATETIME, NUMERIC, TIME from a Parquet load) are not given to the analyzer.
+      columns: (t.schema?.fields ?? []).filter((f) => STANDARD[f.type.toUpperCase()]).map((f) => ({ name: f.name, type: colType(f.type) })),
     }));
 
   /** Re-read schemas from DuckDB after DDL run as SQL (CREATE/DROP/ALTER TABLE statements). */
@@ -191,6 +236,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     for (const [key, fields] of seen) {
       const [ds, t] = key.split('.') as [string, string];
       const existing = tables.get(key);
+      for (const f of fields) {
+        const old = existing?.schema?.fields?.find((o) => o.name === f.name);
+        if (old && !STANDARD[old.type.toUpperCase()]) f.type = old.type;
+      }
       tables.set(key, { ...(existing ?? { tableReference: { projectId: project, datasetId: ds, tableId: t }, kind: 'bigquery#table' }), schema: { fields } });
     }
   };
@@ -201,8 +250,31 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     await conn.run(`CREATE TABLE ${duckTable(ds, t)} (${cols.join(', ')})`);
   };
 
-  /** Analyze, translate, execute one statement. */
-  const runSql = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
+  /**
+   * BigQuery raises on FLOAT64 overflow (`x * y`, `a + b`, SUM over finite values giving ±inf; ZetaSQL's reference
+   * evaluator too), where DuckDB returns ±inf. An infinite result is an overflow unless an input held ±inf already:
+   * a parameter, or a FLOAT64 column of a table the statement names.
+   */
+  const infinityIn = async (sql: string, values: Record<string, DuckDBValue>): Promise<boolean> => {
+    const deep = (v: unknown): boolean => v === Infinity || v === -Infinity
+      || (typeof v === 'object' && v !== null && Object.values(v).some(deep));
+    if (Object.values(values).some(deep)) return true;
+    for (const [key, t] of tables) {
+      const [ds, tid] = key.split('.') as [string, string];
+      if (!new RegExp(`\\b${tid}\\b`).test(sql)) continue;
+      const floats = (t.schema?.fields ?? []).filter((f) => colType(f.type) === 'FLOAT64' && f.mode !== 'REPEATED');
+      if (floats.length === 0) continue;
+      const r = await conn.runAndReadAll(`SELECT ${floats.map((f) => `COALESCE(bool_or(isinf(${ident(f.name)})), false)`).join(' OR ')} AS inf FROM ${duckTable(ds, tid)}`);
+      if (r.getRowsJS()[0]![0] === true) return true;
+    }
+    return false;
+  };
+
+  /** Analyze one statement against the registered tables; BigQuery's errors for what it rejects. */
+  const analyzeSql = async (sql: string, params: { name: string; parameterType: BqParamType }[]) => {
+    if (params.length > LIMITS.queryParameters) {
+      throw new HttpError(400, 'invalidQuery', `Too many query parameters: ${params.length}, the limit is ${LIMITS.queryParameters}`);
+    }
     const types: Record<string, ParamType> = {};
     for (const p of params) types[p.name] = paramTypeOf(p.parameterType);
     const analyzed = await opts.analyzer.analyze(sql, { tables: analyzerTables(), params: types });
@@ -211,6 +283,51 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       if (/^Table not found/.test(analyzed.error)) throw new HttpError(404, 'notFound', `Not found: ${analyzed.error}`);
       throw new HttpError(400, 'invalidQuery', analyzed.error);
     }
+    if (analyzed.kind === 'resolved_query_stmt_node' && analyzed.columns.length > LIMITS.resultColumns) {
+      throw new HttpError(400, 'invalidQuery', `Too many columns in the query result: ${analyzed.columns.length}, the limit is ${LIMITS.resultColumns}`);
+    }
+    return { analyzed, types };
+  };
+
+  /**
+   * A dry run: analyze only, and estimate the bytes the statement reads as BigQuery bills them: for every table
+   * scan, the columns it reads (INT64, FLOAT64, TIMESTAMP, DATE 8 bytes; BOOL 1; STRING 2 + its UTF-8 length; NULL
+   * 0) over the partitions its WHERE filters leave (bigquery-pruning.ts), the whole table when they leave all.
+   */
+  const dryRun = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<number> => {
+    const { analyzed, types } = await serial(() => analyzeSql(sql, params));
+    const values = Object.fromEntries(params.map((p) => [p.name, paramJs(p.parameterValue, types[p.name]!)]));
+    let bytes = 0;
+    for (const scan of tableScans(analyzed.resolved, values)) {
+      const key = scan.table.split('.').slice(-2).join('.');
+      const t = tables.get(key);
+      if (!t) continue;
+      const [ds, tid] = key.split('.') as [string, string];
+      const fields = t.schema?.fields ?? [];
+      const size = scan.columns.map((name) => {
+        const f = fields.find((x) => x.name === name);
+        const type = (f?.type ?? 'STRING').toUpperCase();
+        const c = ident(name);
+        const width = type === 'STRING' || type === 'JSON' ? `2 + strlen(CAST(${c} AS VARCHAR))` : type === 'BOOL' || type === 'BOOLEAN' ? '1' : '8';
+        return `CASE WHEN ${c} IS NULL THEN 0 ELSE ${width} END`;
+      });
+      if (size.length === 0) continue;
+      const part = t.timePartitioning as { type?: string; field?: string } | undefined;
+      const b = part?.field ? scan.bounds.get(part.field) : undefined;
+      const unit = (part?.type ?? 'DAY').toLowerCase();
+      const lit = (d: Date) => `date_trunc('${unit}', TIMESTAMP '${d.toISOString().replace('T', ' ').replace('Z', '')}')`;
+      const where = part?.field && b && (b.lo || b.hi)
+        ? ` WHERE ${[b.lo ? `date_trunc('${unit}', ${ident(part.field)}) >= ${lit(b.lo)}` : null, b.hi ? `date_trunc('${unit}', ${ident(part.field)}) <= ${lit(b.hi)}` : null].filter(Boolean).join(' AND ')}`
+        : '';
+      const r = await serial(() => conn.runAndReadAll(`SELECT COALESCE(SUM(${size.join(' + ')}), 0) AS b FROM ${duckTable(ds, tid)}${where}`));
+      bytes += Number(r.getRowsJS()[0]![0]);
+    }
+    return bytes;
+  };
+
+  /** Analyze, translate, execute one statement: DML concurrently (bigquery-dml.ts), everything else one at a time. */
+  const runSql = async (sql: string, params: { name: string; parameterType: BqParamType; parameterValue: BqParamValue }[]): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
+    const { analyzed, types } = await serial(() => analyzeSql(sql, params));
     statements.push(sql);
     const values: Record<string, DuckDBValue> = {};
     const duckTypes: Record<string, DuckDBType> = {};
@@ -220,6 +337,59 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       duckTypes[p.name] = duckType(t);
     }
     const ctx = { project, datasets: new Set(datasets.keys()) };
+    const dmlTable = DML_KINDS.has(analyzed.kind) ? dmlTarget(sql) : null;
+    if (dmlTable) {
+      try {
+        const n = await dml.run(dmlTable, analyzed.kind !== 'resolved_insert_stmt_node', (c) => runDml(c, dmlTable, analyzed.kind, translate(sql, ctx), values, duckTypes));
+        return { rows: [], numDmlAffectedRows: String(n) };
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
+        if (err instanceof DmlQueueFullError) throw new HttpError(400, 'quotaExceeded', `Resources exceeded during query execution: too many DML statements outstanding against table ${dmlTable}, limit is ${MUTATING_QUEUED}`);
+        if (err instanceof DmlConflictError) throw new HttpError(400, 'invalidQuery', err.message);
+        throw new HttpError(400, 'invalidQuery', `stand-in execution failed: ${(err as Error).message}\n-- translated SQL:\n${translate(sql, ctx)}`);
+      }
+    }
+    return serial(() => execute(analyzed, sql, values, duckTypes, ctx));
+  };
+
+  /**
+   * One DML statement in its transaction, with what BigQuery checks: a MERGE target row matched by several source
+   * rows fails; the rows written may not hold timestamps outside BigQuery's range; a statement may touch at most
+   * 4,000 partitions of a partitioned table (counted from the rows it returns).
+   */
+  const runDml = async (
+    c: DuckDBConnection, table: string, kind: string, duckSql: string, values: Record<string, DuckDBValue>, duckTypes: Record<string, DuckDBType>,
+  ): Promise<number> => {
+    if (kind === 'resolved_merge_stmt_node') {
+      const check = mergeDuplicateMatchSql(duckSql);
+      const dup = check ? Number((await c.runAndReadAll(check, values, duckTypes)).getRowsJS()[0]![0]) : 0;
+      if (dup > 0) throw new HttpError(400, 'invalidQuery', `UPDATE/MERGE must match at most one source row for each target row (${dup} target rows matched several)`);
+    }
+    const t = tables.get(table);
+    const tsCols = (t?.schema?.fields ?? []).filter((f) => colType(f.type) === 'TIMESTAMP' && f.mode !== 'REPEATED').map((f) => f.name);
+    const part = t?.timePartitioning as { type?: string; field?: string } | undefined;
+    if (kind === 'resolved_delete_stmt_node' || (tsCols.length === 0 && !part?.field)) return Number((await c.run(duckSql, values, duckTypes)).rowsChanged ?? 0);
+    const unit = (part?.type ?? 'DAY').toLowerCase();
+    const ret = [...tsCols.map((n) => ident(n)), part?.field ? `date_trunc('${unit}', ${ident(part.field)}) AS __partition` : 'NULL AS __partition'];
+    const rows = (await c.runAndReadAll(`${duckSql}\nRETURNING ${ret.join(', ')}`, values, duckTypes)).getRowsJS();
+    for (const r of rows) {
+      tsCols.forEach((name, i) => {
+        const v = r[i];
+        if (v instanceof Date && !inTimestampRange(v)) throw new HttpError(400, 'invalidQuery', `Timestamp field ${name} value ${v.toISOString()} is out of range 0001-01-01..9999-12-31`);
+      });
+    }
+    if (part?.field) {
+      const partitions = new Set(rows.map((r) => String(r[tsCols.length])));
+      if (partitions.size > LIMITS.partitionsPerStatement) {
+        throw new HttpError(400, 'invalidQuery', `Too many partitions produced by query, allowed ${LIMITS.partitionsPerStatement}, query produces at least ${partitions.size} partitions`);
+      }
+    }
+    return rows.length;
+  };
+
+  const execute = async (
+    analyzed: Extract<AnalyzeResult, { ok: true }>, sql: string, values: Record<string, DuckDBValue>, duckTypes: Record<string, DuckDBType>, ctx: TranslateContext,
+  ): Promise<Omit<JobState, 'resource'> & { exportFiles?: number }> => {
     try {
       if (analyzed.kind === 'resolved_export_data_stmt_node') {
         const m = /^\s*EXPORT\s+DATA\s+OPTIONS\s*\(([\s\S]*?)\)\s*AS\s*([\s\S]+)$/i.exec(sql);
@@ -231,8 +401,16 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
         const path = localPath(uri.replace('*', '000000000000'));
         await mkdir(dirname(path), { recursive: true });
         const header = (opt('header')?.[2] ?? 'false').toLowerCase() === 'true';
+        let inner = translate(m[2]!, ctx);
+        if (format === 'PARQUET') {
+          // BigQuery writes TIMESTAMP as Parquet TIMESTAMP(isAdjustedToUTC = true, MICROS): DuckDB's TIMESTAMPTZ.
+          const probe = await conn.runAndReadAll(`SELECT * FROM (${inner}) AS q LIMIT 0`, values, duckTypes);
+          const names = probe.columnNames();
+          const ts = probe.columnTypes().map((t, i) => (String(t) === 'TIMESTAMP' ? names[i]! : null)).filter((n): n is string => n !== null);
+          if (ts.length) inner = `SELECT * REPLACE (${ts.map((n) => `timezone('UTC', ${ident(n)}) AS ${ident(n)}`).join(', ')}) FROM (${inner}) AS q`;
+        }
         await conn.run(
-          `COPY (${translate(m[2]!, ctx)}) TO ${quote(path)} (FORMAT ${format === 'PARQUET' ? 'parquet' : `csv, HEADER ${header}`})`,
+          `COPY (${inner}) TO ${quote(path)} (FORMAT ${format === 'PARQUET' ? 'parquet' : `csv, HEADER ${header}`})`,
           values, duckTypes,
         );
         return { rows: [], exportFiles: 1 };
@@ -241,7 +419,15 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       if (analyzed.kind === 'resolved_query_stmt_node') {
         const reader = await conn.runAndReadAll(duckSql, values, duckTypes);
         const fields = analyzed.columns.map((c) => bqFieldOf(c.name, c.type));
-        const rows = reader.getRowsJS().map((r) => ({ f: fields.map((f, i) => ({ v: cell(r[i], f) })) }));
+        const raw = reader.getRowsJS();
+        if (raw.some((r) => r.some((v) => v === Infinity || v === -Infinity)) && !(await infinityIn(sql, values))) {
+          throw new HttpError(400, 'invalidQuery', 'Floating point overflow: a FLOAT64 operation on finite values gave an infinite result');
+        }
+        fields.forEach((f, i) => {
+          const bad = f.type === 'TIMESTAMP' ? raw.find((r) => r[i] instanceof Date && !inTimestampRange(r[i] as Date)) : undefined;
+          if (bad) throw new HttpError(400, 'invalidQuery', `Timestamp overflow in column ${f.name}: ${(bad[i] as Date).toISOString()} is outside 0001-01-01..9999-12-31`);
+        });
+        const rows = raw.map((r) => ({ f: fields.map((f, i) => ({ v: cell(r[i], f) })) }));
         return { schema: { fields }, rows };
       }
       const res = await conn.run(duckSql, values, duckTypes);
@@ -294,6 +480,12 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     const prev = tables.get(key);
     await syncFromDuck();
     if (prev) tables.set(key, { ...prev, schema: tables.get(key)!.schema });
+    if (fmt === 'PARQUET' && !fields && (!exists || load.writeDisposition === 'WRITE_TRUNCATE')) {
+      // A new table takes its types from the Parquet file, as BigQuery's loader maps them.
+      const types = (await conn.runAndReadAll(`SELECT * FROM ${reader} LIMIT 0`)).columnTypes().map((x) => String(x));
+      const fields = tables.get(key)!.schema!.fields!;
+      fields.forEach((f, i) => { f.type = parquetLoadType(types[i]!) ?? f.type; });
+    }
   };
 
   const handle = async (method: string, path: string, query: Record<string, string>, body: any): Promise<unknown> => { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -357,6 +549,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       }
       const jobId = `job_${randomUUID().replace(/-/g, '')}`;
       const location = body.location ?? 'US';
+      if (body.dryRun) {
+        const bytes = String(await dryRun(body.query, body.queryParameters ?? []));
+        return { kind: 'bigquery#queryResponse', jobReference: { projectId: project, location }, jobComplete: true, cacheHit: false, totalBytesProcessed: bytes };
+      }
       const out = await runSql(body.query, body.queryParameters ?? []);
       const statistics = out.exportFiles ? { query: { exportDataStatistics: { fileCount: String(out.exportFiles), rowCount: '0' } } } : {};
       const job: JobState = { ...out, resource: newJob(jobId, location, { query: { query: body.query }, labels: body.labels }, statistics) };
@@ -372,10 +568,14 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
       const jobId = body.jobReference?.jobId ?? `job_${randomUUID().replace(/-/g, '')}`;
       if (jobs.has(jobId)) throw new HttpError(409, 'duplicate', `Already Exists: Job ${project}:${jobId}`);
       const location = body.jobReference?.location ?? 'US';
+      if (body.configuration?.dryRun && body.configuration?.query) {
+        const bytes = String(await dryRun(body.configuration.query.query, body.configuration.query.queryParameters ?? []));
+        return { ...newJob(jobId, location, body.configuration, { totalBytesProcessed: bytes, query: { totalBytesProcessed: bytes } }) };
+      }
       const resource = newJob(jobId, location, body.configuration);
       const job: JobState = { resource, rows: [] };
       try {
-        if (body.configuration?.load) await runLoad(body.configuration.load);
+        if (body.configuration?.load) await serial(() => runLoad(body.configuration.load));
         else if (body.configuration?.query) Object.assign(job, await runSql(body.configuration.query.query, body.configuration.query.queryParameters ?? []));
         else throw new HttpError(400, 'invalid', 'the stand-in runs load and query jobs only');
       } catch (err) {
@@ -419,7 +619,10 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
         const f = failures.splice(fi, 1)[0]!;
         return fail(new HttpError(f.status, f.reason, f.message));
       }
-      serial(() => handle(method, path, Object.fromEntries(url.searchParams), body)).then(
+      // Queries and jobs run concurrently (DML with BigQuery's rules); everything else one request at a time.
+      const concurrent = method === 'POST' && (path === '/queries' || path === '/jobs');
+      const args = [method, path, Object.fromEntries(url.searchParams), body] as const;
+      (concurrent ? handle(...args) : serial(() => handle(...args))).then(
         (out) => (out === undefined ? send(204, undefined) : send(200, out)),
         (e: unknown) => fail(e instanceof HttpError ? e : new HttpError(500, 'internalError', String((e as Error)?.stack ?? e))),
       );
@@ -437,6 +640,16 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     statements,
     failNext(match, status, reason, message = `injected ${reason}`) { failures.push({ match, status, reason, message }); },
     localPath,
+    overlapDml(table, n) { return dml.overlap(table, n); },
+    async dryRun(request) {
+      const res = await fetch(`http://127.0.0.1:${port}/bigquery/v2/projects/${project}/queries`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: request.query, queryParameters: request.queryParameters ?? [], useLegacySql: false, parameterMode: 'NAMED', dryRun: true }),
+      });
+      const body = await res.json() as { totalBytesProcessed?: string; error?: { message: string } };
+      if (!res.ok) throw new Error(`dry run failed: ${body.error?.message}`);
+      return Number(body.totalBytesProcessed);
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -38,6 +38,8 @@ export type AnalyzeResult =
       kind: string;
       /** Output columns of a query (BigQuery names anonymous columns f0_, f1_, …). */
       columns: { name: string; type: AnalyzedType }[];
+      /** The resolved statement as the analyzer returns it (proto JSON), e.g. for partition pruning. */
+      resolved?: Record<string, unknown>;
     }
   | { ok: false; error: string };
 
@@ -299,7 +301,7 @@ export async function startAnalyzer(): Promise<Analyzer> {
             columns.push({ name: anonymous ? `f${anonymousCount++}_` : c.name!, type: fromTypeProto(c.column.type) });
           }
         }
-        return { ok: true, kind, columns };
+        return { ok: true, kind, columns, resolved: stmt };
       } catch (e) {
         const err = e as Error & { code?: number; details?: string };
         if (err.code === 3 /* INVALID_ARGUMENT */ || err.code === 12 /* UNIMPLEMENTED */) {

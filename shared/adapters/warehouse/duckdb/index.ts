@@ -12,6 +12,7 @@ import type {
 import { duckdbDialect } from '../../../sql/dialects.js';
 import { assertIdentifier } from '../../../sql/identifiers.js';
 import { columnTypeFromDuck, duckType, fromDuck, toDuck } from './values.js';
+import { connectUtc } from './connect.js';
 
 // Staged rows and files live in connection-local temporary tables: in memory, no WAL, gone on close.
 const STAGING = 'temp.main';
@@ -118,7 +119,7 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (err) {
       throw openError(err, opts.path, readOnly);
     }
-    const conn = await instance.connect();
+    const conn = await connectUtc(instance);
     return new DuckDbWarehouse(instance, conn, absent);
   }
 
