@@ -13,7 +13,7 @@ import { openRecords, type FileRecords } from './file-records.js';
 import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
-import { offlineMergeSql, onlineMergeSql } from './sql.js';
+import { dayRanges, offlineMergeSql, onlineMergeSql } from './sql.js';
 
 export interface LoadFileRequest {
   view: string;
@@ -150,7 +150,7 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
         if (t > hi) hi = t;
         if (!out.write(`${jsonLine(r)}\n`)) await once(out, 'drain');
       }
-      if (batch.bad.length > 0) await writePrepared(w, view, [], batch.bad);
+      if (batch.bad.length > 0) await writePrepared(w, view, [], batch.bad, batch.quarantineSince);
       add(total, resultOf(batch, 0));
       deps.onProgress?.(total);
     }
@@ -161,9 +161,14 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
     await deps.objectStore.upload(tmp, staged, { contentType: 'application/x-ndjson' });
     try {
       total.inserted = await w.withFile(staged, 'jsonl', offlineColumns(view), async (rel) => {
-        const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(lo), new Date(hi)), { params: rel.params });
+        // One statement may touch at most 4,000 daily partitions: a backfill spanning more is written in day ranges.
+        let inserted: number | null = 0;
+        for (const [a, b] of dayRanges(new Date(lo), new Date(hi))) {
+          const n = (await w.execute(offlineMergeSql(w.dialect, view, rel.sql, a, b), { params: rel.params })).affectedRows;
+          inserted = inserted === null || n === null ? null : inserted + n;
+        }
         await w.execute(onlineMergeSql(w.dialect, view, rel.sql, 'window'), { params: rel.params });
-        return res.affectedRows;
+        return inserted;
       });
     } finally {
       await deps.objectStore.delete(staged).catch(() => undefined);

@@ -99,6 +99,24 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     expect(online.results.map((r) => r.values[0])).toEqual([1993, 1993 % 7]);
   });
 
+  it('loads a file spanning more than 4,000 days in statements of at most 4,000 partitions, exactly once', async () => {
+    const csv = join(dir, 'backfill.csv');
+    const DAY = 86_400_000;
+    const start = Date.parse('1985-01-01T06:00:00Z');
+    const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+    for (let i = 0; i < 4_100; i++) lines.push(`BF,M,${new Date(start + i * DAY).toISOString()},${i},1,n`);
+    await writeFile(csv, lines.join('\n'));
+    const uri = 'gs://ctloop-incoming/files/backfill.csv';
+    await store.upload(csv, uri);
+    const before = bq.standin.requests.length;
+    const res = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    expect(res).toMatchObject({ received: 4_100, accepted: 4_100, inserted: 4_100, quarantined: 0 });
+    const reqs = bq.standin.requests.slice(before).map((r) => JSON.stringify(r.body ?? ''));
+    expect(reqs.filter((b) => /INSERT INTO `[^`]*\.fv_route_stats`/.test(b)).length).toBe(2);
+    const [c] = await bq.warehouse.query(`SELECT COUNT(*) AS n, COUNT(DISTINCT _ingest_id) AS d FROM ${bq.warehouse.dialect.table('fv_route_stats')} WHERE origin = 'BF'`);
+    expect(c).toEqual({ n: 4_100, d: 4_100 });
+  });
+
   it('builds the same point-in-time training set as on DuckDB, through gs:// staging and EXPORT DATA', async () => {
     const spine = join(dir, 'spine.csv');
     await writeFile(spine, ['origin,dest,ts,label', `A,B,${iso(10)},x`, `A,B,${iso(90)},y`, `A,B,${iso(125)},z`, `A,B,${iso(60 * 24 * 2)},late`, `Q,R,${iso(90)},none`].join('\n'));
