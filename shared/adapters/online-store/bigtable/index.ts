@@ -49,7 +49,10 @@ export class BigtableOnlineStore implements OnlineStore {
     return `${view.name}#${entityKey(key)}`;
   }
 
-  /** The view's column family exists (created with its GC rule when missing: Terraform creates them on GCP). */
+  /**
+   * The view's column family exists: created with its GC rule when missing (emulators, first use), checked once per
+   * process otherwise (on GCP Terraform creates the table and families; a missing one is a BackendError saying so).
+   */
   private ensureFamily(view: FeatureView): Promise<void> {
     let p = this.ready.get(view.name);
     if (!p) {
@@ -89,6 +92,7 @@ export class BigtableOnlineStore implements OnlineStore {
 
   async read(view: FeatureView, keys: (string | number)[][]): Promise<(OnlineRecord | null)[]> {
     if (keys.length === 0) return [];
+    await this.ensureFamily(view);
     const rowKeys = keys.map((k) => this.rowKey(view, k));
     const found = new Map<string, OnlineRecord>();
     const parts: Promise<void>[] = [];
