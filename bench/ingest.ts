@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbWarehouse } from '../shared/adapters/warehouse/duckdb/index.js';
 import { createObjectStore } from '../shared/adapters/object-store/index.js';
+import { EmbeddedOnlineStore } from '../shared/adapters/online-store/embedded/index.js';
 import { loadConfig } from '../shared/config/config.js';
 import { catalog, createEvent } from '../shared/events/catalog.js';
 import { applyFeatureRepo } from '../shared/features/apply.js';
@@ -45,10 +46,11 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
   for (let r = 0; r < opts.repeats; r++) {
     const dir = await mkdtemp(join(tmpdir(), 'ctloop-bench-ingest-'));
     const warehouse = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
+    const online = await EmbeddedOnlineStore.open({ dir: join(dir, 'online') });
     try {
       await applyFeatureRepo(warehouse, repo);
       const config = loadConfig({ CTLOOP_STATE_DIR: dir }, dir);
-      const rt: Runtime = { config, warehouse, objectStore: createObjectStore(config.objectStore), bus: undefined as never, repo, close: async () => undefined };
+      const rt: Runtime = { config, warehouse, online, objectStore: createObjectStore(config.objectStore), bus: undefined as never, repo, close: async () => undefined };
       const fn = cloudEventFunction('ingest-features', 'featureRows', ingestFeaturesHandler, async () => rt);
       const t = process.hrtime.bigint();
       // `inFlight` deliveries at a time, as the bus (or a Cloud Functions instance) hands them over; with more than
@@ -74,6 +76,7 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
       }
       naiveRuns.push((Number(process.hrtime.bigint() - t2) / 1e6) * (rowsTotal / sample.length));
     } finally {
+      await online.close();
       await warehouse.close();
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Start the local emulators in the background, each in its own process group (setsid), and print the environment
 # to export. PIDs (= PGIDs) go to .ctloop/emulators/<name>.pid; emulators/stop.sh kills exactly those groups.
-#   PUBSUB_PORT (default 8085), STORAGE_PORT (default 9199)
+#   PUBSUB_PORT (default 8085), STORAGE_PORT (default 9199), FIRESTORE_PORT (default 8086), BIGTABLE_PORT (default 8087)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="$ROOT/.ctloop/emulators"
 PUBSUB_PORT="${PUBSUB_PORT:-8085}"
 STORAGE_PORT="${STORAGE_PORT:-9199}"
+FIRESTORE_PORT="${FIRESTORE_PORT:-8086}"
+BIGTABLE_PORT="${BIGTABLE_PORT:-8087}"
 mkdir -p "$STATE"
 
 running() { # running <name>: true when its recorded process group is alive
@@ -63,8 +65,41 @@ else
   echo "storage emulator: emulators/storage-emulator.ts not found, skipped (use CTLOOP_OBJECT_STORE=local)" >&2
 fi
 
+# --- Online store emulators (Google's, from the gcloud SDK): Firestore (needs java 17) and Bigtable (a Go binary) ---
+ONLINE_ENV=""
+SDK_ROOT="${SDK_ROOT:-$(gcloud info --format='value(installation.sdk_root)' 2>/dev/null || true)}"
+FS_EMU="$SDK_ROOT/platform/cloud-firestore-emulator/cloud_firestore_emulator"
+if running firestore; then
+  echo "firestore emulator already running (pgid $(cat "$STATE/firestore.pid"))" >&2
+  ONLINE_ENV="export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FIRESTORE_PORT"
+elif [ -x "$FS_EMU" ]; then
+  rm -f "$STATE/firestore.pid"
+  start_group firestore "$STATE/firestore.log" "$FS_EMU" start --host=127.0.0.1 --port="$FIRESTORE_PORT"
+  wait_for firestore "$STATE/firestore.log" "Dev App Server is now running" 60
+  echo "firestore emulator on 127.0.0.1:$FIRESTORE_PORT (pgid $(cat "$STATE/firestore.pid"), log $STATE/firestore.log)" >&2
+  ONLINE_ENV="export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FIRESTORE_PORT"
+else
+  echo "firestore emulator: $FS_EMU missing, skipped (gcloud components install cloud-firestore-emulator)" >&2
+fi
+BT_EMU="$SDK_ROOT/platform/bigtable-emulator/cbtemulator"
+BIGTABLE_ENV=""
+if running bigtable; then
+  echo "bigtable emulator already running (pgid $(cat "$STATE/bigtable.pid"))" >&2
+  BIGTABLE_ENV="export BIGTABLE_EMULATOR_HOST=127.0.0.1:$BIGTABLE_PORT"
+elif [ -x "$BT_EMU" ]; then
+  rm -f "$STATE/bigtable.pid"
+  start_group bigtable "$STATE/bigtable.log" "$BT_EMU" -host 127.0.0.1 -port "$BIGTABLE_PORT"
+  wait_for bigtable "$STATE/bigtable.log" "running on 127.0.0.1:$BIGTABLE_PORT" 30
+  echo "bigtable emulator on 127.0.0.1:$BIGTABLE_PORT (pgid $(cat "$STATE/bigtable.pid"), log $STATE/bigtable.log)" >&2
+  BIGTABLE_ENV="export BIGTABLE_EMULATOR_HOST=127.0.0.1:$BIGTABLE_PORT"
+else
+  echo "bigtable emulator: $BT_EMU missing, skipped (gcloud components install bigtable)" >&2
+fi
+
 # The environment, on stdout: eval "$(emulators/start.sh)"
 echo "export PUBSUB_EMULATOR_HOST=127.0.0.1:$PUBSUB_PORT"
 [ -n "$STORAGE_ENV" ] && echo "$STORAGE_ENV"
+[ -n "$ONLINE_ENV" ] && echo "$ONLINE_ENV" && echo "export CTLOOP_ONLINE_STORE=firestore"
+[ -n "$BIGTABLE_ENV" ] && echo "$BIGTABLE_ENV"
 echo "export METADATA_SERVER_DETECTION=none"
 echo "export CTLOOP_MODE=emulators"

@@ -101,7 +101,7 @@ export function register(program: Command): void {
 
   features
     .command('online')
-    .description('latest feature values for one entity, with ttl applied and a status per value')
+    .description('latest feature values for one entity from the online store, with ttl applied and a status per value')
     .requiredOption('--view <view>', 'feature view name')
     .requiredOption('--key <name=value>', 'join key value (repeat for composite keys)', collect)
     .option('--features <list>', 'comma-separated features of the view (default: all)')
@@ -120,6 +120,28 @@ export function register(program: Command): void {
           return `${f.padEnd(24)} ${String(r.values[0]).padEnd(16)} ${r.statuses[0]!.padEnd(16)} ${r.event_timestamps[0] ?? ''}`;
         }).join('\n'));
      }, { readOnly: true });
+    });
+
+  features
+    .command('materialize')
+    .description('(re)build the online store of a view from its offline table: newest row per entity (idempotent, resumable by rerunning)')
+    .requiredOption('--view <view>', 'feature view name')
+    .option('--from <time>', 'only offline rows with event time at or after this, ISO-8601', instant)
+    .option('--to <time>', 'only offline rows with event time before this, ISO-8601', instant)
+    .action(async (opts: { view: string; from?: Date; to?: Date }, cmd: Command) => {
+      const [{ endProgress, output, progress, withRuntime }, { materialize }] = await Promise.all([context(), import('../../shared/features/materialize.js')]);
+      const say = progress(cmd);
+      const started = Date.now();
+      await withRuntime(async (rt) => {
+        rt.repo.view(opts.view); // an unknown view fails before anything runs
+        const res = await materialize({ ...rt, onProgress: (r) => say(`${r.view}: ${r.entities.toLocaleString('en-US')} entities, ${r.written.toLocaleString('en-US')} written`) }, {
+          view: opts.view, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}),
+        });
+        endProgress();
+        const seconds = (Date.now() - started) / 1000;
+        output(cmd, { ...res, store: rt.online.kind, seconds }, () =>
+          `view ${res.view}: ${res.entities} entities read from the offline table, ${res.written} online rows written (${res.entities - res.written} already current) in the ${rt.online.kind} online store in ${seconds.toFixed(1)} s`);
+      });
     });
 
   features

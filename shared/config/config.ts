@@ -25,6 +25,12 @@ import { ConfigError } from '../errors.js';
  * | CTLOOP_MAX_DELIVERY_ATTEMPTS| 5                                         | attempts before dead-letter               |
  * | CTLOOP_MIN_BACKOFF_MS       | 1000 (100 embedded)                       | first retry delay                         |
  * | CTLOOP_DUCKDB_MEMORY_LIMIT  | DuckDB's (80% of RAM)                     | DuckDB buffer pool, e.g. 512MB            |
+ * | CTLOOP_ONLINE_STORE         | embedded (firestore in gcp)               | embedded, firestore or bigtable           |
+ * | CTLOOP_FIRESTORE_DATABASE   | (default)                                 | Firestore database id                     |
+ * | CTLOOP_BIGTABLE_INSTANCE    | ctloop                                    | Bigtable instance id                      |
+ * | CTLOOP_BIGTABLE_TABLE       | ctloop_online                             | Bigtable table of the online store        |
+ * | FIRESTORE_EMULATOR_HOST     | required when firestore in emulators mode | host:port of the Firestore emulator       |
+ * | BIGTABLE_EMULATOR_HOST      | required when bigtable in emulators mode  | host:port of the Bigtable emulator        |
  *
  * Google credentials (read here, checked once at start by credentials.ts, only when an adapter talks to Google):
  * GOOGLE_APPLICATION_CREDENTIALS (a key or ADC file), CLOUDSDK_CONFIG / HOME / APPDATA (where gcloud keeps
@@ -43,6 +49,12 @@ const envSchema = z.object({
   CTLOOP_WAREHOUSE: z.enum(['duckdb', 'bigquery']).optional(),
   CTLOOP_OBJECT_STORE: z.enum(['local', 'gcs']).optional(),
   CTLOOP_EVENT_BUS: z.enum(['memory', 'pubsub']).optional(),
+  CTLOOP_ONLINE_STORE: z.enum(['embedded', 'firestore', 'bigtable'], 'must be embedded, firestore or bigtable').optional(),
+  CTLOOP_FIRESTORE_DATABASE: z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'must be (default) or a Firestore database id (4-63 chars: a-z, 0-9, -)').default('(default)'),
+  CTLOOP_BIGTABLE_INSTANCE: z.string().regex(/^[a-z][a-z0-9-]{4,31}[a-z0-9]$/, 'must be a Bigtable instance id (6-33 chars: a-z, 0-9, -)').default('ctloop'),
+  CTLOOP_BIGTABLE_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{1,50}$/, 'must be a Bigtable table id (letters, digits, _ . -)').default('ctloop_online'),
+  FIRESTORE_EMULATOR_HOST: z.string().regex(/^[^:/]+:\d+$/, 'must be host:port').optional(),
+  BIGTABLE_EMULATOR_HOST: z.string().regex(/^[^:/]+:\d+$/, 'must be host:port').optional(),
   GOOGLE_CLOUD_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id (6-30 chars: a-z, 0-9, -)').optional(),
   CTLOOP_REGION: z.string().regex(/^[a-z]+-[a-z]+\d$/, 'must be a GCP region such as us-central1').default('us-central1'),
   CTLOOP_BQ_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/, 'must be a BigQuery dataset id (letters, digits, _)').default('ctloop'),
@@ -75,6 +87,10 @@ export type WarehouseConfig =
   | { kind: 'duckdb'; path: string; memoryLimit?: string }
   | { kind: 'bigquery'; project: string; dataset: string; location: string; apiEndpoint?: string };
 export type ObjectStoreConfig = { kind: 'local'; root: string } | { kind: 'gcs'; project: string; apiEndpoint?: string };
+export type OnlineStoreConfig =
+  | { kind: 'embedded'; dir: string }
+  | { kind: 'firestore'; project: string; database: string; emulatorHost?: string }
+  | { kind: 'bigtable'; project: string; instance: string; table: string; emulatorHost?: string };
 export type EventBusConfig =
   | { kind: 'memory'; journalDir: string }
   | { kind: 'pubsub'; project: string; emulatorHost?: string };
@@ -102,6 +118,7 @@ export interface Config {
   warehouse: WarehouseConfig;
   objectStore: ObjectStoreConfig;
   eventBus: EventBusConfig;
+  online: OnlineStoreConfig;
   retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
   credentials: CredentialsConfig;
 }
@@ -135,12 +152,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const storeKind = e.CTLOOP_OBJECT_STORE ?? (m === 'embedded' ? 'local' : 'gcs');
   const busKind = e.CTLOOP_EVENT_BUS ?? (m === 'embedded' ? 'memory' : 'pubsub');
   const project = m === 'gcp' ? need('GOOGLE_CLOUD_PROJECT', 'in gcp mode') : (e.GOOGLE_CLOUD_PROJECT ?? LOCAL_PROJECT);
-  if (m === 'gcp' && (e.PUBSUB_EMULATOR_HOST || e.STORAGE_EMULATOR_HOST)) {
+  const emulatorVars = ['PUBSUB_EMULATOR_HOST', 'STORAGE_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST', 'BIGTABLE_EMULATOR_HOST'] as const;
+  const setEmulator = emulatorVars.find((v) => e[v]);
+  if (m === 'gcp' && setEmulator) {
     throw new ConfigError('emulator hosts are set in gcp mode', {
-      hint: 'unset PUBSUB_EMULATOR_HOST and STORAGE_EMULATOR_HOST, or use CTLOOP_MODE=emulators',
-      details: { variable: e.PUBSUB_EMULATOR_HOST ? 'PUBSUB_EMULATOR_HOST' : 'STORAGE_EMULATOR_HOST' },
+      hint: `unset ${emulatorVars.filter((v) => e[v]).join(' and ')}, or use CTLOOP_MODE=emulators`,
+      details: { variable: setEmulator },
     });
   }
+  const onlineKind = e.CTLOOP_ONLINE_STORE ?? (m === 'gcp' ? 'firestore' : 'embedded');
+  if (m === 'emulators' && onlineKind === 'firestore') need('FIRESTORE_EMULATOR_HOST', 'in emulators mode with the firestore online store (start one with emulators/start.sh)');
+  if (m === 'emulators' && onlineKind === 'bigtable') need('BIGTABLE_EMULATOR_HOST', 'in emulators mode with the bigtable online store (start one with emulators/start.sh)');
   if (m === 'emulators' && busKind === 'pubsub') need('PUBSUB_EMULATOR_HOST', 'in emulators mode (start one with emulators/start.sh)');
   if (m === 'emulators' && storeKind === 'gcs') need('STORAGE_EMULATOR_HOST', 'in emulators mode (start one with emulators/start.sh)');
 
@@ -160,6 +182,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       ? { kind: 'memory', journalDir: resolve(stateDir, 'bus') }
       : { kind: 'pubsub', project, ...(e.PUBSUB_EMULATOR_HOST ? { emulatorHost: e.PUBSUB_EMULATOR_HOST } : {}) };
 
+  const online: OnlineStoreConfig =
+    onlineKind === 'embedded'
+      ? { kind: 'embedded', dir: resolve(stateDir, 'online') }
+      : onlineKind === 'firestore'
+        ? { kind: 'firestore', project, database: e.CTLOOP_FIRESTORE_DATABASE, ...(e.FIRESTORE_EMULATOR_HOST ? { emulatorHost: e.FIRESTORE_EMULATOR_HOST } : {}) }
+        : { kind: 'bigtable', project, instance: e.CTLOOP_BIGTABLE_INSTANCE, table: e.CTLOOP_BIGTABLE_TABLE, ...(e.BIGTABLE_EMULATOR_HOST ? { emulatorHost: e.BIGTABLE_EMULATOR_HOST } : {}) };
+
   return {
     mode: m,
     stateDir,
@@ -170,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     warehouse,
     objectStore,
     eventBus,
+    online,
     retry: {
       maxDeliveryAttempts: e.CTLOOP_MAX_DELIVERY_ATTEMPTS,
       minBackoffMs: e.CTLOOP_MIN_BACKOFF_MS ?? (m === 'embedded' ? 100 : 1000),

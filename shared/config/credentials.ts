@@ -28,11 +28,13 @@ export interface CredentialProbes {
 const PING_TIMEOUT_MS = 1000;
 
 /** Which adapters talk to Google itself (not an emulator or a local stand-in) and so need credentials. */
-export function googleServicesUsed(config: Partial<Pick<Config, 'warehouse' | 'objectStore' | 'eventBus'>>): string[] {
+export function googleServicesUsed(config: Partial<Pick<Config, 'warehouse' | 'objectStore' | 'eventBus' | 'online'>>): string[] {
   const out: string[] = [];
   if (config.warehouse?.kind === 'bigquery' && !config.warehouse.apiEndpoint?.startsWith('http://')) out.push('BigQuery');
   if (config.objectStore?.kind === 'gcs' && !config.objectStore.apiEndpoint) out.push('Cloud Storage');
   if (config.eventBus?.kind === 'pubsub' && !config.eventBus.emulatorHost) out.push('Pub/Sub');
+  if (config.online?.kind === 'firestore' && !config.online.emulatorHost) out.push('Firestore');
+  if (config.online?.kind === 'bigtable' && !config.online.emulatorHost) out.push('Bigtable');
   return out;
 }
 

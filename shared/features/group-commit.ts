@@ -62,20 +62,20 @@ export class GroupCommitIngestor {
           rows += w.batch.received;
           group.push(w);
         }
-        await this.writeGroup(this.deps.warehouse, q.view, group);
+        await this.writeGroup(q.view, group);
       }
     } finally {
       q.flushing = false;
     }
   }
 
-  private async writeGroup(w: Warehouse, view: FeatureView, group: Waiter[]): Promise<void> {
+  private async writeGroup(view: FeatureView, group: Waiter[]): Promise<void> {
     // The same event may be delivered twice at once: keep one row per ingest id, or the MERGE would insert both.
     const good = uniqueBy(group.flatMap((g) => g.batch.good), '_ingest_id');
     const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
     try {
       const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
-      const inserted = await writePrepared(w, view, good, bad, since);
+      const inserted = await writePrepared(this.deps, view, good, bad, since);
       // The engine reports rows written for the whole group; per event it is known only when the group is one event.
       for (const g of group) g.resolve(resultOf(g.batch, group.length === 1 ? inserted : null));
     } catch (err) {

@@ -1,7 +1,9 @@
+import type { OnlineStore } from '../ports/online-store.js';
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import { BadRecord } from './bad-record.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
-import { LATEST, MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, onlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
+import { writeOnline } from './online-write.js';
+import { MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
@@ -33,6 +35,8 @@ export interface IngestResult {
 
 export interface IngestDeps {
   warehouse: Warehouse;
+  /** Where the latest row per entity is served from (written after the offline table). */
+  online: OnlineStore;
   repo: FeatureRepo;
   now?: () => Date;
 }
@@ -87,16 +91,17 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
 }
 
 /**
- * Write validated rows of one view: good rows in batched MERGEs (dedup on ingest id), then the online table, and bad
- * rows to quarantine. Returns the rows newly written (null if the engine cannot tell). Backend failures propagate.
+ * Write validated rows of one view: good rows to the offline table in batched MERGEs (dedup on ingest id), then to
+ * the online store (newest per entity wins there, whatever the order), and bad rows to quarantine. Returns the rows
+ * newly written offline (null if the engine cannot tell). Backend failures propagate; a retry after a failure
+ * between the two writes changes nothing offline and completes the online write.
  */
-export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
+export async function writePrepared(deps: Pick<IngestDeps, 'warehouse' | 'online'>, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
+  const w = deps.warehouse;
   const tsField = view.timestampField;
   let inserted: number | null = 0;
   if (good.length > 0) {
-    // Flags are computed over the whole batch, so splitting it below cannot let an older row win online.
-    markLatest(view, good);
-    const columns = [...offlineColumns(view), { name: LATEST, type: 'BOOL' as const }];
+    const columns = offlineColumns(view);
     for (const part of splitByBytes(good, w.maxStagedBytes).flatMap((p) => splitByDays(p, tsField, MAX_PARTITIONS_PER_STATEMENT))) {
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
@@ -107,11 +112,11 @@ export async function writePrepared(w: Warehouse, view: FeatureView, good: Row[]
       }
       const n = await w.withRows(columns, part, async (rel) => {
         const res = await w.execute(offlineMergeSql(w.dialect, view, rel.sql, new Date(lo), new Date(hi)), { params: rel.params });
-        await w.execute(onlineMergeSql(w.dialect, view, rel.sql), { params: rel.params });
         return res.affectedRows;
       });
       inserted = inserted === null || n === null ? null : inserted + n;
     }
+    await writeOnline(deps.online, view, good);
   }
   for (const part of splitByBytes(bad, w.maxStagedBytes)) {
     await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql, quarantineFrom), { params: rel.params }));
@@ -131,37 +136,13 @@ export function resultOf(batch: PreparedBatch, inserted: number | null): IngestR
 }
 
 /**
- * Validate and write one batch: good rows in one batched MERGE (dedup on ingest id), then the online table, and bad
+ * Validate and write one batch: good rows in one batched MERGE (dedup on ingest id), then the online store, and bad
  * rows to quarantine with their reason and raw row. One bad row never sinks the batch. Redelivering the same
  * source has exactly-once effect. Backend failures propagate (the caller retries); nothing is half-acknowledged.
  */
 export async function ingestRows(deps: IngestDeps, req: IngestRequest): Promise<IngestResult> {
   const batch = prepareRows(deps, req);
-  return resultOf(batch, await writePrepared(deps.warehouse, batch.view, batch.good, batch.bad, batch.quarantineSince));
-}
-
-/**
- * Flag the newest row per entity in the batch (event time, created time, ingest id), so the online upsert reads
- * only those rows without a window function over the staged batch (that halves its cost on DuckDB).
- */
-function markLatest(view: FeatureView, rows: Row[]): void {
-  const keys = view.entity.joinKeys.map((k) => k.name);
-  const ts = view.timestampField;
-  const newest = new Map<string, Row>();
-  const newer = (a: Row, b: Row) => {
-    const d = (a[ts] as Date).getTime() - (b[ts] as Date).getTime();
-    if (d !== 0) return d > 0;
-    const c = (a[SYS.created] as Date).getTime() - (b[SYS.created] as Date).getTime();
-    if (c !== 0) return c > 0;
-    return String(a[SYS.ingestId]) > String(b[SYS.ingestId]);
-  };
-  for (const r of rows) {
-    r[LATEST] = false;
-    const k = keys.length === 1 ? String(r[keys[0]!]) : JSON.stringify(keys.map((c) => r[c]));
-    const cur = newest.get(k);
-    if (!cur || newer(r, cur)) newest.set(k, r);
-  }
-  for (const r of newest.values()) r[LATEST] = true;
+  return resultOf(batch, await writePrepared(deps, batch.view, batch.good, batch.bad, batch.quarantineSince));
 }
 
 /**

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { ObjectStore } from '../ports/object-store.js';
+import { compareVersions, entityKey, type OnlineRecord } from '../ports/online-store.js';
 import type { FileFormat, Row } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
 import { checkFileColumns, checkJsonlFields } from './file-columns.js';
@@ -13,7 +14,8 @@ import { openRecords, type FileRecords } from './file-records.js';
 import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
-import { dayRanges, offlineMergeSql, onlineMergeSql } from './sql.js';
+import { onlineRecord } from './online-write.js';
+import { dayRanges, offlineMergeSql } from './sql.js';
 
 export interface LoadFileRequest {
   view: string;
@@ -57,8 +59,8 @@ interface FileVersion {
  *
  * Rows are validated in this process either way (one validator for every path). On DuckDB good rows are written in
  * batches (one MERGE each). On BigQuery they are written to a newline-delimited JSON file in the scratch bucket and
- * brought in with one load job, then one MERGE into the offline table and one into the online table — two DML
- * statements per file, whatever its size (BigQuery limits DML per table, not load jobs).
+ * brought in with one load job and one MERGE into the offline table — one DML statement per file, whatever its size
+ * (BigQuery limits DML per table, not load jobs) — and the newest row per entity goes to the online store.
  */
 export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest): Promise<IngestResult> {
   const view = deps.repo.view(req.view); // fail fast on an unknown view, before copying anything
@@ -122,7 +124,7 @@ function add(total: IngestResult, part: IngestResult): void {
 async function loadInBatches(deps: LoadFileDeps, file: FileVersion, batchSize: number): Promise<IngestResult> {
   const total: IngestResult = { view: file.view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] };
   for await (const batch of preparedBatches(deps, file, batchSize)) {
-    add(total, resultOf(batch, await writePrepared(deps.warehouse, file.view, batch.good, batch.bad)));
+    add(total, resultOf(batch, await writePrepared(deps, file.view, batch.good, batch.bad)));
     deps.onProgress?.(total);
   }
   return total;
@@ -142,15 +144,21 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   const tsField = view.timestampField;
+  // The newest row per entity of the whole file, written to the online store once the offline MERGE has committed.
+  const newest = new Map<string, OnlineRecord>();
   try {
     for await (const batch of preparedBatches(deps, file, batchSize)) {
       for (const r of batch.good) {
+        const rec = onlineRecord(view, r);
+        const k = entityKey(rec.key);
+        const cur = newest.get(k);
+        if (!cur || compareVersions(rec, cur) > 0) newest.set(k, rec);
         const t = (r[tsField] as Date).getTime();
         if (t < lo) lo = t;
         if (t > hi) hi = t;
         if (!out.write(`${jsonLine(r)}\n`)) await once(out, 'drain');
       }
-      if (batch.bad.length > 0) await writePrepared(w, view, [], batch.bad, batch.quarantineSince);
+      if (batch.bad.length > 0) await writePrepared(deps, view, [], batch.bad, batch.quarantineSince);
       add(total, resultOf(batch, 0));
       deps.onProgress?.(total);
     }
@@ -167,9 +175,9 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
           const n = (await w.execute(offlineMergeSql(w.dialect, view, rel.sql, a, b), { params: rel.params })).affectedRows;
           inserted = inserted === null || n === null ? null : inserted + n;
         }
-        await w.execute(onlineMergeSql(w.dialect, view, rel.sql, 'window'), { params: rel.params });
         return inserted;
       });
+      await deps.online.write(view, [...newest.values()]);
     } finally {
       await deps.objectStore.delete(staged).catch(() => undefined);
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createEventBus } from '../adapters/event-bus/index.js';
 import { JOURNAL_FILE } from '../adapters/event-bus/memory/journal.js';
 import { createObjectStore } from '../adapters/object-store/index.js';
+import { createOnlineStore } from '../adapters/online-store/index.js';
 import { createWarehouse } from '../adapters/warehouse/index.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { checkCredentials, defaultProbes, googleServicesUsed } from '../config/credentials.js';
@@ -9,6 +10,7 @@ import { checkStateDir, type StateEntry } from '../config/state-dir.js';
 import { loadFeatureRepo, type FeatureRepo } from '../features/definitions.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { OnlineStore } from '../ports/online-store.js';
 import type { Warehouse } from '../ports/warehouse.js';
 
 /** Everything a function, the CLI or the local loop needs, built once from validated configuration. */
@@ -17,6 +19,8 @@ export interface Runtime {
   warehouse: Warehouse;
   objectStore: ObjectStore;
   bus: EventBus;
+  /** Latest feature values per entity, for serving (embedded, Firestore or Bigtable). */
+  online: OnlineStore;
   repo: FeatureRepo;
   close(): Promise<void>;
 }
@@ -25,6 +29,7 @@ export interface RuntimeOverrides {
   warehouse?: Warehouse;
   objectStore?: ObjectStore;
   bus?: EventBus;
+  online?: OnlineStore;
   repo?: FeatureRepo;
 }
 
@@ -41,6 +46,7 @@ function stateEntries(config: Config, overrides: RuntimeOverrides): StateEntry[]
   const out: StateEntry[] = [];
   if (!overrides.warehouse && config.warehouse.kind === 'duckdb') out.push({ path: config.warehouse.path, kind: 'file' });
   if (!overrides.objectStore && config.objectStore.kind === 'local') out.push({ path: config.objectStore.root, kind: 'dir' });
+  if (!overrides.online && config.online.kind === 'embedded') out.push({ path: config.online.dir, kind: 'dir' });
   if (!overrides.bus && config.eventBus.kind === 'memory') {
     out.push({ path: config.eventBus.journalDir, kind: 'dir' }, { path: join(config.eventBus.journalDir, JOURNAL_FILE), kind: 'file' });
   }
@@ -58,6 +64,7 @@ async function preflight(config: Config, overrides: RuntimeOverrides, opts: Runt
     ...(overrides.warehouse ? {} : { warehouse: config.warehouse }),
     ...(overrides.objectStore ? {} : { objectStore: config.objectStore }),
     ...(overrides.bus ? {} : { eventBus: config.eventBus }),
+    ...(overrides.online ? {} : { online: config.online }),
   }));
 }
 
@@ -67,14 +74,16 @@ export async function createRuntime(config: Config = loadConfig(), overrides: Ru
   const warehouse = overrides.warehouse ?? (await createWarehouse(config.warehouse, { readOnly: Boolean(opts.readOnly) }));
   const objectStore = overrides.objectStore ?? createObjectStore(config.objectStore);
   const bus = overrides.bus ?? createEventBus(config.eventBus, config.retry);
+  const online = overrides.online ?? (await createOnlineStore(config.online, { readOnly: Boolean(opts.readOnly) }));
   let closed = false;
   return {
-    config, warehouse, objectStore, bus, repo,
+    config, warehouse, objectStore, bus, online, repo,
     async close() {
       if (closed) return;
       closed = true;
       if (!overrides.bus) await bus.close();
       if (!overrides.warehouse) await warehouse.close();
+      if (!overrides.online) await online.close();
     },
   };
 }

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded/index.js';
 import { createDuckDbWarehouse } from '../../shared/adapters/warehouse/duckdb/index.js';
 import { parseFeatureRepo, type FeatureRepoInput } from '../../shared/features/definitions.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 
 /** A small feature repo exercising composite keys, ttl and a source created-time column. */
@@ -27,9 +29,26 @@ export const testRepoInput: FeatureRepoInput = {
 
 export const testRepo = () => parseFeatureRepo(testRepoInput);
 
-export async function duckStore(): Promise<{ warehouse: Warehouse; dir: string; cleanup(): Promise<void> }> {
+/** A DuckDB warehouse with the test repo applied and an embedded online store, in a temp folder. */
+export async function duckStore(): Promise<{ warehouse: Warehouse; online: OnlineStore; dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ctloop-fs-'));
   const warehouse = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
+  const online = await EmbeddedOnlineStore.open({ dir: join(dir, 'online') });
   await applyFeatureRepo(warehouse, testRepo());
-  return { warehouse, dir, cleanup: async () => { await warehouse.close(); await rm(dir, { recursive: true, force: true }); } };
+  return { warehouse, online, dir, cleanup: async () => { await online.close(); await warehouse.close(); await rm(dir, { recursive: true, force: true }); } };
+}
+
+/**
+ * Run `fn` with an embedded online store in its own temp folder, removed afterwards: for tests about the offline
+ * table that still go through ingestion (which writes the online store too).
+ */
+export async function withScratchOnline<T>(fn: (online: OnlineStore) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctloop-online-'));
+  const online = await EmbeddedOnlineStore.open({ dir });
+  try {
+    return await fn(online);
+  } finally {
+    await online.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -12,7 +12,7 @@ import { offlineColumns } from '../../shared/features/definitions.js';
 import { dayRanges, offlineMergeSql } from '../../shared/features/sql.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse, type RecordedRequest } from '../helpers/bigquery-standin.js';
-import { testRepo } from '../helpers/feature-fixtures.js';
+import { testRepo, withScratchOnline } from '../helpers/feature-fixtures.js';
 
 /**
  * Each write reads only the partitions it needs, explicitly (a WHERE filter on the partitioning column with
@@ -39,13 +39,13 @@ describe.skipIf(!!unavailable)('partition pruning of the BigQuery statements (st
     await applyFeatureRepo(bq.warehouse, repo);
     // 30 days of history, and 30 days of quarantined rows (one ingest a day, processed that day).
     for (let day = 0; day < 30; day++) {
-      await ingestRows({ warehouse: bq.warehouse, repo, now: () => at(day, 5) }, {
+      await withScratchOnline((online) => ingestRows({ warehouse: bq.warehouse, online, repo, now: () => at(day, 5) }, {
         view: 'route_stats', sourceId: `d${day}`, createdAt: at(day),
         rows: [
           ...Array.from({ length: 20 }, (_, i) => ({ origin: `O${i}`, dest: 'D', event_ts: at(day, i).toISOString(), avg_delay: i, note: 'n'.repeat(50) })),
           { origin: 'X', dest: 'Y', event_ts: 'not a time' },
         ],
-      });
+      }));
     }
   });
   afterAll(async () => {
@@ -77,18 +77,18 @@ describe.skipIf(!!unavailable)('partition pruning of the BigQuery statements (st
   });
 
   it('the offline write reads only the partitions of its rows', async () => {
-    const [req] = await sent(() => ingestRows({ warehouse: bq.warehouse, repo }, {
+    const [req] = await sent(() => withScratchOnline((online) => ingestRows({ warehouse: bq.warehouse, online, repo }, {
       view: 'route_stats', sourceId: 'late', createdAt: at(15), rows: [{ origin: 'O1', dest: 'D', event_ts: at(15, 30).toISOString(), avg_delay: 1 }],
-    }), /fv_route_stats`/);
+    })), /fv_route_stats`/);
     const need = await scan(`SELECT _ingest_id, event_ts FROM ${T('fv_route_stats')} WHERE event_ts BETWEEN ${lit(at(15, 30))} AND ${lit(at(15, 30))}`);
     expect(need).toBeGreaterThan(0);
     expect(await replay(req!)).toBe(need);
   });
 
   it('the quarantine write reads only the partitions since its source was created', async () => {
-    const [req] = await sent(() => ingestRows({ warehouse: bq.warehouse, repo, now: () => at(29, 30) }, {
+    const [req] = await sent(() => withScratchOnline((online) => ingestRows({ warehouse: bq.warehouse, online, repo, now: () => at(29, 30) }, {
       view: 'route_stats', sourceId: 'bad', createdAt: at(29), rows: [{ origin: 'X', dest: 'Y', event_ts: 'never' }],
-    }), /_quarantine`/);
+    })), /_quarantine`/);
     const whole = await scan(`SELECT view, ingest_id, quarantined_at FROM ${T('_quarantine')}`);
     const bytes = await replay(req!);
     expect(bytes).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ describe.skipIf(!!unavailable)('partition pruning of the BigQuery statements (st
     const rows = Array.from({ length: 4_001 }, (_, i) => ({ origin: 'B', dest: 'F', event_ts: new Date(start + i * DAY).toISOString(), avg_delay: i }));
     let result: Awaited<ReturnType<typeof ingestRows>> | undefined;
     const writes = await sent(async () => {
-      result = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'backfill', createdAt: new Date(start), rows });
+      result = await withScratchOnline((online) => ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'backfill', createdAt: new Date(start), rows }));
     }, /INSERT INTO `[^`]*\.fv_route_stats`/);
     expect(result!.inserted).toBe(4_001);
     expect(writes.length).toBe(2);

@@ -7,6 +7,7 @@ import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
 import { ValidationError } from '../../shared/errors.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
 import { getOnlineFeatures } from '../../shared/features/online.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
 
@@ -26,16 +27,17 @@ const overLong = (i: number) => `O1,D1,${ts(i)},1,1,${'x'.repeat(2_100_000)}`;
  */
 describe('feature file loads on DuckDB', () => {
   let w: Warehouse;
+  let online: OnlineStore;
   let dir: string;
   let cleanup: () => Promise<void>;
   let objects: LocalObjectStore;
   beforeEach(async () => {
-    ({ warehouse: w, dir, cleanup } = await duckStore());
+    ({ warehouse: w, online, dir, cleanup } = await duckStore());
     objects = new LocalObjectStore(join(dir, 'objects'));
   });
   afterEach(() => cleanup());
 
-  const load = (uri: string, view = 'route_stats') => loadFeatureFile({ warehouse: w, repo, objectStore: objects }, { view, uri });
+  const load = (uri: string, view = 'route_stats') => loadFeatureFile({ warehouse: w, online, repo, objectStore: objects }, { view, uri });
   const count = async (table: string) => Number((await w.query(`SELECT COUNT(*) AS n FROM ${w.dialect.table(table)}`))[0]!.n);
   const reasons = async () => (await w.query(`SELECT reason FROM ${w.dialect.table('_quarantine')} ORDER BY quarantined_at, ingest_id`)).map((r) => String(r.reason));
   /** read = stored + quarantined = records in the file, checked against the tables, not only the result. */
@@ -172,17 +174,17 @@ describe('feature file loads on DuckDB', () => {
     });
 
     it('loading an old version again (touched) does not let it win online over a newer version', async () => {
-      const online = async () => (await getOnlineFeatures({ warehouse: w, repo, now: () => new Date(T0 + 3_600_000) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'] })).results[0]!.values;
+      const latest = async () => (await getOnlineFeatures({ online, repo, now: () => new Date(T0 + 3_600_000) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'] })).results[0]!.values;
       const v1 = await write('v1.csv', `${HEADER}\nA,B,${ts(0)},1,1,old\n`);
       const v2 = await write('v2.csv', `${HEADER}\nA,B,${ts(0)},2,1,new\n`);
       await utimes(v1, new Date(T0), new Date(T0 + 1000));
       await utimes(v2, new Date(T0), new Date(T0 + 2000));
       await load(v1);
       await load(v2);
-      expect(await online()).toEqual([2]);
+      expect(await latest()).toEqual([2]);
       await utimes(v1, new Date(T0), new Date(T0 + 3000));
       expect(await load(v1)).toMatchObject({ inserted: 0 });
-      expect(await online()).toEqual([2]);
+      expect(await latest()).toEqual([2]);
     });
   });
 

@@ -3,6 +3,7 @@ import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { parseFeatureRepo } from '../../shared/features/definitions.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import { getOnlineFeatures } from '../../shared/features/online.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo, testRepoInput } from '../helpers/feature-fixtures.js';
 
@@ -12,8 +13,9 @@ const at = (h: number) => new Date(T0.getTime() + h * 3_600_000).toISOString();
 
 describe('feature ingest on DuckDB', () => {
   let w: Warehouse;
+  let online: OnlineStore;
   let cleanup: () => Promise<void>;
-  beforeEach(async () => ({ warehouse: w, cleanup } = await duckStore()));
+  beforeEach(async () => ({ warehouse: w, online, cleanup } = await duckStore()));
   afterEach(() => cleanup());
 
   const count = async (table: string) => Number((await w.query(`SELECT COUNT(*) AS n FROM ${w.dialect.table(table)}`))[0]!.n);
@@ -24,10 +26,11 @@ describe('feature ingest on DuckDB', () => {
       { origin: 'SFO', dest: 'JFK', event_ts: at(2), avg_delay: null, flights: 2, note: null },
     ];
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId: 'evt-1', rows, createdAt: T0 }));
+    for (let i = 0; i < 5; i++) results.push(await ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId: 'evt-1', rows, createdAt: T0 }));
     expect(results.map((r) => r.inserted)).toEqual([2, 0, 0, 0, 0]);
     expect(await count('fv_route_stats')).toBe(2);
-    expect(await count('fv_route_stats__online')).toBe(2);
+    const latest = await online.read(repo.view('route_stats'), [['SFO', 'LAX'], ['SFO', 'JFK']]);
+    expect(latest.map((r) => r?.ingestId)).toEqual(['evt-1:0', 'evt-1:1']);
   });
 
   it('stores good rows and quarantines poison rows with reasons and the raw row', async () => {
@@ -40,7 +43,7 @@ describe('feature ingest on DuckDB', () => {
       'not an object',
       { origin: 'OAK', dest: 'LAX', event_ts: at(3), avg_delay: '2.5', flights: '7' },
     ];
-    const r = await ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId: 'evt-2', rows, createdAt: T0 });
+    const r = await ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId: 'evt-2', rows, createdAt: T0 });
     expect(r).toMatchObject({ received: 7, accepted: 2, inserted: 2, quarantined: 5 });
     const q = await w.query(`SELECT ingest_id, reason, raw FROM ${w.dialect.table('_quarantine')} ORDER BY ingest_id`);
     expect(q.map((x) => x.ingest_id)).toEqual(['evt-2:1', 'evt-2:2', 'evt-2:3', 'evt-2:4', 'evt-2:5']);
@@ -51,14 +54,14 @@ describe('feature ingest on DuckDB', () => {
     expect(q[4]!.reason).toMatch(/row is not an object/);
     expect(JSON.parse(String(q[1]!.raw))).toEqual(rows[2]);
     // redelivery quarantines nothing twice
-    await ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId: 'evt-2', rows, createdAt: T0 });
+    await ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId: 'evt-2', rows, createdAt: T0 });
     expect(await count('_quarantine')).toBe(5);
     const oak = await w.query(`SELECT avg_delay, flights FROM ${w.dialect.table('fv_route_stats')} WHERE origin = 'OAK'`);
     expect(oak).toEqual([{ avg_delay: 2.5, flights: 7 }]);
   });
 
   it('keeps the newest value online: an older event never overwrites a newer one', async () => {
-    const deps = { warehouse: w, repo, now: () => new Date(at(5)) };
+    const deps = { warehouse: w, online, repo, now: () => new Date(at(5)) };
     await ingestRows(deps, { view: 'route_stats', sourceId: 'new', rows: [{ origin: 'A', dest: 'B', event_ts: at(4), avg_delay: 40 }], createdAt: T0 });
     await ingestRows(deps, { view: 'route_stats', sourceId: 'old', rows: [{ origin: 'A', dest: 'B', event_ts: at(1), avg_delay: 10 }], createdAt: T0 });
     let res = await getOnlineFeatures(deps, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'] });
@@ -79,19 +82,19 @@ describe('feature ingest on DuckDB', () => {
   });
 
   it('reports PRESENT, NULL_VALUE, NOT_FOUND and OUTSIDE_MAX_AGE with event timestamps', async () => {
-    const ingest = (sourceId: string, rows: unknown[]) => ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId, rows, createdAt: T0 });
+    const ingest = (sourceId: string, rows: unknown[]) => ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId, rows, createdAt: T0 });
     await ingest('e', [
       { origin: 'A', dest: 'B', event_ts: at(10), avg_delay: 5, flights: null },
       { origin: 'OLD', dest: 'B', event_ts: at(0), avg_delay: 9, flights: 1 },
     ]);
-    const res = await getOnlineFeatures({ warehouse: w, repo, now: () => new Date(at(30)) }, {
+    const res = await getOnlineFeatures({ online, repo, now: () => new Date(at(30)) }, {
       view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }, { origin: 'NOPE', dest: 'B' }, { origin: 'OLD', dest: 'B' }], features: ['avg_delay', 'flights'],
     });
     expect(res.metadata.feature_names).toEqual(['avg_delay', 'flights']);
     expect(res.results[0]).toEqual({ values: [5, null, null], statuses: ['PRESENT', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'], event_timestamps: [at(10), null, at(0)] });
     expect(res.results[1]!.statuses).toEqual(['NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE']);
     // As of a time before the stored latest value, the online table cannot answer: NOT_FOUND, never the future.
-    const before = await getOnlineFeatures({ warehouse: w, repo }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'], asOf: new Date(at(5)) });
+    const before = await getOnlineFeatures({ online, repo }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'], asOf: new Date(at(5)) });
     expect(before.results[0]).toEqual({ values: [null], statuses: ['NOT_FOUND'], event_timestamps: [null] });
   });
 

@@ -5,6 +5,7 @@ import { createObjectStore } from '../../shared/adapters/object-store/index.js';
 import { getHistoricalFeatures } from '../../shared/features/historical.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
 
@@ -36,11 +37,12 @@ const csvCell = (v: unknown) => (v === null || v === undefined ? '' : /[",\n]/.t
 
 describe('point-in-time retrieval on DuckDB', () => {
   let w: Warehouse;
+  let online: OnlineStore;
   let store: ObjectStore;
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    ({ warehouse: w, dir, cleanup } = await duckStore());
+    ({ warehouse: w, online, dir, cleanup } = await duckStore());
     store = createObjectStore({ kind: 'local', root: join(dir, 'objects') });
   });
   afterAll(() => cleanup());
@@ -55,7 +57,7 @@ describe('point-in-time retrieval on DuckDB', () => {
   };
 
   it('handles duplicates, exact ties, late events, ttl edges, separators in keys, and keeps spine order', async () => {
-    const ingest = (sourceId: string, rows: unknown[], createdAt = new Date(T0)) => ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId, rows, createdAt });
+    const ingest = (sourceId: string, rows: unknown[], createdAt = new Date(T0)) => ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId, rows, createdAt });
     // A: two values; the later one arrives late (ingested after a newer-by-ingest row) but has the newer event time.
     await ingest('a1', [{ origin: 'A', dest: 'B', event_ts: iso(60), avg_delay: 1, flights: 1 }]);
     await ingest('a0', [{ origin: 'A', dest: 'B', event_ts: iso(120), avg_delay: 2, flights: 2 }]);
@@ -100,8 +102,8 @@ describe('point-in-time retrieval on DuckDB', () => {
     const events: { origin: string; dest: string; event_ts: string; avg_delay: number; id: string }[] = [];
     for (let e = 0; e < 40; e++) {
       const rows = Array.from({ length: 10 }, (_, i) => ({ origin: keys[Math.floor(rnd() * 4)]!, dest: 'R', event_ts: iso(2000 + Math.floor(rnd() * 3000)), avg_delay: Math.round(rnd() * 1000) }));
-      await ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId: `r${String(e).padStart(3, '0')}`, rows, createdAt: new Date(T0) });
-      if (e % 7 === 0) await ingestRows({ warehouse: w, repo }, { view: 'route_stats', sourceId: `r${String(e).padStart(3, '0')}`, rows, createdAt: new Date(T0) });
+      await ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId: `r${String(e).padStart(3, '0')}`, rows, createdAt: new Date(T0) });
+      if (e % 7 === 0) await ingestRows({ warehouse: w, online, repo }, { view: 'route_stats', sourceId: `r${String(e).padStart(3, '0')}`, rows, createdAt: new Date(T0) });
       rows.forEach((r, i) => events.push({ ...r, id: `r${String(e).padStart(3, '0')}:${i}` }));
     }
     const spine = Array.from({ length: 300 }, (_, i) => ({ origin: keys[Math.floor(rnd() * 4)]!, dest: 'R', ts: iso(2000 + Math.floor(rnd() * 4500)), i }));
@@ -118,7 +120,7 @@ describe('point-in-time retrieval on DuckDB', () => {
   });
 
   it('keeps rows whose source created time is null (the event publish time stands in) and orders ties by created time', async () => {
-    const ingestDriver = (sourceId: string, rows: unknown[], createdAt: Date) => ingestRows({ warehouse: w, repo }, { view: 'driver_stats', sourceId, rows, createdAt });
+    const ingestDriver = (sourceId: string, rows: unknown[], createdAt: Date) => ingestRows({ warehouse: w, online, repo }, { view: 'driver_stats', sourceId, rows, createdAt });
     await ingestDriver('d-null', [{ driver_id: 1, event_ts: iso(60), created: null, rating: 3.0 }], new Date(iso(61)));
     // Same event time, a later created time in the source: it wins the tie.
     await ingestDriver('d-a', [{ driver_id: 2, event_ts: iso(60), created: iso(70), rating: 5.0 }], new Date(T0));

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
+import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded/index.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { getHistoricalFeatures } from '../../shared/features/historical.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import { getOnlineFeatures } from '../../shared/features/online.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
 import { testRepo } from '../helpers/feature-fixtures.js';
@@ -26,18 +28,21 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
   let bq: BigQueryTestWarehouse;
   let store: LocalObjectStore;
   let dir: string;
+  let online: OnlineStore;
   const T0 = Date.parse('2001-03-01T00:00:00Z');
   const iso = (m: number) => new Date(T0 + m * 60_000).toISOString();
 
   beforeAll(async () => {
     bq = await startBigQueryTestWarehouse();
     dir = await mkdtemp(join(tmpdir(), 'ctloop-bqfs-'));
+    online = await EmbeddedOnlineStore.open({ dir: join(dir, 'online') });
     const root = bq.standin.localPath('gs://b/x').slice(0, -'/b/x'.length);
     store = new LocalObjectStore(root);
     await applyFeatureRepo(bq.warehouse, repo);
   });
   afterAll(async () => {
     await bq?.cleanup();
+    await online?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -46,18 +51,18 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     expect(create?.body).toMatchObject({ timePartitioning: { type: 'DAY', field: 'event_ts' }, clustering: { fields: ['origin', 'dest'] } });
   });
 
-  it('ingests with dedup, quarantine and the online upsert in BigQuery SQL', async () => {
+  it('ingests with dedup and quarantine in BigQuery SQL, and the latest rows into the online store', async () => {
     const rows = [
       { origin: 'A', dest: 'B', event_ts: iso(60), avg_delay: 1, flights: 1 },
       { origin: 'A', dest: 'B', event_ts: iso(120), avg_delay: 2, flights: 2 },
       { origin: 'A', dest: 'B', event_ts: 'bad' },
     ];
-    const first = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
-    const again = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
+    const first = await ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
+    const again = await ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'e1', rows, createdAt: new Date(T0) });
     expect([first.inserted, again.inserted, first.quarantined]).toEqual([2, 0, 1]);
-    await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'e0', rows: [{ origin: 'A', dest: 'B', event_ts: iso(30), avg_delay: 9 }], createdAt: new Date(T0) });
-    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(200)) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }, { origin: 'N', dest: 'O' }], features: ['avg_delay'] });
-    expect(online.results[0]).toEqual({ values: [2, null], statuses: ['PRESENT', 'NOT_FOUND'], event_timestamps: [iso(120), null] });
+    await ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'e0', rows: [{ origin: 'A', dest: 'B', event_ts: iso(30), avg_delay: 9 }], createdAt: new Date(T0) });
+    const latest = await getOnlineFeatures({ online, repo, now: () => new Date(iso(200)) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }, { origin: 'N', dest: 'O' }], features: ['avg_delay'] });
+    expect(latest.results[0]).toEqual({ values: [2, null], statuses: ['PRESENT', 'NOT_FOUND'], event_timestamps: [iso(120), null] });
     const q = await bq.warehouse.query(`SELECT reason FROM ${bq.warehouse.dialect.table('_quarantine')}`);
     expect(q).toEqual([{ reason: 'event_ts: expected an ISO-8601 timestamp, got "bad"' }]);
   });
@@ -66,18 +71,18 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     const note = 'x'.repeat(300);
     const rows = Array.from({ length: 12_000 }, (_, i) => ({ origin: `S${i % 50}`, dest: 'D', event_ts: iso(1000 + i), avg_delay: i, note }));
     const before = bq.standin.requests.length;
-    const r = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
+    const r = await ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
     const merges = bq.standin.requests.slice(before).filter((q) => /INSERT INTO `[^`]*\.fv_route_stats`/.test(JSON.stringify(q.body ?? '')));
     expect(r.inserted).toBe(12_000);
     expect(merges.length).toBeGreaterThanOrEqual(2);
     for (const m of merges) expect(Buffer.byteLength(JSON.stringify(m.body))).toBeLessThan(10_000_000);
-    const again = await ingestRows({ warehouse: bq.warehouse, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
+    const again = await ingestRows({ warehouse: bq.warehouse, online, repo }, { view: 'route_stats', sourceId: 'big', rows, createdAt: new Date(T0) });
     expect(again.inserted).toBe(0);
-    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(13_000)) }, { view: 'route_stats', entities: [{ origin: 'S7', dest: 'D' }], features: ['avg_delay'] });
-    expect(online.results[0]!.values).toEqual([11_957]); // the newest of S7's rows, whichever part it travelled in
+    const latest = await getOnlineFeatures({ online, repo, now: () => new Date(iso(13_000)) }, { view: 'route_stats', entities: [{ origin: 'S7', dest: 'D' }], features: ['avg_delay'] });
+    expect(latest.results[0]!.values).toEqual([11_957]); // the newest of S7's rows, whichever part it travelled in
   });
 
-  it('loads a file with one load job, one offline INSERT and one online MERGE, quarantining bad rows, exactly once', async () => {
+  it('loads a file with one load job and one offline INSERT (online values to the online store), quarantining bad rows, exactly once', async () => {
     const csv = join(dir, 'rows.csv');
     const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
     for (let i = 0; i < 2000; i++) lines.push(`L${i % 10},M,${iso(3000 + i)},${i},${i % 7},n`);
@@ -86,17 +91,17 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     const uri = 'gs://ctloop-incoming/files/rows.csv';
     await store.upload(csv, uri);
     const before = bq.standin.requests.length;
-    const res = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    const res = await loadFeatureFile({ warehouse: bq.warehouse, online, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
     expect(res).toMatchObject({ received: 2002, accepted: 2000, inserted: 2000, quarantined: 2 });
     const reqs = bq.standin.requests.slice(before).map((r) => JSON.stringify(r.body ?? ''));
     expect(reqs.filter((b) => b.includes('"load"') && b.includes('sourceUris')).length).toBe(1);
     expect(reqs.filter((b) => /INSERT INTO `[^`]*\.fv_route_stats`/.test(b)).length).toBe(1);
-    expect(reqs.filter((b) => /MERGE INTO `[^`]*\.fv_route_stats__online`/.test(b)).length).toBe(1);
+    expect(reqs.filter((b) => /fv_route_stats__online/.test(b)).length).toBe(0); // the online values go to the online store
     expect((await store.list('gs://ctloop-scratch/tmp/loads/')).length).toBe(0);
-    const again = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    const again = await loadFeatureFile({ warehouse: bq.warehouse, online, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
     expect(again.inserted).toBe(0);
-    const online = await getOnlineFeatures({ warehouse: bq.warehouse, repo, now: () => new Date(iso(5000)) }, { view: 'route_stats', entities: [{ origin: 'L3', dest: 'M' }], features: ['avg_delay', 'flights'] });
-    expect(online.results.map((r) => r.values[0])).toEqual([1993, 1993 % 7]);
+    const latest = await getOnlineFeatures({ online, repo, now: () => new Date(iso(5000)) }, { view: 'route_stats', entities: [{ origin: 'L3', dest: 'M' }], features: ['avg_delay', 'flights'] });
+    expect(latest.results.map((r) => r.values[0])).toEqual([1993, 1993 % 7]);
   });
 
   it('loads a file spanning more than 4,000 days in statements of at most 4,000 partitions, exactly once', async () => {
@@ -109,7 +114,7 @@ describe.skipIf(!!unavailable)('feature store on the BigQuery adapter (ZetaSQL-c
     const uri = 'gs://ctloop-incoming/files/backfill.csv';
     await store.upload(csv, uri);
     const before = bq.standin.requests.length;
-    const res = await loadFeatureFile({ warehouse: bq.warehouse, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
+    const res = await loadFeatureFile({ warehouse: bq.warehouse, online, objectStore: store, repo, scratchBucket: 'ctloop-scratch' }, { view: 'route_stats', uri });
     expect(res).toMatchObject({ received: 4_100, accepted: 4_100, inserted: 4_100, quarantined: 0 });
     const reqs = bq.standin.requests.slice(before).map((r) => JSON.stringify(r.body ?? ''));
     expect(reqs.filter((b) => /INSERT INTO `[^`]*\.fv_route_stats`/.test(b)).length).toBe(2);

@@ -5,18 +5,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../shared/adapters/object-store/index.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
 import { QUARANTINE_TABLE } from '../../shared/features/tables.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
 
 /** FLOAT64 from files: an overflowed literal is quarantined; explicit infinities (Parquet doubles, "inf") are kept. */
 describe('FLOAT64 values in files', () => {
   let w: Warehouse;
+  let online: OnlineStore;
   let dir: string;
   let cleanup: () => Promise<void>;
   const repo = testRepo();
-  beforeEach(async () => ({ warehouse: w, dir, cleanup } = await duckStore()));
+  beforeEach(async () => ({ warehouse: w, online, dir, cleanup } = await duckStore()));
   afterEach(async () => cleanup());
-  const load = (uri: string) => loadFeatureFile({ warehouse: w, objectStore: createObjectStore({ kind: 'local', root: join(dir, 'objects') }), repo }, { view: 'driver_stats', uri });
+  const load = (uri: string) => loadFeatureFile({ warehouse: w, online, objectStore: createObjectStore({ kind: 'local', root: join(dir, 'objects') }), repo }, { view: 'driver_stats', uri });
 
   it('keeps Parquet\'s explicit infinities and NaN, which no overflow can produce', async () => {
     const path = join(dir, 'explicit.parquet');

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../shared/errors.js';
 import { GroupCommitIngestor } from '../../shared/features/group-commit.js';
+import { getOnlineFeatures } from '../../shared/features/online.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
 
@@ -10,13 +12,14 @@ const at = (m: number) => new Date(T0 + m * 60_000).toISOString();
 
 describe('group commit ingestion', () => {
   let w: Warehouse;
+  let online: OnlineStore;
   let cleanup: () => Promise<void>;
-  beforeEach(async () => ({ warehouse: w, cleanup } = await duckStore()));
+  beforeEach(async () => ({ warehouse: w, online, cleanup } = await duckStore()));
   afterEach(() => cleanup());
   const count = async (t: string) => Number((await w.query(`SELECT COUNT(*) AS n FROM ${w.dialect.table(t)}`))[0]!.n);
 
   it('writes concurrent events together, once each, even when one is delivered twice at the same time', async () => {
-    const g = new GroupCommitIngestor({ warehouse: w, repo });
+    const g = new GroupCommitIngestor({ warehouse: w, online, repo });
     const spy = vi.spyOn(w, 'execute');
     const events = Array.from({ length: 20 }, (_, e) => ({
       view: 'route_stats', sourceId: `e${e}`, createdAt: new Date(T0),
@@ -28,12 +31,12 @@ describe('group commit ingestion', () => {
     expect(await count('_quarantine')).toBe(20);
     const merges = spy.mock.calls.filter(([sql]) => /^MERGE INTO "main"."fv_route_stats" /.test(String(sql))).length;
     expect(merges).toBeLessThan(20); // the first event writes alone, the rest in larger groups
-    const online = await w.query(`SELECT origin, avg_delay FROM ${w.dialect.table('fv_route_stats__online')} ORDER BY origin`);
-    expect(online).toEqual([{ origin: 'O0', avg_delay: 18 }, { origin: 'O1', avg_delay: 19 }, { origin: 'O2', avg_delay: 17 }]);
+    const latest = await getOnlineFeatures({ online, repo, now: () => new Date(at(30)) }, { view: 'route_stats', entities: [0, 1, 2].map((i) => ({ origin: `O${i}`, dest: 'D' })), features: ['avg_delay'] });
+    expect(latest.results[0]!.values).toEqual([18, 19, 17]);
   });
 
   it('fails every event of a failed group, and their redelivery stores each row once', async () => {
-    const g = new GroupCommitIngestor({ warehouse: w, repo });
+    const g = new GroupCommitIngestor({ warehouse: w, online, repo });
     const ev = (e: number) => ({ view: 'route_stats', sourceId: `f${e}`, createdAt: new Date(T0), rows: [{ origin: 'A', dest: 'B', event_ts: at(e) }] });
     const spy = vi.spyOn(w, 'execute').mockRejectedValueOnce(new TransientError('warehouse down'));
     const first = await Promise.allSettled([ev(1), ev(2), ev(3)].map((x) => g.ingest(x)));

@@ -11,7 +11,7 @@ import { ingestRows } from '../../shared/features/ingest.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
-import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+import { duckStore, testRepo, withScratchOnline } from '../helpers/feature-fixtures.js';
 
 /**
  * Parquet spines as pandas and pyarrow write them: nanosecond timestamps (not UTC-adjusted), millisecond and second
@@ -43,10 +43,10 @@ const SPINE = `SELECT * FROM (VALUES
   ) AS v(origin, dest, ts, at_ms, at_s, amount, at_time, small, wide)`;
 
 async function seed(w: Warehouse): Promise<void> {
-  await ingestRows({ warehouse: w, repo }, {
+  await withScratchOnline((online) => ingestRows({ warehouse: w, online, repo }, {
     view: 'route_stats', sourceId: 'types', createdAt: new Date(T0),
     rows: [{ origin: 'A', dest: 'B', event_ts: iso(90), avg_delay: 1 }, { origin: 'A', dest: 'B', event_ts: iso(330), avg_delay: 3 }],
-  });
+  }));
 }
 
 describe('Parquet spine column types', () => {

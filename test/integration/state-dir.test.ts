@@ -86,7 +86,7 @@ describe('state directory (CTLOOP_STATE_DIR)', () => {
       expect(await listDeadLetters({ objectStore: rt.objectStore, bucket: rt.config.artifactBucket, journalDir: join(state, 'bus') })).toEqual([]);
       const err = await getOnlineFeatures(rt, { view: 'route_stats', entities: [{ origin: 'SFO', dest: 'LAX' }] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NotFoundError);
-      expect((err as NotFoundError).message).toMatch(/nothing has been stored yet: there is no database at .*warehouse\.duckdb/);
+      expect((err as NotFoundError).message).toMatch(/nothing has been stored yet: there is no online store at .*never-used.online/);
       expect((err as NotFoundError).hint).toMatch(/ctloop features apply/);
     } finally {
       await rt.close();

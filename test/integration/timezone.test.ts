@@ -16,7 +16,7 @@ import { ingestRows } from '../../shared/features/ingest.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
-import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+import { duckStore, testRepo, withScratchOnline } from '../helpers/feature-fixtures.js';
 
 /**
  * Training sets must not depend on the host's time zone: a spine time of 02:00 UTC joins at 02:00 UTC on a machine
@@ -41,14 +41,14 @@ async function raw(sql: string): Promise<Record<string, unknown>[]> {
 
 /** Rows around one spine time: 02:00 sees only the 01:30 value (02:30 and 05:30 are its future); 06:00 sees 05:30. */
 async function seed(w: Warehouse): Promise<void> {
-  await ingestRows({ warehouse: w, repo }, {
+  await withScratchOnline((online) => ingestRows({ warehouse: w, online, repo }, {
     view: 'route_stats', sourceId: 'tz', createdAt: new Date(T0),
     rows: [
       { origin: 'A', dest: 'B', event_ts: iso(90), avg_delay: 1, flights: 1 },
       { origin: 'A', dest: 'B', event_ts: iso(150), avg_delay: 2, flights: 2 },
       { origin: 'A', dest: 'B', event_ts: iso(330), avg_delay: 3, flights: 3 },
     ],
-  });
+  }));
 }
 
 /** The same spine (times 02:00 and 06:00 UTC) as CSV, and as Parquet with a TIMESTAMPTZ column. */

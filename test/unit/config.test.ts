@@ -30,6 +30,20 @@ describe('config', () => {
     expect(() => loadConfig({ CTLOOP_MODE: 'gcp', GOOGLE_CLOUD_PROJECT: 'my-proj-1', CTLOOP_ARTIFACT_BUCKET: 'b-1', PUBSUB_EMULATOR_HOST: 'x:1' })).toThrow(/emulator hosts are set in gcp mode/);
   });
 
+  it('picks the online store: embedded by default, Firestore on gcp, Bigtable when asked, emulator hosts where needed', () => {
+    expect(loadConfig({ CTLOOP_STATE_DIR: '/s' }, '/').online).toEqual({ kind: 'embedded', dir: '/s/online' });
+    const gcp = { CTLOOP_MODE: 'gcp', GOOGLE_CLOUD_PROJECT: 'my-proj-1', CTLOOP_ARTIFACT_BUCKET: 'b-1' };
+    expect(loadConfig(gcp).online).toEqual({ kind: 'firestore', project: 'my-proj-1', database: '(default)' });
+    expect(loadConfig({ ...gcp, CTLOOP_ONLINE_STORE: 'bigtable' }).online).toEqual({ kind: 'bigtable', project: 'my-proj-1', instance: 'ctloop', table: 'ctloop_online' });
+    expect(() => loadConfig({ ...gcp, FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' })).toThrow(/emulator hosts are set in gcp mode/);
+    const emu = { CTLOOP_MODE: 'emulators', PUBSUB_EMULATOR_HOST: '127.0.0.1:8085', STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9199' };
+    expect(() => loadConfig({ ...emu, CTLOOP_ONLINE_STORE: 'firestore' })).toThrow(/FIRESTORE_EMULATOR_HOST is required in emulators mode/);
+    expect(() => loadConfig({ ...emu, CTLOOP_ONLINE_STORE: 'bigtable' })).toThrow(/BIGTABLE_EMULATOR_HOST is required in emulators mode/);
+    expect(loadConfig({ ...emu, CTLOOP_ONLINE_STORE: 'firestore', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' }).online).toEqual({ kind: 'firestore', project: 'ctloop-local', database: '(default)', emulatorHost: '127.0.0.1:8086' });
+    expect(() => loadConfig({ CTLOOP_ONLINE_STORE: 'redis' })).toThrow(/CTLOOP_ONLINE_STORE="redis" is invalid: must be embedded, firestore or bigtable/);
+    expect(() => loadConfig({ BIGTABLE_EMULATOR_HOST: 'http://x:1' })).toThrow(/BIGTABLE_EMULATOR_HOST="http:\/\/x:1" is invalid: must be host:port/);
+  });
+
   it('rejects invalid values with the variable name and a hint', () => {
     expect(() => loadConfig({ CTLOOP_MODE: 'cloud' })).toThrow(/CTLOOP_MODE="cloud" is invalid/);
     expect(() => loadConfig({ CTLOOP_MAX_DELIVERY_ATTEMPTS: '2' })).toThrow(/CTLOOP_MAX_DELIVERY_ATTEMPTS="2" is invalid: Pub\/Sub allows 5..100/);

@@ -40,7 +40,7 @@ describe('Google credentials check (gcp mode)', () => {
     const err = await checkCredentials(config({}), p).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     const e = err as ConfigError;
-    expect(e.message).toBe('no Google Cloud credentials found for BigQuery, Cloud Storage, Pub/Sub (project my-proj-123)');
+    expect(e.message).toBe('no Google Cloud credentials found for BigQuery, Cloud Storage, Pub/Sub, Firestore (project my-proj-123)');
     expect(e.hint).toMatch(/gcloud auth application-default login/);
     expect(e.hint).toMatch(/GOOGLE_APPLICATION_CREDENTIALS=/);
     expect(e.hint).toMatch(/GOOGLE_CLOUD_PROJECT/);

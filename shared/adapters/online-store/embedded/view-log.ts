@@ -1,0 +1,109 @@
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import type { FeatureView } from '../../../features/definitions.js';
+import { compareVersions, entityKey, type OnlineRecord } from '../../../ports/online-store.js';
+import { decodeRecord, encodeRecord, type EncodedRecord } from '../codec.js';
+
+/**
+ * One view of the embedded online store: an in-memory index (entity key → latest record) backed by an append-only
+ * JSON-lines log. Replaying the log applies newest-wins, so its line order does not matter and a record appended by
+ * a write that lost a race is harmless. The log is compacted (rewritten with one line per entity, then renamed over
+ * the old one) when it holds more than twice as many lines as entities.
+ */
+export class ViewLog {
+  readonly index = new Map<string, OnlineRecord>();
+  private lines = 0;
+  private fh: FileHandle | null = null;
+  /** Appends and compactions run one at a time (the index itself is only touched synchronously). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly view: FeatureView, private readonly path: string, private readonly writable: boolean) {}
+
+  static async open(view: FeatureView, path: string, writable: boolean): Promise<ViewLog> {
+    const log = new ViewLog(view, path, writable);
+    await log.load();
+    return log;
+  }
+
+  private async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') text = '';
+      else throw err;
+    }
+    let end = 0;
+    for (let start = 0; start < text.length; ) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break; // a torn last line (the process died while appending): never acknowledged, dropped
+      const line = text.slice(start, nl);
+      start = end = nl + 1;
+      if (line.length === 0) continue;
+      this.lines++;
+      this.apply(decodeRecord(this.view, JSON.parse(line) as EncodedRecord));
+    }
+    if (this.writable && end < text.length) await this.rewrite(); // drop the torn tail before appending after it
+  }
+
+  /** Make `r` the entity's record if it is newer than the one held; true when it was. */
+  apply(r: OnlineRecord): boolean {
+    const k = entityKey(r.key);
+    const cur = this.index.get(k);
+    if (cur && compareVersions(r, cur) <= 0) return false;
+    this.index.set(k, r);
+    return true;
+  }
+
+  /** Append records durably (fsync), then apply them; returns how many became latest. */
+  append(records: OnlineRecord[]): Promise<number> {
+    const run = this.queue.then(async () => {
+      // Records no newer than what is held (held records are durable already) need no line.
+      const fresh = records.filter((r) => {
+        const cur = this.index.get(entityKey(r.key));
+        return !cur || compareVersions(r, cur) > 0;
+      });
+      if (fresh.length === 0) return 0;
+      const fh = (this.fh ??= await open(this.path, 'a'));
+      await fh.appendFile(fresh.map((r) => `${JSON.stringify(encodeRecord(r))}\n`).join(''), 'utf8');
+      await fh.datasync();
+      this.lines += fresh.length;
+      let written = 0;
+      for (const r of fresh) if (this.apply(r)) written++;
+      if (this.lines > Math.max(10_000, 2 * this.index.size)) await this.rewrite();
+      return written;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Rewrite the log with one line per entity (write a temp file, fsync, rename over the log). */
+  private async rewrite(): Promise<void> {
+    await this.fh?.close();
+    this.fh = null;
+    const tmp = `${this.path}.tmp`;
+    const out = await open(tmp, 'w');
+    try {
+      let chunk: string[] = [];
+      for (const r of this.index.values()) {
+        chunk.push(`${JSON.stringify(encodeRecord(r))}\n`);
+        if (chunk.length >= 10_000) {
+          await out.appendFile(chunk.join(''), 'utf8');
+          chunk = [];
+        }
+      }
+      await out.appendFile(chunk.join(''), 'utf8');
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, this.path);
+    this.lines = this.index.size;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.writable && this.lines > this.index.size) await this.rewrite();
+    await this.fh?.close();
+    this.fh = null;
+  }
+}
