@@ -40,7 +40,7 @@ describe('ctloop usage errors', () => {
     ['unknown subcommand', ['features', 'injest'], /unknown command 'injest'/],
     ['missing required option', ['features', 'online', '--view', 'v'], /required option '--key <name=value>' not specified/],
     ['excess argument', ['features', 'apply', 'now'], /too many arguments/],
-    ['group without a command', ['features'], /features needs a command: apply, ingest, historical, online, quarantine|Usage: ctloop features/],
+    ['group without a command', ['features'], /features needs a command: apply, ingest, historical, online, materialize, quarantine|Usage: ctloop features/],
   ];
 
   it.each(cases)('%s: exit 2, nothing on stdout, the reason on stderr (text and JSON)', async (_name, args, reason) => {

@@ -1,16 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
-import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded/index.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { ingestRows } from '../../shared/features/ingest.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
 import { quarantinedRow, readQuarantine, splitReasons } from '../../shared/features/quarantine.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
-import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+import { duckStore, testRepo, withScratchOnline } from '../helpers/feature-fixtures.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 
 const repo = testRepo();
@@ -19,16 +17,16 @@ const T2 = new Date('2001-03-02T00:00:00Z');
 
 /** Quarantine two event batches (one per day) of route_stats and one of driver_stats; returns nothing. */
 async function quarantineEvents(warehouse: Warehouse): Promise<void> {
-  const online = await EmbeddedOnlineStore.open({ dir: await mkdtemp(join(tmpdir(), 'ctloop-q-online-')) });
-  const good = { origin: 'A', dest: 'B', event_ts: '2001-03-01T00:00:00Z', avg_delay: 1 };
-  await ingestRows({ warehouse, online, repo, now: () => T1 }, { view: 'route_stats', sourceId: 'evt-1', createdAt: T1, rows: [good, { origin: 'A', dest: 'B', event_ts: 'soon', flights: 'many' }] });
-  await ingestRows({ warehouse, online, repo, now: () => T2 }, {
-    view: 'route_stats', sourceId: 'evt-2', createdAt: T2,
-    // Twelve bad rows: indexes 0..11 sort as numbers (2 before 10), not as strings.
-    rows: Array.from({ length: 12 }, (_, i) => ({ origin: `O${i}`, dest: 'B', event_ts: '2001-03-01T00:00:00Z', flights: `x${i}` })),
+  await withScratchOnline(async (online) => {
+    const good = { origin: 'A', dest: 'B', event_ts: '2001-03-01T00:00:00Z', avg_delay: 1 };
+    await ingestRows({ warehouse, online, repo, now: () => T1 }, { view: 'route_stats', sourceId: 'evt-1', createdAt: T1, rows: [good, { origin: 'A', dest: 'B', event_ts: 'soon', flights: 'many' }] });
+    await ingestRows({ warehouse, online, repo, now: () => T2 }, {
+      view: 'route_stats', sourceId: 'evt-2', createdAt: T2,
+      // Twelve bad rows: indexes 0..11 sort as numbers (2 before 10), not as strings.
+      rows: Array.from({ length: 12 }, (_, i) => ({ origin: `O${i}`, dest: 'B', event_ts: '2001-03-01T00:00:00Z', flights: `x${i}` })),
   });
   await ingestRows({ warehouse, online, repo, now: () => T2 }, { view: 'driver_stats', sourceId: 'evt-3', createdAt: T2, rows: [{ driver_id: 'abc', event_ts: '2001-03-01T00:00:00Z' }] });
-  await online.close();
+  });
 }
 
 function quarantineSuite(name: string, setup: () => Promise<{ warehouse: Warehouse; cleanup(): Promise<void> }>) {

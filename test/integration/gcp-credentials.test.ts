@@ -44,7 +44,7 @@ describe('ctloop in gcp mode without credentials', () => {
       expect(lines).toHaveLength(1);
       const err = JSON.parse(lines[0]!) as { error: string; message: string; hint: string; details: { variable: string } };
       expect(err.error).toBe('CONFIG_INVALID');
-      expect(err.message).toMatch(/^no Google Cloud credentials found for BigQuery, Cloud Storage, Pub\/Sub \(project my-proj-123\)/);
+      expect(err.message).toMatch(/^no Google Cloud credentials found for BigQuery, Cloud Storage, Pub\/Sub, Firestore \(project my-proj-123\)/);
       expect(err.hint).toMatch(/gcloud auth application-default login/);
       expect(err.hint).toMatch(/GOOGLE_APPLICATION_CREDENTIALS/);
       expect(err.details.variable).toBe('GOOGLE_APPLICATION_CREDENTIALS');

@@ -68,7 +68,7 @@ describe('lazily loaded command groups', () => {
     const program = new Command('ctloop');
     await registerCommands(program, ['node', 'ctloop', '--format', 'json', 'features', 'online', '--view', 'drift']);
     const byName = new Map(program.commands.map((c) => [c.name(), c]));
-    expect(byName.get('features')!.commands.map((c) => c.name())).toEqual(['apply', 'ingest', 'historical', 'online', 'quarantine']);
+    expect(byName.get('features')!.commands.map((c) => c.name())).toEqual(['apply', 'ingest', 'historical', 'online', 'materialize', 'quarantine']);
     for (const g of commandGroups.filter((x) => x.name !== 'features')) {
       expect(byName.get(g.name)!.commands.length + byName.get(g.name)!.options.length, g.name).toBe(0);
     }
