@@ -115,6 +115,46 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
   });
 });
 
+describe.skipIf(Boolean(storageSkipReason))("GCS adapter: the library's default retries survive unconditional writes", () => {
+  // @google-cloud/storage 7.22 File.save() without a precondition sets `storage.retryOptions.autoRetry = false` on
+  // the shared Storage object and never restores it (build/esm/src/file.js, File.save); delete() flips it for the
+  // duration of the call. Here the client keeps the library's default retry settings, so an injected 503 must be
+  // retried by every idempotent call, whatever unconditional write or delete ran before.
+  let proxy: GcsProxy;
+  let store: GcsObjectStore;
+  let scratch: string;
+  const base = `gs://${BUCKET}/retry-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    const { host } = await emulator();
+    proxy = await startGcsProxy(host);
+    store = new GcsObjectStore({ project: 'ctloop-local', apiEndpoint: proxy.host });
+    scratch = await mkdtemp(join(tmpdir(), 'ctloop-gcs-retry-'));
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('get, stat, list and ifNotExists writes still retry a 503 after a plain put, upload and delete', async () => {
+    await store.put(`${base}/plain`, 'x');
+    const file = join(scratch, 'u.bin');
+    await writeFile(file, 'upload body');
+    await store.upload(file, `${base}/uploaded`);
+    await store.put(`${base}/gone`, 'y');
+    await store.delete(`${base}/gone`);
+    proxy.failNext(503);
+    expect((await store.get(`${base}/plain`)).toString()).toBe('x');
+    proxy.failNext(503);
+    expect((await store.stat(`${base}/uploaded`))?.size).toBe(11);
+    proxy.failNext(503);
+    expect((await store.list(`${base}/`)).map((o) => o.uri)).toEqual([`${base}/plain`, `${base}/uploaded`]);
+    proxy.failNext(503);
+    await store.put(`${base}/once`, 'z', { ifNotExists: true });
+    expect((await store.get(`${base}/once`)).toString()).toBe('z');
+  }, 60_000);
+});
+
 describe.skipIf(Boolean(storageSkipReason))('storage emulator CLI (emulators/start.sh runs it)', () => {
   const freePort = () =>
     new Promise<number>((r) => {

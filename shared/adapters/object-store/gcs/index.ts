@@ -29,21 +29,40 @@ export interface GcsObjectStoreOptions {
  * into place, so a failed download leaves nothing behind.
  */
 export class GcsObjectStore implements ObjectStore {
+  /** Reads and conditional (`ifNotExists`) writes: the library's retry settings stay as configured. */
   private readonly storage: Storage;
+  /**
+   * Writes without a precondition, and deletes. `@google-cloud/storage` 7.22 `File.save()` (and `bucket.upload`,
+   * resumable uploads, `File.delete`) set `retryOptions.autoRetry = false` on the Storage object they belong to —
+   * save() never sets it back (build/esm/src/file.js `save`, `startResumableUpload_`; bucket.js `upload`) — so on a
+   * shared client every later call stops retrying 429/5xx, and calls running concurrently lose retries for a while.
+   * These calls get their own client, whose flag they may switch off: the library's policy (no retry for
+   * unconditional writes, `IdempotencyStrategy.RetryConditional`) is unchanged for them; the event is redelivered.
+   */
+  private readonly unconditional: Storage;
   private readonly endpoint: string | undefined;
 
   constructor(opts: GcsObjectStoreOptions) {
     this.endpoint = opts.apiEndpoint;
-    this.storage = new Storage({
-      ...(opts.client ?? {}),
-      projectId: opts.project,
-      ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
-    });
+    const make = () =>
+      new Storage({
+        ...(opts.client ?? {}),
+        ...(opts.client?.retryOptions ? { retryOptions: { ...opts.client.retryOptions } } : {}),
+        projectId: opts.project,
+        ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
+      });
+    this.storage = make();
+    this.unconditional = make();
   }
 
-  private file(uri: string): File {
+  private file(uri: string, client: Storage = this.storage): File {
     const ref = objectRef(uri);
-    return this.storage.bucket(ref.bucket).file(ref.path);
+    return client.bucket(ref.bucket).file(ref.path);
+  }
+
+  /** The client for a write: the isolated one unless the write carries a precondition. */
+  private writer(opts: PutOptions): Storage {
+    return opts.ifNotExists ? this.storage : this.unconditional;
   }
 
   private fail(err: unknown, uri: string, op: string, ifNotExists?: boolean): never {
@@ -61,7 +80,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async put(uri: string, body: Buffer | string, opts: PutOptions = {}): Promise<ObjectInfo> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.writer(opts));
     checkMetadata(uri, opts.metadata);
     if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
       throw new ValidationError(`put ${uri}: body must be a Buffer or a string`, { hint: 'pass Buffer.from(...) for binary data' });
@@ -76,7 +95,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async upload(localPath: string, uri: string, opts: PutOptions = {}): Promise<ObjectInfo> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.writer(opts));
     checkMetadata(uri, opts.metadata);
     const size = await assertLocalFile(localPath, uri);
     try {
@@ -140,7 +159,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async delete(uri: string): Promise<void> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.unconditional);
     try {
       await f.delete({ ignoreNotFound: true });
     } catch (err) {
