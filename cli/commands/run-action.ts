@@ -4,7 +4,7 @@ import { handlers } from '../../functions/handlers.js';
 import { catalog } from '../../shared/events/catalog.js';
 import { ValidationError } from '../../shared/errors.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
-import { startLocalFunctions } from '../../shared/runtime/local-loop.js';
+import { startLocalFunctions, stopLocalFunctions } from '../../shared/runtime/local-loop.js';
 import { LocalScheduler } from '../../shared/runtime/local-scheduler.js';
 import { buildTopology } from '../../shared/topology/generate.js';
 import { functionRegistry } from '../../shared/topology/functions.js';
@@ -36,8 +36,7 @@ export async function runLoop(opts: { schedules: string; fire?: string[]; for?: 
       });
     } finally {
       scheduler.stop();
-      await rt.bus.drain(60_000).catch(() => undefined);
-      await fns.stop();
+      await stopLocalFunctions(rt.bus, fns, 60_000);
       say('stopped');
     }
   });

@@ -1,5 +1,5 @@
 import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
-import type { Subscription } from '../ports/event-bus.js';
+import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
 import type { EventHandler } from './cloud-event.js';
 import type { Runtime } from './runtime.js';
@@ -22,4 +22,20 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     );
   }
   return { stop: async () => { await Promise.all(subs.map((s) => s.close())); } };
+}
+
+/**
+ * Stop a running loop: wait for the bus to drain (up to `drainTimeoutMs`), then close the functions' subscriptions
+ * (running handlers finish; Pub/Sub closes with WaitForProcessing). A drain timeout is not swallowed: the
+ * subscriptions are still closed, then the drain error is thrown so the caller reports what was left unfinished.
+ */
+export async function stopLocalFunctions(bus: EventBus, fns: { stop(): Promise<void> }, drainTimeoutMs: number): Promise<void> {
+  let drainError: unknown;
+  try {
+    await bus.drain(drainTimeoutMs);
+  } catch (err) {
+    drainError = err;
+  }
+  await fns.stop();
+  if (drainError !== undefined) throw drainError;
 }
