@@ -14,25 +14,25 @@ import { startTestStorageEmulator, storageSkipReason, type RunningStorageEmulato
 import { runObjectStoreContract } from './object-store.contract.js';
 
 const BUCKET = 'ctloop-artifacts';
-const IGNORED_PRECONDITION =
-  'the firebase-tools Cloud Storage emulator ignores ifGenerationMatch (REFERENCE.md); the precondition is asserted ' +
-  'at request level and its 412 mapping through a proxy in "GCS adapter: preconditions and error mapping" below';
 
 let emu: RunningStorageEmulator | undefined;
+let front: GcsProxy | undefined;
 async function emulator(): Promise<RunningStorageEmulator> {
   emu ??= await startTestStorageEmulator();
   return emu;
 }
 afterAll(async () => {
+  await front?.close();
   await emu?.stop();
 });
 
+// The emulator ignores ifGenerationMatch: the contract runs through a proxy that enforces it (test/helpers/gcs-proxy.ts).
 runObjectStoreContract(
-  'Cloud Storage (firebase-tools emulator)',
+  'Cloud Storage (firebase-tools emulator behind a precondition-enforcing proxy)',
   async () => {
-    const { host } = await emulator();
-    const cfg = loadConfig({ CTLOOP_MODE: 'emulators', PUBSUB_EMULATOR_HOST: 'localhost:8085', STORAGE_EMULATOR_HOST: host }, '/');
-    return { store: createObjectStore(cfg.objectStore), bucket: BUCKET, unsupported: { ifNotExists: IGNORED_PRECONDITION } };
+    front = await startGcsProxy((await emulator()).host, { enforcePreconditions: true });
+    const cfg = loadConfig({ CTLOOP_MODE: 'emulators', PUBSUB_EMULATOR_HOST: 'localhost:8085', STORAGE_EMULATOR_HOST: front.host }, '/');
+    return { store: createObjectStore(cfg.objectStore), bucket: BUCKET };
   },
   { skipReason: storageSkipReason },
 );
@@ -45,7 +45,7 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
 
   beforeAll(async () => {
     const { host } = await emulator();
-    proxy = await startGcsProxy(host, { enforceIfGenerationMatchZero: true });
+    proxy = await startGcsProxy(host, { enforcePreconditions: true });
     // No client retries: each injected failure must surface as one typed error.
     store = new GcsObjectStore({ project: 'ctloop-local', apiEndpoint: proxy.host, client: { retryOptions: { maxRetries: 0, autoRetry: false } } });
     scratch = await mkdtemp(join(tmpdir(), 'ctloop-gcs-pre-'));
@@ -86,6 +86,15 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
     await writeFile(file, 'second');
     await expect(store.upload(file, `${base}/write-once`, { ifNotExists: true })).rejects.toBeInstanceOf(AlreadyExistsError);
     expect((await store.get(`${base}/write-once`)).toString()).toBe('first');
+  });
+
+  it('the proxy enforces ifNotExists atomically: of concurrent writers of one object exactly one wins', async () => {
+    const uri = `${base}/race`;
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.put(uri, `writer ${i}`, { ifNotExists: true })));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AlreadyExistsError);
+    expect((await store.get(uri)).toString()).toMatch(/^writer \d$/);
   });
 
   it.each([429, 500, 503])('maps %i to a TransientError', async (status) => {
