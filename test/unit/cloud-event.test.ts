@@ -36,4 +36,19 @@ describe('CloudEvent wrapper', () => {
     const good = createEvent('featureRows', { view: 'v', rows: [{}] }, { source: 't' });
     await expect(fn(ce(good, {}, 'ok'))).rejects.toThrow(/socket hang up/);
   });
+
+  it('dead-letters a raw push body with attributes and no data (functions-framework passes it through unconverted)', async () => {
+    const handler = vi.fn(async () => undefined);
+    const fn = cloudEventFunction('ingest', 'featureRows', handler, async () => rt);
+    // What functions-framework 5 hands the function when message.data is absent: the push body itself.
+    const raw = { message: { attributes: { type: 'ctloop.features.rows.v1' }, messageId: 'attrs-only', publishTime: '2001-01-02T03:04:05Z' }, subscription: 'projects/p/subscriptions/s' };
+    await fn(raw as never);
+    expect(handler).not.toHaveBeenCalled();
+    expect(puts.at(-1)).toMatchObject({
+      uri: expect.stringMatching(/\/dead-letter\/ingest\/\d{4}-\d{2}-\d{2}\/attrs-only\.json$/),
+      body: { code: 'VALIDATION_FAILED', reason: expect.stringContaining('no Pub/Sub message data'), message: { attributes: { type: 'ctloop.features.rows.v1' } } },
+    });
+    await fn({ message: { attributes: { a: '1' } } } as never); // no id anywhere: filed under a hash of the body
+    expect((puts.at(-1) as { uri: string }).uri).toMatch(/\/sha256-[0-9a-f]{32}\.json$/);
+  });
 });
