@@ -13,7 +13,7 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkPublishLimits, deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
 import { MessageDispatcher, type Settle } from './dispatcher.js';
 import { checkRetryPolicy, ensureSubscription, ensureTopic, ensureTopicWithDeadLetter, isNotFound, toBusError } from './topology.js';
@@ -238,7 +238,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     try {
       await this.publishRaw(deadLetterTopic(topic), m.data, deadLetterAttributes(m.attributes, {
         topic, subscription: delivery.subscription, attempts: delivery.attempt, reason, time: new Date(),
-      }));
+      }, m.data.length));
       settle.ack();
     } catch (err) {
       this.onError(err, `subscription ${delivery.subscription}: dead-lettering message ${m.id} failed; nacking it`);
@@ -247,6 +247,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
   }
 
   private async publishRaw(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string> {
+    checkPublishLimits(topic, data, attributes); // the emulator enforces no limits; Pub/Sub would refuse the batch
     this.pendingPublishes++;
     try {
       try {
