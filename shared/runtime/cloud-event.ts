@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CtloopError, ValidationError, isPermanent } from '../errors.js';
+import { CtloopError, TransientError, ValidationError, isPermanent } from '../errors.js';
 import { catalog, parseEventOf, type EventName, type EventOf } from '../events/catalog.js';
 import type { Runtime } from './runtime.js';
 import { writeDeadLetter } from './dead-letter.js';
@@ -80,14 +80,60 @@ export function decodePubsubCloudEvent(ce: IncomingCloudEvent): Decoded {
   return { messageId: msg.messageId ?? ce.id, publishTime: msg.publishTime ?? ce.time, attributes: msg.attributes ?? {}, body };
 }
 
-export type EventHandler<N extends EventName> = (event: EventOf<N>, runtime: Runtime, ctx: { messageId: string }) => Promise<void>;
+export interface HandlerContext {
+  messageId: string;
+  /**
+   * Aborted shortly before the invocation's deadline (Cloud Functions redelivers the event after it): stop work
+   * (pass it to long steps, check it before a write) so the old run does not go on beside the redelivery.
+   */
+  signal: AbortSignal;
+}
+
+export type EventHandler<N extends EventName> = (event: EventOf<N>, runtime: Runtime, ctx: HandlerContext) => Promise<void>;
+
+export interface CloudEventFunctionOptions {
+  /** The function's timeout (the registry's timeoutSeconds, deployed as timeout_seconds): the signal fires before it. */
+  timeoutSeconds?: number;
+}
+
+/**
+ * When to give up: 10 s (at most a tenth of the timeout) before the deadline. functions-framework only aborts
+ * `req.abortController`, which a CloudEvent function never sees (it is called with the event alone), so the
+ * deadline is taken from the function's own timeout.
+ */
+export function stopAfterMs(timeoutSeconds: number): number {
+  const ms = timeoutSeconds * 1000;
+  return ms - Math.min(10_000, ms / 10);
+}
+
+/** Runs `work` with a signal that aborts after `ms`; rejects with a TransientError when it does (the event is retried). */
+export async function withDeadline(consumer: string, ms: number | undefined, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  if (ms === undefined) return work(ac.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TransientError(`${consumer}: stopped ${Math.round(ms / 1000)} s into the invocation, before the function's deadline`, {
+        hint: 'the event is redelivered; if this repeats, raise the function timeout or make the step faster',
+      });
+      ac.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    await Promise.race([work(ac.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Wrap a core handler as a CloudEvent function: decode and validate the envelope, run the handler, and sort
  * failures — permanent ones (bad message, bad data) are written to the dead-letter path with their reason and
  * acknowledged; transient ones are rethrown so Pub/Sub redelivers (and, after max attempts, dead-letters).
  */
-export function cloudEventFunction<N extends EventName>(consumer: string, name: N, handler: EventHandler<N>, getRuntime: () => Promise<Runtime>) {
+export function cloudEventFunction<N extends EventName>(consumer: string, name: N, handler: EventHandler<N>, getRuntime: () => Promise<Runtime>, opts: CloudEventFunctionOptions = {}) {
+  const stopAt = opts.timeoutSeconds === undefined ? undefined : stopAfterMs(opts.timeoutSeconds);
   return async (ce: IncomingCloudEvent): Promise<void> => {
     const runtime = await getRuntime();
     let decoded: Decoded | undefined;
@@ -99,7 +145,8 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
         ? envelopeFromDataOnlyMessage({ body: decoded.body, attributes: decoded.attributes, messageId: decoded.messageId, publishTime: decoded.publishTime ?? ce.time ?? new Date().toISOString() })
         : decoded.body;
       const event = parseEventOf(name, body);
-      await handler(event, runtime, { messageId: decoded.messageId });
+      const messageId = decoded.messageId;
+      await withDeadline(consumer, stopAt, (signal) => handler(event, runtime, { messageId, signal }));
     } catch (err) {
       if (!isPermanent(err)) {
         log('error', `${consumer}: transient failure, will be retried`, { messageId: decoded?.messageId ?? messageIdOf(ce), error: String(err) });

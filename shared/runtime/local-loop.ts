@@ -1,7 +1,7 @@
 import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
-import type { EventHandler } from './cloud-event.js';
+import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -17,7 +17,8 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     const entry = catalog[fn.trigger];
     subs.push(
       await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, types: [entry.type] }, async (event, delivery) => {
-        await handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId });
+        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too.
+        await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
       }),
     );
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { TransientError } from '../../shared/errors.js';
 import { createEvent } from '../../shared/events/catalog.js';
 import { cloudEventFunction, decodePubsubCloudEvent } from '../../shared/runtime/cloud-event.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
@@ -50,5 +51,38 @@ describe('CloudEvent wrapper', () => {
     });
     await fn({ message: { attributes: { a: '1' } } } as never); // no id anywhere: filed under a hash of the body
     expect((puts.at(-1) as { uri: string }).uri).toMatch(/\/sha256-[0-9a-f]{32}\.json$/);
+  });
+
+  it('aborts the handler signal before the function deadline and fails the invocation as transient (redelivered)', async () => {
+    vi.useFakeTimers();
+    try {
+      let seen: AbortSignal | undefined;
+      let stoppedWork = false;
+      const fn = cloudEventFunction('ingest', 'featureRows', async (_e, _rt, ctx) => {
+        seen = ctx.signal;
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+        stoppedWork = true; // a handler that honours the signal stops here instead of writing beside the redelivery
+      }, async () => rt, { timeoutSeconds: 60 });
+      const good = createEvent('featureRows', { view: 'v', rows: [{}] }, { source: 't' });
+      const run = fn(ce(good, {}, 'slow'));
+      const outcome = run.then(() => 'resolved', (e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(53_999);
+      expect(seen?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const err = await outcome;
+      expect(err).toBeInstanceOf(TransientError);
+      expect(seen?.aborted).toBe(true);
+      expect(seen?.reason).toBe(err);
+      expect(stoppedWork).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaves the signal alone when the handler finishes in time', async () => {
+    let seen: AbortSignal | undefined;
+    const fn = cloudEventFunction('ingest', 'featureRows', async (_e, _rt, ctx) => void (seen = ctx.signal), async () => rt, { timeoutSeconds: 60 });
+    await fn(ce(createEvent('featureRows', { view: 'v', rows: [{}] }, { source: 't' }), {}, 'fast'));
+    expect(seen?.aborted).toBe(false);
   });
 });
