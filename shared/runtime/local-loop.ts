@@ -2,6 +2,7 @@ import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
 import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
+import { canFileDeadLetters, fileDeadLetters } from './dead-letter-filer.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -21,6 +22,11 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
         await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
       }),
     );
+  }
+  // On Pub/Sub, dead letters forwarded by the dead-letter policy are filed where `ctloop dead-letters` reads them.
+  if (rt.config.eventBus.kind === 'pubsub' && canFileDeadLetters(rt.bus)) {
+    const topics = functionRegistry.filter((fn) => handlers[fn.name]).map((fn) => catalog[fn.trigger].topic);
+    subs.push(...(await fileDeadLetters({ bus: rt.bus, objectStore: rt.objectStore, bucket: rt.config.artifactBucket }, topics)));
   }
   return { stop: async () => { await Promise.all(subs.map((s) => s.close())); } };
 }

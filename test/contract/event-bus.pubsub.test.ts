@@ -1,7 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Message } from '@google-cloud/pubsub';
+import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
+import { fileDeadLetters } from '../../shared/runtime/dead-letter-filer.js';
+import { listDeadLetters } from '../../shared/runtime/dead-letters.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../shared/errors.js';
-import { createEvent } from '../../shared/events/catalog.js';
+import { createEvent, deadLetterTopic } from '../../shared/events/catalog.js';
 import { PubsubEventBus } from '../../shared/adapters/event-bus/pubsub/pubsub-bus.js';
 import { clientEnv, pubsubEmulatorUnavailable, startPubsubEmulator, type PubsubEmulator } from '../helpers/pubsub-emulator.js';
 import { contractRetry, runEventBusContract, waitFor } from './event-bus.contract.js';
@@ -105,5 +111,35 @@ describe.skipIf(!!unavailable)('Pub/Sub adapter: concurrency bound and close', (
     release();
     expect(err).toBeInstanceOf(TransientError);
     expect((err as TransientError).message).toMatch(/1 handler\(s\) still running/);
+  });
+});
+
+describe.skipIf(!!unavailable)('dead letters forwarded by the Pub/Sub dead-letter policy', () => {
+  it('are filed under the object-store dead-letter path with their attempt count, where `ctloop dead-letters list` reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctloop-dl-filer-'));
+    const b = new PubsubEventBus({ project: 'ctloop-contract', emulatorHost: emulator!.host, retry: contractRetry, drainQuietMs: 300 });
+    try {
+      const store = new LocalObjectStore(join(dir, 'objects'));
+      const topic = `ct-filer-${Date.now().toString(36)}`;
+      await fileDeadLetters({ bus: b, objectStore: store, bucket: 'ctloop-test' }, [topic]);
+      const event = createEvent('featureRows', { view: 'trips', rows: [{ trip_id: 1 }] }, { source: 'filer-test' });
+      // What Pub/Sub publishes when a push subscription exhausts its delivery attempts (no ctloop-* attributes).
+      await b.client.topic(deadLetterTopic(topic)).publishMessage({
+        data: Buffer.from(JSON.stringify(event)),
+        attributes: { type: event.type, CloudPubSubDeadLetterSourceSubscription: 'projects/p/subscriptions/ctloop-ingest-features-push', CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+      });
+      let listed: Awaited<ReturnType<typeof listDeadLetters>> = [];
+      for (let i = 0; i < 400 && listed.length === 0; i++) {
+        listed = await listDeadLetters({ objectStore: store, bucket: 'ctloop-test' });
+        if (listed.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ consumer: 'ingest-features', code: 'DELIVERY_FAILED', attempts: 5, message: event });
+      expect(listed[0]!.reason).toMatch(/Pub\/Sub dead-letter policy/);
+      expect(listed[0]!.location).toMatch(/^gs:\/\/ctloop-test\/dead-letter\/ingest-features\//);
+    } finally {
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
