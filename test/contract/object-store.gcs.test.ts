@@ -88,6 +88,20 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
     expect((await store.get(`${base}/write-once`)).toString()).toBe('first');
   });
 
+  it('localCopy downloads the generation it stat\'ed (the bytes and the version info are one version)', async () => {
+    await store.put(`${base}/gen.csv`, 'a\n1\n');
+    proxy.requests.length = 0;
+    const copy = await store.localCopy(`${base}/gen.csv`);
+    try {
+      expect(copy.info.generation).toMatch(/^\d+$/);
+      const media = proxy.requests.filter((r) => r.method === 'GET' && new URL(r.url, 'http://x').searchParams.get('alt') === 'media');
+      expect(media.length).toBeGreaterThan(0);
+      for (const r of media) expect(new URL(r.url, 'http://x').searchParams.get('generation')).toBe(copy.info.generation);
+    } finally {
+      await copy.release();
+    }
+  });
+
   it('the proxy enforces ifNotExists atomically: of concurrent writers of one object exactly one wins', async () => {
     const uri = `${base}/race`;
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.put(uri, `writer ${i}`, { ifNotExists: true })));

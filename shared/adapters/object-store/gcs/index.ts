@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
-import { ValidationError } from '../../../errors.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
+import { NotFoundError, ValidationError } from '../../../errors.js';
+import type { LocalCopy, ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
 import { assertLocalFile } from '../local-file.js';
 import { checkMetadata, compareUris, DEFAULT_CONTENT_TYPE, objectRef, prefixRef, toUri } from '../uri.js';
 import { httpStatus, mapGcsError } from './errors.js';
@@ -169,7 +169,10 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async download(uri: string, localPath: string): Promise<void> {
-    const f = this.file(uri);
+    await this.downloadFile(this.file(uri), uri, localPath);
+  }
+
+  private async downloadFile(f: File, uri: string, localPath: string): Promise<void> {
     const dest = resolve(localPath);
     const tmp = `${dest}.${randomUUID()}.part`;
     try {
@@ -182,17 +185,32 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async localCopy(uri: string): Promise<{ path: string; release(): Promise<void> }> {
+  /**
+   * Stat, then download exactly that generation: the returned info and the bytes are one version, whatever
+   * overwrite or metadata change happens meanwhile. If that generation was overwritten before the download
+   * started (404 on it), the newer one is taken instead (at most 3 tries).
+   */
+  async localCopy(uri: string): Promise<LocalCopy> {
     const ref = objectRef(uri);
     const dir = await mkdtemp(join(tmpdir(), 'ctloop-obj-'));
     const path = join(dir, basename(ref.path));
     try {
-      await this.download(uri, path);
+      for (let attempt = 1; ; attempt++) {
+        const info = await this.stat(uri);
+        if (!info) this.fail(Object.assign(new Error('no such object'), { code: 404 }), uri, 'localCopy');
+        const generation = info.generation === undefined ? undefined : Number(info.generation);
+        const f = this.storage.bucket(ref.bucket).file(ref.path, generation !== undefined && Number.isSafeInteger(generation) ? { generation } : {});
+        try {
+          await this.downloadFile(f, uri, path);
+          return { path, info, release: () => rm(dir, { recursive: true, force: true }) };
+        } catch (err) {
+          if (!(err instanceof NotFoundError) || attempt >= 3) throw err;
+        }
+      }
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    return { path, release: () => rm(dir, { recursive: true, force: true }) };
   }
 }
 
@@ -205,6 +223,8 @@ function toInfo(uri: string, meta: FileMetadata): ObjectInfo {
     uri,
     size: Number(meta.size ?? 0),
     updated: new Date(String(meta.updated ?? meta.timeCreated ?? 0)),
+    ...(meta.timeCreated ? { created: new Date(String(meta.timeCreated)) } : {}),
+    ...(meta.generation !== undefined && meta.generation !== null ? { generation: String(meta.generation) } : {}),
     ...(meta.contentType ? { contentType: meta.contentType } : {}),
     metadata: custom,
   };
