@@ -29,10 +29,18 @@ export async function runLoop(opts: { schedules: string; fire?: string[]; for?: 
       scheduler.start();
       say(`running ${functionRegistry.length} functions and ${scheduler.jobNames.length} scheduler jobs (${rt.config.mode} mode); Ctrl-C to stop`);
       await new Promise<void>((done) => {
-        const stop = () => done();
+        // A ref'd timer keeps the event loop alive while waiting (the scheduler's timers are unref'd): without it
+        // Node ends the process at once with exit 13 (unsettled top-level await).
+        const timer = opts.for !== undefined ? setTimeout(() => stop(), opts.for * 1000) : setInterval(() => undefined, 3_600_000);
+        const stop = () => {
+          clearTimeout(timer);
+          clearInterval(timer);
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+          done();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
-        if (opts.for !== undefined) setTimeout(stop, opts.for * 1000).unref();
       });
     } finally {
       scheduler.stop();
