@@ -1,7 +1,8 @@
 /**
  * Cloud Storage emulator: firebase-tools 15's `StorageEmulator`, run in-process (no Java, no Firebase project).
  *
- * How (measured, see /work/shared/REFERENCE.md "Cloud Storage emulator"): the class serves the GCS JSON API that
+ * How (measured; what works and what does not is listed in emulators/README.md, "Cloud Storage emulator behaviour
+ * to know"; the class is `lib/emulator/storage/index.js` of the firebase-tools 15.34.2 npm package): it serves the GCS JSON API that
  * `@google-cloud/storage@7` speaks when `STORAGE_EMULATOR_HOST` / `apiEndpoint` points at it. Its Firebase security
  * rules runtime (a downloaded Java jar) and rules file watcher are not needed for admin (GCS API) requests, so their
  * start/stop are replaced by no-ops; it must be started through `lib/emulator/registry` (which waits for the port).

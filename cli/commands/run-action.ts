@@ -4,7 +4,7 @@ import { handlers } from '../../functions/handlers.js';
 import { catalog } from '../../shared/events/catalog.js';
 import { ValidationError } from '../../shared/errors.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
-import { startLocalFunctions } from '../../shared/runtime/local-loop.js';
+import { startLocalFunctions, stopLocalFunctions } from '../../shared/runtime/local-loop.js';
 import { LocalScheduler } from '../../shared/runtime/local-scheduler.js';
 import { buildTopology } from '../../shared/topology/generate.js';
 import { functionRegistry } from '../../shared/topology/functions.js';
@@ -29,15 +29,22 @@ export async function runLoop(opts: { schedules: string; fire?: string[]; for?: 
       scheduler.start();
       say(`running ${functionRegistry.length} functions and ${scheduler.jobNames.length} scheduler jobs (${rt.config.mode} mode); Ctrl-C to stop`);
       await new Promise<void>((done) => {
-        const stop = () => done();
+        // A ref'd timer keeps the event loop alive while waiting (the scheduler's timers are unref'd): without it
+        // Node ends the process at once with exit 13 (unsettled top-level await).
+        const timer = opts.for !== undefined ? setTimeout(() => stop(), opts.for * 1000) : setInterval(() => undefined, 3_600_000);
+        const stop = () => {
+          clearTimeout(timer);
+          clearInterval(timer);
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+          done();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
-        if (opts.for !== undefined) setTimeout(stop, opts.for * 1000).unref();
       });
     } finally {
       scheduler.stop();
-      await rt.bus.drain(60_000).catch(() => undefined);
-      await fns.stop();
+      await stopLocalFunctions(rt.bus, fns, 60_000);
       say('stopped');
     }
   });

@@ -5,5 +5,5 @@ import { processRuntime } from '../../shared/runtime/runtime.js';
 import { detectDriftHandler } from './handler.js';
 
 const spec = functionSpec('detect-drift');
-export const detectDrift = cloudEventFunction(spec.name, spec.trigger as 'driftCheckRequested', detectDriftHandler, processRuntime);
+export const detectDrift = cloudEventFunction(spec.name, spec.trigger as 'driftCheckRequested', detectDriftHandler, processRuntime, { timeoutSeconds: spec.timeoutSeconds });
 ff.cloudEvent(spec.entryPoint, detectDrift);

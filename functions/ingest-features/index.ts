@@ -5,5 +5,5 @@ import { processRuntime } from '../../shared/runtime/runtime.js';
 import { ingestFeaturesHandler } from './handler.js';
 
 const spec = functionSpec('ingest-features');
-export const ingestFeatures = cloudEventFunction(spec.name, spec.trigger as 'featureRows', ingestFeaturesHandler, processRuntime);
+export const ingestFeatures = cloudEventFunction(spec.name, spec.trigger as 'featureRows', ingestFeaturesHandler, processRuntime, { timeoutSeconds: spec.timeoutSeconds });
 ff.cloudEvent(spec.entryPoint, ingestFeatures);

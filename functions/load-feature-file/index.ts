@@ -5,5 +5,5 @@ import { processRuntime } from '../../shared/runtime/runtime.js';
 import { loadFeatureFileHandler } from './handler.js';
 
 const spec = functionSpec('load-feature-file');
-export const loadFeatureFileFn = cloudEventFunction(spec.name, spec.trigger as 'featureFileReady', loadFeatureFileHandler, processRuntime);
+export const loadFeatureFileFn = cloudEventFunction(spec.name, spec.trigger as 'featureFileReady', loadFeatureFileHandler, processRuntime, { timeoutSeconds: spec.timeoutSeconds });
 ff.cloudEvent(spec.entryPoint, loadFeatureFileFn);

@@ -85,14 +85,28 @@ export async function registerBaseline(deps: { warehouse: Warehouse; objectStore
       id: `${name}@v${version}`, name, version, uri, view: req.view.name, model: req.model ?? null,
       window: { start: req.from.toISOString(), end: req.to.toISOString() }, createdAt: new Date().toISOString(), profile,
     };
+    const body = JSON.stringify(baseline);
     try {
-      await deps.objectStore.put(uri, JSON.stringify(baseline), { contentType: 'application/json', ifNotExists: true });
+      await deps.objectStore.put(uri, body, { contentType: 'application/json', ifNotExists: true });
       return baseline;
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) throw err;
+      // The client library retries the create; when the first attempt committed and its response was lost, the
+      // retry is refused as "already exists". Same bytes (this call's createdAt is part of them) → our own write.
+      if (await holds(deps.objectStore, uri, body)) return baseline;
     }
   }
   throw new ValidationError(`could not allocate a version for baseline ${name}: too many concurrent registrations`, { hint: 'retry' });
+}
+
+/** True when the object exists and holds exactly `body`. */
+async function holds(store: ObjectStore, uri: string, body: string): Promise<boolean> {
+  try {
+    return (await store.get(uri)).toString('utf8') === body;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
 }
 
 /** Load a baseline by gs:// URI, `name@vN`, or `name` (latest version). */

@@ -4,7 +4,7 @@ import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import type { ObjectStore } from '../ports/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../ports/object-store.js';
 import { compareVersions, entityKey, type OnlineRecord } from '../ports/online-store.js';
 import type { FileFormat, Row } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
@@ -67,10 +67,11 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
   const format = detectFormat(req.uri, req.format);
   const remote = req.uri.startsWith('gs://');
   if (!remote) await assertLocalFile(req.uri);
-  const copy = remote ? await deps.objectStore.localCopy(req.uri) : { path: req.uri, release: async () => undefined };
+  const copy: { path: string; info?: ObjectInfo; release(): Promise<void> } = remote ? await deps.objectStore.localCopy(req.uri) : { path: req.uri, release: async () => undefined };
   try {
     const content = await fileIdentity(copy.path, format, req.uri);
-    const createdAt = remote ? ((await deps.objectStore.stat(req.uri))?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
+    // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
+    const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
     const records = await openRecords(copy.path, format, req.uri);
     try {
       if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');

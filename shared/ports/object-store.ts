@@ -5,7 +5,15 @@
 export interface ObjectInfo {
   uri: string;
   size: number;
+  /** Last change of the object or of its metadata (a storage-class change moves it too). */
   updated: Date;
+  /** When this version's bytes were written (Cloud Storage `timeCreated`; the file's mtime locally). */
+  created?: Date;
+  /**
+   * Version of the bytes: Cloud Storage's object generation (a new one on every overwrite, never on a metadata
+   * change); locally the file's mtime in nanoseconds and size.
+   */
+  generation?: string;
   contentType?: string;
   metadata?: Record<string, string>;
 }
@@ -32,9 +40,16 @@ export interface ObjectStore {
   download(uri: string, localPath: string): Promise<void>;
   /**
    * A local path holding the object's bytes: the file itself for the local adapter, a downloaded temp copy for
-   * remote ones. Call `release()` when done.
+   * remote ones. `info` describes the very version copied (Cloud Storage: stat first, then download that
+   * generation), so metadata and bytes cannot come from two versions. Call `release()` when done.
    */
-  localCopy(uri: string): Promise<{ path: string; release(): Promise<void> }>;
+  localCopy(uri: string): Promise<LocalCopy>;
+}
+
+export interface LocalCopy {
+  path: string;
+  info: ObjectInfo;
+  release(): Promise<void>;
 }
 
 export function parseGsUri(uri: string): { bucket: string; path: string } {

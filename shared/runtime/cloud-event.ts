@@ -1,4 +1,5 @@
-import { CtloopError, ValidationError, isPermanent } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { CtloopError, TransientError, ValidationError, isPermanent } from '../errors.js';
 import { catalog, parseEventOf, type EventName, type EventOf } from '../events/catalog.js';
 import type { Runtime } from './runtime.js';
 import { writeDeadLetter } from './dead-letter.js';
@@ -21,15 +22,52 @@ export interface Decoded {
   body: unknown;
 }
 
+interface PubsubMessage {
+  data?: string;
+  attributes?: Record<string, string>;
+  messageId?: string;
+  publishTime?: string;
+}
+
+/**
+ * The Pub/Sub message of an event: `data.message` of a CloudEvent, or `message` of a raw push body, which
+ * functions-framework 5 passes through unconverted when `message.data` is empty or absent (it converts a push body
+ * only when `message.data` is non-empty: src/pubsub_middleware.ts `isRawPubSubRequestBody`).
+ */
+function pubsubMessage(ce: IncomingCloudEvent): PubsubMessage | undefined {
+  const fromData = (ce.data as { message?: PubsubMessage } | undefined)?.message;
+  if (fromData && typeof fromData === 'object') return fromData;
+  const raw = (ce as unknown as { message?: PubsubMessage }).message;
+  return raw && typeof raw === 'object' ? raw : undefined;
+}
+
+/**
+ * The id to file a message under: the CloudEvent id, else the Pub/Sub message id, else a hash of the body (so the
+ * dead-letter write stays idempotent across redeliveries of the same body).
+ */
+export function messageIdOf(ce: IncomingCloudEvent): string {
+  if (typeof ce.id === 'string' && ce.id !== '') return ce.id;
+  const id = pubsubMessage(ce)?.messageId;
+  if (typeof id === 'string' && id !== '') return id;
+  return `sha256-${createHash('sha256').update(JSON.stringify(ce) ?? '').digest('hex').slice(0, 32)}`;
+}
+
 /**
  * Decode a Pub/Sub `messagePublished` CloudEvent (as produced by Eventarc and by functions-framework from a push
- * body): `data.message.data` is base64 JSON of the ctloop envelope.
+ * body): `data.message.data` is base64 JSON of the ctloop envelope. A message without data (attributes only) is a
+ * permanent ValidationError.
  */
 export function decodePubsubCloudEvent(ce: IncomingCloudEvent): Decoded {
-  const msg = (ce.data as { message?: { data?: string; attributes?: Record<string, string>; messageId?: string; publishTime?: string } } | undefined)?.message;
-  if (!msg || typeof msg.data !== 'string') {
-    throw new ValidationError(`CloudEvent ${ce.id} (${ce.type}) carries no Pub/Sub message data`, {
+  const msg = pubsubMessage(ce);
+  if (!msg) {
+    throw new ValidationError(`CloudEvent ${messageIdOf(ce)} (${ce.type}) carries no Pub/Sub message data`, {
       hint: 'trigger this function from a Pub/Sub topic (google.cloud.pubsub.topic.v1.messagePublished)',
+    });
+  }
+  if (typeof msg.data !== 'string' || msg.data === '') {
+    throw new ValidationError(`Pub/Sub message ${messageIdOf(ce)} carries no Pub/Sub message data (attributes only: ${Object.keys(msg.attributes ?? {}).join(', ') || 'none'})`, {
+      hint: 'publish the ctloop event envelope as the message data; attributes alone are not an event',
+      details: { attributes: msg.attributes ?? {} },
     });
   }
   const text = Buffer.from(msg.data, 'base64').toString('utf8');
@@ -42,14 +80,60 @@ export function decodePubsubCloudEvent(ce: IncomingCloudEvent): Decoded {
   return { messageId: msg.messageId ?? ce.id, publishTime: msg.publishTime ?? ce.time, attributes: msg.attributes ?? {}, body };
 }
 
-export type EventHandler<N extends EventName> = (event: EventOf<N>, runtime: Runtime, ctx: { messageId: string }) => Promise<void>;
+export interface HandlerContext {
+  messageId: string;
+  /**
+   * Aborted shortly before the invocation's deadline (Cloud Functions redelivers the event after it): stop work
+   * (pass it to long steps, check it before a write) so the old run does not go on beside the redelivery.
+   */
+  signal: AbortSignal;
+}
+
+export type EventHandler<N extends EventName> = (event: EventOf<N>, runtime: Runtime, ctx: HandlerContext) => Promise<void>;
+
+export interface CloudEventFunctionOptions {
+  /** The function's timeout (the registry's timeoutSeconds, deployed as timeout_seconds): the signal fires before it. */
+  timeoutSeconds?: number;
+}
+
+/**
+ * When to give up: 10 s (at most a tenth of the timeout) before the deadline. functions-framework only aborts
+ * `req.abortController`, which a CloudEvent function never sees (it is called with the event alone), so the
+ * deadline is taken from the function's own timeout.
+ */
+export function stopAfterMs(timeoutSeconds: number): number {
+  const ms = timeoutSeconds * 1000;
+  return ms - Math.min(10_000, ms / 10);
+}
+
+/** Runs `work` with a signal that aborts after `ms`; rejects with a TransientError when it does (the event is retried). */
+export async function withDeadline(consumer: string, ms: number | undefined, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  if (ms === undefined) return work(ac.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TransientError(`${consumer}: stopped ${Math.round(ms / 1000)} s into the invocation, before the function's deadline`, {
+        hint: 'the event is redelivered; if this repeats, raise the function timeout or make the step faster',
+      });
+      ac.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    await Promise.race([work(ac.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Wrap a core handler as a CloudEvent function: decode and validate the envelope, run the handler, and sort
  * failures — permanent ones (bad message, bad data) are written to the dead-letter path with their reason and
  * acknowledged; transient ones are rethrown so Pub/Sub redelivers (and, after max attempts, dead-letters).
  */
-export function cloudEventFunction<N extends EventName>(consumer: string, name: N, handler: EventHandler<N>, getRuntime: () => Promise<Runtime>) {
+export function cloudEventFunction<N extends EventName>(consumer: string, name: N, handler: EventHandler<N>, getRuntime: () => Promise<Runtime>, opts: CloudEventFunctionOptions = {}) {
+  const stopAt = opts.timeoutSeconds === undefined ? undefined : stopAfterMs(opts.timeoutSeconds);
   return async (ce: IncomingCloudEvent): Promise<void> => {
     const runtime = await getRuntime();
     let decoded: Decoded | undefined;
@@ -61,19 +145,21 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
         ? envelopeFromDataOnlyMessage({ body: decoded.body, attributes: decoded.attributes, messageId: decoded.messageId, publishTime: decoded.publishTime ?? ce.time ?? new Date().toISOString() })
         : decoded.body;
       const event = parseEventOf(name, body);
-      await handler(event, runtime, { messageId: decoded.messageId });
+      const messageId = decoded.messageId;
+      await withDeadline(consumer, stopAt, (signal) => handler(event, runtime, { messageId, signal }));
     } catch (err) {
       if (!isPermanent(err)) {
-        log('error', `${consumer}: transient failure, will be retried`, { messageId: decoded?.messageId ?? ce.id, error: String(err) });
+        log('error', `${consumer}: transient failure, will be retried`, { messageId: decoded?.messageId ?? messageIdOf(ce), error: String(err) });
         throw err;
       }
       const e = err as CtloopError;
+      const messageId = decoded?.messageId ?? messageIdOf(ce);
       const uri = await writeDeadLetter(runtime.objectStore, runtime.config.artifactBucket, {
-        consumer, messageId: decoded?.messageId ?? ce.id, reason: e.describe(), code: e.code,
-        message: decoded?.body ?? ce.data ?? null, time: new Date().toISOString(),
+        consumer, messageId, reason: e.describe(), code: e.code,
+        message: decoded?.body ?? ce.data ?? pubsubMessage(ce) ?? null, time: new Date().toISOString(),
       });
       // `ctloopEvent` and `consumer` are read by the log-based alert (infra/modules/monitoring).
-      log('error', `${consumer}: permanent failure, message dead-lettered`, { ctloopEvent: 'dead-lettered', consumer, messageId: decoded?.messageId ?? ce.id, deadLetter: uri, error: e.message, expected: catalog[name].type });
+      log('error', `${consumer}: permanent failure, message dead-lettered`, { ctloopEvent: 'dead-lettered', consumer, messageId, deadLetter: uri, error: e.message, expected: catalog[name].type });
     }
   };
 }

@@ -9,6 +9,8 @@ export interface DeadLetterRecord {
   /** The message as received (decoded when possible, else its raw text). */
   message: unknown;
   time: string;
+  /** Delivery attempts made before giving up, when known (Pub/Sub dead-letter policy forwards). */
+  attempts?: number;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
-import type { Subscription } from '../ports/event-bus.js';
+import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
-import type { EventHandler } from './cloud-event.js';
+import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
+import { canFileDeadLetters, fileDeadLetters } from './dead-letter-filer.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -17,9 +18,31 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     const entry = catalog[fn.trigger];
     subs.push(
       await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, types: [entry.type] }, async (event, delivery) => {
-        await handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId });
+        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too.
+        await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
       }),
     );
   }
+  // On Pub/Sub, dead letters forwarded by the dead-letter policy are filed where `ctloop dead-letters` reads them.
+  if (rt.config.eventBus.kind === 'pubsub' && canFileDeadLetters(rt.bus)) {
+    const topics = functionRegistry.filter((fn) => handlers[fn.name]).map((fn) => catalog[fn.trigger].topic);
+    subs.push(...(await fileDeadLetters({ bus: rt.bus, objectStore: rt.objectStore, bucket: rt.config.artifactBucket }, topics)));
+  }
   return { stop: async () => { await Promise.all(subs.map((s) => s.close())); } };
+}
+
+/**
+ * Stop a running loop: wait for the bus to drain (up to `drainTimeoutMs`), then close the functions' subscriptions
+ * (running handlers finish; Pub/Sub closes with WaitForProcessing). A drain timeout is not swallowed: the
+ * subscriptions are still closed, then the drain error is thrown so the caller reports what was left unfinished.
+ */
+export async function stopLocalFunctions(bus: EventBus, fns: { stop(): Promise<void> }, drainTimeoutMs: number): Promise<void> {
+  let drainError: unknown;
+  try {
+    await bus.drain(drainTimeoutMs);
+  } catch (err) {
+    drainError = err;
+  }
+  await fns.stop();
+  if (drainError !== undefined) throw drainError;
 }

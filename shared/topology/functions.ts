@@ -26,6 +26,17 @@ export interface FunctionSpec {
   /** Seconds; Cloud Functions gen2 event functions allow up to 540. */
   timeoutSeconds: number;
   memory: '256Mi' | '512Mi' | '1Gi' | '2Gi' | '4Gi';
+  /**
+   * Requests one instance serves at once (`max_instance_request_concurrency`, 1..1000; gen2 defaults to 1) and its
+   * vCPU (`available_cpu`; a concurrency above 1 needs at least 1), with the reason. Absent: 1 request, default CPU.
+   */
+  scaling?: FunctionScaling;
+}
+
+export interface FunctionScaling {
+  concurrency: number;
+  cpu: string;
+  reason: string;
 }
 
 export const functionRegistry: FunctionSpec[] = [
@@ -38,6 +49,11 @@ export const functionRegistry: FunctionSpec[] = [
     description: 'Validate a batch of feature rows, write good rows once (dedup on ingest id), quarantine bad rows, update the online table.',
     timeoutSeconds: 120,
     memory: '512Mi',
+    scaling: {
+      concurrency: 16,
+      cpu: '1',
+      reason: 'the group commit merges batches that one instance handles at once into one MERGE per table; one request per instance would make every event its own DML job',
+    },
   },
   {
     name: 'load-feature-file',
@@ -49,6 +65,11 @@ export const functionRegistry: FunctionSpec[] = [
     description: 'Load a CSV/JSONL/Parquet file into a feature view with the same validation and dedup as streaming rows.',
     timeoutSeconds: 540,
     memory: '1Gi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'a load validates a whole file in a temporary DuckDB in the 1Gi instance; one file per instance keeps memory bounded',
+    },
   },
   {
     name: 'detect-drift',
@@ -59,6 +80,11 @@ export const functionRegistry: FunctionSpec[] = [
     description: 'Profile a window in the warehouse, compare with its baseline, validate, write the report and history, and apply the continuous-training policy.',
     timeoutSeconds: 540,
     memory: '512Mi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'scheduled and rare; a profile of a window runs as warehouse queries for minutes, one per instance',
+    },
   },
 ];
 

@@ -74,6 +74,10 @@ export interface FunctionInfra {
   dead_letter_prefix: string;
   timeout_seconds: number;
   memory: string;
+  /** Requests one instance serves at once (max_instance_request_concurrency), from the registry's `scaling`. */
+  concurrency: number;
+  /** vCPU per instance (available_cpu). */
+  cpu: string;
 }
 
 export interface SchedulerJobInfra {
@@ -189,6 +193,7 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
   const serviceAccountId = functionServiceAccountId(f.name);
   if (!SA_ID.test(serviceAccountId)) fail(`service account id ${serviceAccountId} is invalid`, 'rename the function');
   if (f.timeoutSeconds < 1 || f.timeoutSeconds > 540) fail(`function ${f.name} timeout ${f.timeoutSeconds}s is outside 1..540`, 'event functions allow at most 540 s');
+  const scaling = checkScaling(f);
   return {
     deployed_name: functionDeployedName(f.name),
     description: f.description,
@@ -212,7 +217,25 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
     dead_letter_prefix: `dead-letter/${f.name}/`,
     timeout_seconds: f.timeoutSeconds,
     memory: f.memory,
+    concurrency: scaling.concurrency,
+    cpu: scaling.cpu,
   };
+}
+
+/** Cloud Functions gen2 default vCPU per memory size (cloud.google.com/functions/docs/configuring/memory). */
+const DEFAULT_CPU: Record<FunctionSpec['memory'], string> = { '256Mi': '0.167', '512Mi': '0.333', '1Gi': '0.583', '2Gi': '1', '4Gi': '2' };
+
+/** Gen2 rules: concurrency 1..1000, and above 1 at least 1 vCPU (cloud.google.com/functions/docs/configuring/concurrency). */
+function checkScaling(f: FunctionSpec): { concurrency: number; cpu: string } {
+  // Without `scaling`: one request per instance and gen2's default vCPU for the memory size.
+  const s = f.scaling ?? { concurrency: 1, cpu: DEFAULT_CPU[f.memory] };
+  if (!Number.isInteger(s.concurrency) || s.concurrency < 1 || s.concurrency > 1000) {
+    fail(`function ${f.name} concurrency ${s.concurrency} is outside 1..1000`, 'Cloud Functions gen2 serve 1..1000 requests per instance');
+  }
+  const cpu = Number(s.cpu);
+  if (!Number.isFinite(cpu) || cpu <= 0) fail(`function ${f.name} cpu ${JSON.stringify(s.cpu)} is not a number of vCPUs`, 'e.g. "1" or "2"');
+  if (s.concurrency > 1 && cpu < 1) fail(`function ${f.name} serves ${s.concurrency} requests at once with ${s.cpu} vCPU; concurrency above 1 needs at least 1 vCPU`, 'set scaling.cpu to "1" or more');
+  return { concurrency: s.concurrency, cpu: s.cpu };
 }
 
 function jobName(...parts: string[]): string {

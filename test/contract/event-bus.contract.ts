@@ -138,6 +138,39 @@ export function runEventBusContract(label: string, make: MakeBus, opts: { skip?:
       expect(dls[0]!.dl.reason).toContain('add it to features.yaml');
     });
 
+    // Pub/Sub's limits (https://cloud.google.com/pubsub/quotas#resource_limits): 100 attributes, keys <= 256 bytes,
+    // values <= 1024 bytes, 10 MB per message. The emulator enforces none of them: the adapters do.
+    it('rejects a publish beyond Pub/Sub limits with a ValidationError before sending', async () => {
+      const b = await open();
+      const n = names(label);
+      const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v']));
+      await expect(b.publish(n.topic, rowsEvent(), many)).rejects.toThrow(ValidationError);
+      await expect(b.publish(n.topic, rowsEvent(), { ['k'.repeat(257)]: 'v' })).rejects.toThrow(/key .* 256 bytes/);
+      await expect(b.publish(n.topic, rowsEvent(), { big: 'é'.repeat(513) })).rejects.toThrow(/1024 bytes/);
+      await expect(b.publish(n.topic, rowsEvent('trips', 1), { pad: 'x' })).resolves.toBeTruthy();
+    });
+
+    it('dead-letters a message that already carries the most attributes Pub/Sub allows', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async () => {
+        throw new ValidationError('bad rows', { hint: 'fix them' });
+      });
+      // 96 of the publisher's own + type, correlationId, causationId, ctloop-event-id = 100 attributes.
+      const extra = Object.fromEntries(Array.from({ length: 96 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'.repeat(1000)]));
+      const event = rowsEvent();
+      await b.publish(n.topic, event, extra);
+      await waitFor(() => dls.length === 1, 'the dead letter');
+      await b.drain();
+      const attrs = dls[0]!.delivery.attributes;
+      expect(Object.keys(attrs).length).toBeLessThanOrEqual(100);
+      expect(dls[0]!.dl).toMatchObject({ event, attempts: 1, subscription: n.sub('a') });
+      expect(dls[0]!.dl.reason).toContain('bad rows');
+      expect(attrs.type).toBe(event.type);
+      expect(attrs[ATTR.droppedAttributes]).toMatch(/^\d+ attribute\(s\) dropped/);
+    });
+
     it('dead-letters invalid envelopes without calling the handler', async () => {
       const b = await open();
       const n = names(label);

@@ -1,7 +1,16 @@
-import { afterAll, beforeAll } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Message } from '@google-cloud/pubsub';
+import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
+import { fileDeadLetters } from '../../shared/runtime/dead-letter-filer.js';
+import { listDeadLetters } from '../../shared/runtime/dead-letters.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TransientError } from '../../shared/errors.js';
+import { createEvent, deadLetterTopic } from '../../shared/events/catalog.js';
 import { PubsubEventBus } from '../../shared/adapters/event-bus/pubsub/pubsub-bus.js';
 import { clientEnv, pubsubEmulatorUnavailable, startPubsubEmulator, type PubsubEmulator } from '../helpers/pubsub-emulator.js';
-import { runEventBusContract } from './event-bus.contract.js';
+import { contractRetry, runEventBusContract, waitFor } from './event-bus.contract.js';
 
 // The Pub/Sub adapter against Google's emulator (one emulator for this file). Skips with the reason when gcloud,
 // the emulator component or java is missing.
@@ -24,3 +33,113 @@ runEventBusContract(
   async (retry) => new PubsubEventBus({ project: 'ctloop-contract', emulatorHost: emulator!.host, retry, drainQuietMs: 500 }),
   { skip: unavailable },
 );
+
+// What the emulator does not enforce (flow control, close behaviour), asserted in the adapter itself.
+describe.skipIf(!!unavailable)('Pub/Sub adapter: concurrency bound and close', () => {
+  let seq = 0;
+  const ids = () => {
+    const id = `bound-${Date.now().toString(36)}-${++seq}`;
+    return { topic: `ct-${id}`, sub: `ct-${id}-s` };
+  };
+  const bus = (opts: { maxConcurrent?: number; closeTimeoutMs?: number } = {}) =>
+    new PubsubEventBus({ project: 'ctloop-contract', emulatorHost: emulator!.host, retry: contractRetry, drainQuietMs: 300, ...opts });
+  const event = (i: number) => createEvent('featureRows', { view: 'trips', rows: [{ trip_id: i }] }, { source: 'bound-test' });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('never runs more than maxConcurrent handlers at once, and runs each message once', async () => {
+    const b = bus({ maxConcurrent: 2 });
+    try {
+      const n = ids();
+      let running = 0;
+      let peak = 0;
+      const seen: number[] = [];
+      // Subscribe once to create the subscription, then publish a backlog and pull it with a fresh bus.
+      await (await b.subscribe({ name: n.sub, topic: n.topic }, async () => { throw new Error('never'); })).close();
+      await Promise.all(Array.from({ length: 40 }, (_, i) => b.publish(n.topic, event(i))));
+      await b.subscribe({ name: n.sub, topic: n.topic }, async (e) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push((e.data as { rows: { trip_id: number }[] }).rows[0]!.trip_id);
+        running--;
+      });
+      await waitFor(() => seen.length >= 40, '40 messages handled', 30_000);
+      await b.drain(30_000);
+      expect(peak).toBeLessThanOrEqual(2);
+      expect(seen.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('close() lets a running handler finish and acks its message instead of nacking it', async () => {
+    const nack = vi.spyOn(Message.prototype, 'nack');
+    const b = bus();
+    const n = ids();
+    let started = false;
+    let finished = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = await b.subscribe({ name: n.sub, topic: n.topic }, async () => {
+      started = true;
+      await gate;
+      finished = true;
+    });
+    await b.publish(n.topic, event(1));
+    await waitFor(() => started, 'the handler to start');
+    const closing = s.close();
+    release();
+    await closing;
+    expect(finished).toBe(true);
+    expect(nack).not.toHaveBeenCalled();
+    await b.close();
+  });
+
+  it('close() fails with a TransientError when a handler outlives the close timeout', async () => {
+    const b = bus({ closeTimeoutMs: 1500 });
+    const n = ids();
+    let started = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await b.subscribe({ name: n.sub, topic: n.topic }, async () => {
+      started = true;
+      await gate;
+    });
+    await b.publish(n.topic, event(1));
+    await waitFor(() => started, 'the handler to start');
+    const err = await b.close().catch((e: unknown) => e);
+    release();
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as TransientError).message).toMatch(/1 handler\(s\) still running/);
+  });
+});
+
+describe.skipIf(!!unavailable)('dead letters forwarded by the Pub/Sub dead-letter policy', () => {
+  it('are filed under the object-store dead-letter path with their attempt count, where `ctloop dead-letters list` reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctloop-dl-filer-'));
+    const b = new PubsubEventBus({ project: 'ctloop-contract', emulatorHost: emulator!.host, retry: contractRetry, drainQuietMs: 300 });
+    try {
+      const store = new LocalObjectStore(join(dir, 'objects'));
+      const topic = `ct-filer-${Date.now().toString(36)}`;
+      await fileDeadLetters({ bus: b, objectStore: store, bucket: 'ctloop-test' }, [topic]);
+      const event = createEvent('featureRows', { view: 'trips', rows: [{ trip_id: 1 }] }, { source: 'filer-test' });
+      // What Pub/Sub publishes when a push subscription exhausts its delivery attempts (no ctloop-* attributes).
+      await b.client.topic(deadLetterTopic(topic)).publishMessage({
+        data: Buffer.from(JSON.stringify(event)),
+        attributes: { type: event.type, CloudPubSubDeadLetterSourceSubscription: 'projects/p/subscriptions/ctloop-ingest-features-push', CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+      });
+      let listed: Awaited<ReturnType<typeof listDeadLetters>> = [];
+      for (let i = 0; i < 400 && listed.length === 0; i++) {
+        listed = await listDeadLetters({ objectStore: store, bucket: 'ctloop-test' });
+        if (listed.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ consumer: 'ingest-features', code: 'DELIVERY_FAILED', attempts: 5, message: event });
+      expect(listed[0]!.reason).toMatch(/Pub\/Sub dead-letter policy/);
+      expect(listed[0]!.location).toMatch(/^gs:\/\/ctloop-test\/dead-letter\/ingest-features\//);
+    } finally {
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -291,6 +291,20 @@ export function runObjectStoreContract(label: string, make: () => Promise<Contra
         expect(await store.exists(u('copy/data.parquet'))).toBe(true);
         await expectError(store.localCopy(u('copy/missing.parquet')), NotFoundError);
       });
+
+      it('localCopy says which version it copied: its size, creation time and generation, read before the bytes', async () => {
+        await store.put(u('copy/v.csv'), 'a\n1\n');
+        const before = await store.stat(u('copy/v.csv'));
+        const copy = await store.localCopy(u('copy/v.csv'));
+        try {
+          expect(copy.info).toMatchObject({ uri: u('copy/v.csv'), size: 4 });
+          expect(copy.info.created).toBeInstanceOf(Date);
+          expect(copy.info.generation).toBe(before!.generation);
+          expect(copy.info.created!.getTime()).toBe(before!.created!.getTime());
+        } finally {
+          await copy.release();
+        }
+      });
     });
 
     describe('bad URIs', () => {

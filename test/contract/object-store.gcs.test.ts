@@ -14,25 +14,25 @@ import { startTestStorageEmulator, storageSkipReason, type RunningStorageEmulato
 import { runObjectStoreContract } from './object-store.contract.js';
 
 const BUCKET = 'ctloop-artifacts';
-const IGNORED_PRECONDITION =
-  'the firebase-tools Cloud Storage emulator ignores ifGenerationMatch (REFERENCE.md); the precondition is asserted ' +
-  'at request level and its 412 mapping through a proxy in "GCS adapter: preconditions and error mapping" below';
 
 let emu: RunningStorageEmulator | undefined;
+let front: GcsProxy | undefined;
 async function emulator(): Promise<RunningStorageEmulator> {
   emu ??= await startTestStorageEmulator();
   return emu;
 }
 afterAll(async () => {
+  await front?.close();
   await emu?.stop();
 });
 
+// The emulator ignores ifGenerationMatch: the contract runs through a proxy that enforces it (test/helpers/gcs-proxy.ts).
 runObjectStoreContract(
-  'Cloud Storage (firebase-tools emulator)',
+  'Cloud Storage (firebase-tools emulator behind a precondition-enforcing proxy)',
   async () => {
-    const { host } = await emulator();
-    const cfg = loadConfig({ CTLOOP_MODE: 'emulators', PUBSUB_EMULATOR_HOST: 'localhost:8085', STORAGE_EMULATOR_HOST: host }, '/');
-    return { store: createObjectStore(cfg.objectStore), bucket: BUCKET, unsupported: { ifNotExists: IGNORED_PRECONDITION } };
+    front = await startGcsProxy((await emulator()).host, { enforcePreconditions: true });
+    const cfg = loadConfig({ CTLOOP_MODE: 'emulators', PUBSUB_EMULATOR_HOST: 'localhost:8085', STORAGE_EMULATOR_HOST: front.host }, '/');
+    return { store: createObjectStore(cfg.objectStore), bucket: BUCKET };
   },
   { skipReason: storageSkipReason },
 );
@@ -45,7 +45,7 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
 
   beforeAll(async () => {
     const { host } = await emulator();
-    proxy = await startGcsProxy(host, { enforceIfGenerationMatchZero: true });
+    proxy = await startGcsProxy(host, { enforcePreconditions: true });
     // No client retries: each injected failure must surface as one typed error.
     store = new GcsObjectStore({ project: 'ctloop-local', apiEndpoint: proxy.host, client: { retryOptions: { maxRetries: 0, autoRetry: false } } });
     scratch = await mkdtemp(join(tmpdir(), 'ctloop-gcs-pre-'));
@@ -88,6 +88,29 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
     expect((await store.get(`${base}/write-once`)).toString()).toBe('first');
   });
 
+  it('localCopy downloads the generation it stat\'ed (the bytes and the version info are one version)', async () => {
+    await store.put(`${base}/gen.csv`, 'a\n1\n');
+    proxy.requests.length = 0;
+    const copy = await store.localCopy(`${base}/gen.csv`);
+    try {
+      expect(copy.info.generation).toMatch(/^\d+$/);
+      const media = proxy.requests.filter((r) => r.method === 'GET' && new URL(r.url, 'http://x').searchParams.get('alt') === 'media');
+      expect(media.length).toBeGreaterThan(0);
+      for (const r of media) expect(new URL(r.url, 'http://x').searchParams.get('generation')).toBe(copy.info.generation);
+    } finally {
+      await copy.release();
+    }
+  });
+
+  it('the proxy enforces ifNotExists atomically: of concurrent writers of one object exactly one wins', async () => {
+    const uri = `${base}/race`;
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.put(uri, `writer ${i}`, { ifNotExists: true })));
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AlreadyExistsError);
+    expect((await store.get(uri)).toString()).toMatch(/^writer \d$/);
+  });
+
   it.each([429, 500, 503])('maps %i to a TransientError', async (status) => {
     await store.put(`${base}/t`, 'x');
     proxy.failNext(status);
@@ -113,6 +136,46 @@ describe.skipIf(Boolean(storageSkipReason))('GCS adapter: preconditions and erro
     expect(err).toBeInstanceOf(TransientError);
     expect((err as TransientError).message).toContain('http://127.0.0.1:1');
   });
+});
+
+describe.skipIf(Boolean(storageSkipReason))("GCS adapter: the library's default retries survive unconditional writes", () => {
+  // @google-cloud/storage 7.22 File.save() without a precondition sets `storage.retryOptions.autoRetry = false` on
+  // the shared Storage object and never restores it (build/esm/src/file.js, File.save); delete() flips it for the
+  // duration of the call. Here the client keeps the library's default retry settings, so an injected 503 must be
+  // retried by every idempotent call, whatever unconditional write or delete ran before.
+  let proxy: GcsProxy;
+  let store: GcsObjectStore;
+  let scratch: string;
+  const base = `gs://${BUCKET}/retry-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    const { host } = await emulator();
+    proxy = await startGcsProxy(host);
+    store = new GcsObjectStore({ project: 'ctloop-local', apiEndpoint: proxy.host });
+    scratch = await mkdtemp(join(tmpdir(), 'ctloop-gcs-retry-'));
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('get, stat, list and ifNotExists writes still retry a 503 after a plain put, upload and delete', async () => {
+    await store.put(`${base}/plain`, 'x');
+    const file = join(scratch, 'u.bin');
+    await writeFile(file, 'upload body');
+    await store.upload(file, `${base}/uploaded`);
+    await store.put(`${base}/gone`, 'y');
+    await store.delete(`${base}/gone`);
+    proxy.failNext(503);
+    expect((await store.get(`${base}/plain`)).toString()).toBe('x');
+    proxy.failNext(503);
+    expect((await store.stat(`${base}/uploaded`))?.size).toBe(11);
+    proxy.failNext(503);
+    expect((await store.list(`${base}/`)).map((o) => o.uri)).toEqual([`${base}/plain`, `${base}/uploaded`]);
+    proxy.failNext(503);
+    await store.put(`${base}/once`, 'z', { ifNotExists: true });
+    expect((await store.get(`${base}/once`)).toString()).toBe('z');
+  }, 60_000);
 });
 
 describe.skipIf(Boolean(storageSkipReason))('storage emulator CLI (emulators/start.sh runs it)', () => {

@@ -164,6 +164,12 @@ describe('resources', () => {
     const fn = r.google_cloudfunctions2_function.this[0];
     expect(fn.service_config[0].service_account_email).toBe('${google_service_account.this.email}');
     expect(fn.service_config[0].ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+    // Requests per instance and vCPU come from the registry (gen2 defaults to one request per instance).
+    expect(fn.service_config[0].max_instance_request_concurrency).toBe('${var.concurrency}');
+    expect(fn.service_config[0].available_cpu).toBe('${var.cpu}');
+    const platform = await blocksIn(join(MODULES, 'platform'), 'module');
+    expect(platform.functions[0].concurrency).toBe('${each.value.concurrency}');
+    expect(platform.functions[0].cpu).toBe('${each.value.cpu}');
     expect(fn.build_config[0].entry_point).toBe('${var.entry_point}');
     expect(fn.event_trigger, 'triggers come from the push subscription (dead-letter policy), not Eventarc').toBeUndefined();
     const sub = r.google_pubsub_subscription.push[0];

@@ -107,6 +107,28 @@ describe('functions', () => {
       expect(f.dead_letter_prefix).toBe(`dead-letter/${spec.name}/`);
     }
   });
+
+  // Cloud Functions gen2 serve one request per instance unless max_instance_request_concurrency is set; a
+  // concurrency above 1 needs at least 1 vCPU (https://cloud.google.com/functions/docs/configuring/concurrency).
+  it('sets request concurrency and CPU per function from the registry, each with a stated reason', () => {
+    for (const spec of functionRegistry) {
+      const f = checkedIn.functions[spec.name]!;
+      expect(spec.scaling, `${spec.name}: scaling`).toBeDefined();
+      expect(spec.scaling!.reason.length, `${spec.name}: scaling reason`).toBeGreaterThan(20);
+      expect(f.concurrency).toBe(spec.scaling!.concurrency);
+      expect(f.cpu).toBe(spec.scaling!.cpu);
+      if (f.concurrency > 1) expect(Number(f.cpu), `${spec.name}: concurrency > 1 needs >= 1 vCPU`).toBeGreaterThanOrEqual(1);
+    }
+    // The group commit (shared/features/group-commit.ts) only groups events that one instance handles at once.
+    expect(checkedIn.functions['ingest-features']!.concurrency).toBeGreaterThan(1);
+  });
+
+  it('refuses a concurrency above 1 with less than one vCPU, or outside 1..1000', () => {
+    const bad = (scaling: FunctionSpec['scaling']) =>
+      () => buildTopology({ ...inputs, registry: functionRegistry.map((f) => (f.name === 'ingest-features' ? { ...f, scaling } : f)) });
+    expect(bad({ concurrency: 8, cpu: '0.5', reason: 'test: too little CPU for concurrency' })).toThrow(/at least 1 vCPU/);
+    expect(bad({ concurrency: 1001, cpu: '2', reason: 'test: above the gen2 maximum of 1000' })).toThrow(/1\.\.1000/);
+  });
 });
 
 describe('registry and functions/ agree', () => {

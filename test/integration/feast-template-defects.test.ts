@@ -6,7 +6,8 @@ import { pointInTimeSql, ROW_ID } from '../../shared/features/pit-sql.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 
 /**
- * Why ctloop's point-in-time join differs from Feast's BigQuery template (shared/REFERENCE.md, "Feature stores"):
+ * Why ctloop's point-in-time join differs from Feast's BigQuery template (github.com/feast-dev/feast,
+ * sdk/python/feast/infra/offline_stores/bigquery.py, MULTIPLE_FEATURE_VIEW_POINT_IN_TIME_JOIN; feast-dev/feast#3360):
  * on the same feature rows, Feast's template (row id = CONCAT of keys and timestamp; ROW_NUMBER; join back USING
  * (row id, event_ts, created)) multiplies spine rows on exact ties, loses the value of a row whose created time is
  * NULL, and confuses composite keys whose concatenations collide. ctloop's join returns exactly the spine's rows

@@ -173,6 +173,18 @@ describe('feature file loads on DuckDB', () => {
       expect(await count('fv_route_stats')).toBe(2);
     });
 
+    it('an object\'s rows carry the creation time of the version downloaded, not a stat read after the download', async () => {
+      await objects.put('gs://bkt/in/v.csv', `${HEADER}\n${csvLine(1)}\n`);
+      const copied = await objects.stat('gs://bkt/in/v.csv');
+      // A metadata change (or an overwrite) between download and stat moves `updated`: it must not be used.
+      const moved = Object.assign(Object.create(objects) as LocalObjectStore, {
+        stat: async () => ({ ...copied!, updated: new Date('2099-01-01T00:00:00Z') }),
+      });
+      await loadFeatureFile({ warehouse: w, repo, objectStore: moved }, { view: 'route_stats', uri: 'gs://bkt/in/v.csv' });
+      const [row] = await w.query(`SELECT _created_ts AS c FROM ${w.dialect.table('fv_route_stats')}`);
+      expect(new Date(String((row!.c as Date).toISOString?.() ?? row!.c)).getTime()).toBe(copied!.created!.getTime());
+    });
+
     it('loading an old version again (touched) does not let it win online over a newer version', async () => {
       const latest = async () => (await getOnlineFeatures({ online, repo, now: () => new Date(T0 + 3_600_000) }, { view: 'route_stats', entities: [{ origin: 'A', dest: 'B' }], features: ['avg_delay'] })).results[0]!.values;
       const v1 = await write('v1.csv', `${HEADER}\nA,B,${ts(0)},1,1,old\n`);

@@ -33,6 +33,8 @@ variable "functions" {
     ack_deadline_seconds  = number
     act_as                = list(string)
     artifact_bucket_roles = list(string)
+    concurrency           = number
+    cpu                   = string
     dataset_roles         = list(string)
     dead_letter_prefix    = string
     dead_letter_topic     = string

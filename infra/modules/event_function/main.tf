@@ -119,13 +119,15 @@ resource "google_cloudfunctions2_function" "this" {
   }
 
   service_config {
-    available_memory               = var.memory
-    timeout_seconds                = var.timeout_seconds
-    min_instance_count             = 0
-    max_instance_count             = var.max_instance_count
-    ingress_settings               = "ALLOW_INTERNAL_ONLY"
-    all_traffic_on_latest_revision = true
-    service_account_email          = google_service_account.this.email
+    available_memory                 = var.memory
+    available_cpu                    = var.cpu
+    max_instance_request_concurrency = var.concurrency
+    timeout_seconds                  = var.timeout_seconds
+    min_instance_count               = 0
+    max_instance_count               = var.max_instance_count
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.this.email
     environment_variables = merge(var.environment_variables, {
       CTLOOP_FUNCTION = var.name
     })

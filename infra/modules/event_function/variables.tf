@@ -25,6 +25,16 @@ variable "build_service_account" {
   description = "Full id of the service account Cloud Build uses to build the function image; pass it through a wait for its roles to propagate."
 }
 
+variable "concurrency" {
+  type        = number
+  description = "Requests one instance serves at once (max_instance_request_concurrency); gen2 defaults to 1. From the registry's scaling, with its reason."
+}
+
+variable "cpu" {
+  type        = string
+  description = "vCPU per instance (available_cpu); a concurrency above 1 needs at least 1."
+}
+
 variable "dataset_id" {
   type        = string
   description = "Feature store BigQuery dataset the dataset_roles are granted on."

@@ -182,6 +182,8 @@ module "functions" {
   description                   = each.value.description
   entry_point                   = each.value.entry_point
   memory                        = each.value.memory
+  concurrency                   = each.value.concurrency
+  cpu                           = each.value.cpu
   timeout_seconds               = each.value.timeout_seconds
   service_account_id            = each.value.service_account_id
   project_roles                 = each.value.project_roles

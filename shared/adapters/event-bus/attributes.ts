@@ -16,14 +16,44 @@ export const ATTR = {
   sourceTopic: 'ctloop-source-topic',
   attempts: 'ctloop-delivery-attempts',
   deadLetteredAt: 'ctloop-dead-lettered-at',
+  /** Set on a dead letter when some of the message's own attributes had to be dropped to stay within the limits. */
+  droppedAttributes: 'ctloop-dropped-attributes',
 } as const;
 
 /** Attributes Pub/Sub itself adds when its dead-letter policy forwards a message (server-side dead-lettering). */
 const PUBSUB_DL_SUBSCRIPTION = 'CloudPubSubDeadLetterSourceSubscription';
 const PUBSUB_DL_COUNT = 'CloudPubSubDeadLetterSourceDeliveryCount';
 
-/** Pub/Sub limits attribute values to 1024 bytes. */
-const MAX_ATTRIBUTE_BYTES = 1024;
+/**
+ * Pub/Sub's per-message limits (https://cloud.google.com/pubsub/quotas#resource_limits): at most 100 attributes,
+ * keys up to 256 bytes, values up to 1024 bytes, 10 MB per message (data and attributes). The emulator enforces
+ * none of them, so both adapters check them before sending.
+ */
+export const PUBSUB_LIMITS = { attributes: 100, keyBytes: 256, valueBytes: 1024, messageBytes: 10_000_000 } as const;
+const MAX_ATTRIBUTE_BYTES = PUBSUB_LIMITS.valueBytes;
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+const attributeBytes = (attrs: Record<string, string>) => Object.entries(attrs).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+
+/** Throws a ValidationError when a message would exceed Pub/Sub's limits (checked before sending). */
+export function checkPublishLimits(topic: string, data: Buffer, attributes: Record<string, string>): void {
+  const fail = (what: string, hint: string) => {
+    throw new ValidationError(`cannot publish to ${topic}: ${what}`, { hint, details: { topic, limits: PUBSUB_LIMITS } });
+  };
+  const entries = Object.entries(attributes);
+  if (entries.length > PUBSUB_LIMITS.attributes) {
+    fail(`${entries.length} attributes, Pub/Sub allows ${PUBSUB_LIMITS.attributes} (ctloop adds up to 4: type, correlationId, causationId, ${ATTR.eventId})`, 'move the extra attributes into the event data');
+  }
+  for (const [k, v] of entries) {
+    if (k === '' || bytes(k) > PUBSUB_LIMITS.keyBytes) fail(`attribute key ${JSON.stringify(k.slice(0, 40))}${k.length > 40 ? '…' : ''} is ${bytes(k)} bytes; keys must be 1 to 256 bytes`, 'use a shorter attribute name');
+    if (typeof v !== 'string') fail(`attribute ${k} is not a string`, 'attribute values are strings');
+    if (bytes(v) > PUBSUB_LIMITS.valueBytes) fail(`attribute ${k} is ${bytes(v)} bytes; values may be at most 1024 bytes`, 'move long values into the event data');
+  }
+  const total = data.length + attributeBytes(attributes);
+  if (total > PUBSUB_LIMITS.messageBytes) {
+    fail(`the message is ${total} bytes (data ${data.length}); Pub/Sub allows 10 MB`, 'publish a reference (e.g. a gs:// URI) to large payloads instead of the payload');
+  }
+}
 
 export function encodeEnvelope(event: Envelope): Buffer {
   return Buffer.from(JSON.stringify(event), 'utf8');
@@ -70,15 +100,45 @@ export interface DeadLetterInfo {
   time: Date;
 }
 
-export function deadLetterAttributes(original: Record<string, string>, info: DeadLetterInfo): Record<string, string> {
-  return {
-    ...original,
+/** The message's own attributes a dead letter keeps first (consumers and filters rely on them). */
+const KEEP_FIRST = ['type', 'correlationId', 'causationId', ATTR.eventId];
+
+/**
+ * The attributes of a dead letter: the `ctloop-*` reason attributes, plus as many of the message's own as fit in
+ * Pub/Sub's limits (count and, with `dataBytes`, size) — `type` and the envelope ids first. When some must be
+ * dropped, `ctloop-dropped-attributes` says how many and which (the message data, where the event is, is kept).
+ */
+export function deadLetterAttributes(original: Record<string, string>, info: DeadLetterInfo, dataBytes = 0): Record<string, string> {
+  const reasons: Record<string, string> = {
     [ATTR.reason]: truncateAttribute(info.reason),
-    [ATTR.sourceSubscription]: info.subscription,
-    [ATTR.sourceTopic]: info.topic,
+    [ATTR.sourceSubscription]: truncateAttribute(info.subscription),
+    [ATTR.sourceTopic]: truncateAttribute(info.topic),
     [ATTR.attempts]: String(info.attempts),
     [ATTR.deadLetteredAt]: info.time.toISOString(),
   };
+  const own = Object.entries(original).filter(([k]) => !(k in reasons) && k !== ATTR.droppedAttributes);
+  own.sort(([a], [b]) => rank(a) - rank(b));
+  const droppedNoteReserve = bytes(ATTR.droppedAttributes) + MAX_ATTRIBUTE_BYTES;
+  let room = PUBSUB_LIMITS.messageBytes - dataBytes - attributeBytes(reasons) - droppedNoteReserve;
+  const slots = PUBSUB_LIMITS.attributes - Object.keys(reasons).length - 1; // one slot for the dropped note
+  const kept: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [k, v] of own) {
+    const size = bytes(k) + bytes(v);
+    if (Object.keys(kept).length < slots && size <= room) {
+      kept[k] = v;
+      room -= size;
+    } else dropped.push(k);
+  }
+  if (dropped.length === 0) {
+    return { ...kept, ...reasons };
+  }
+  return { ...kept, ...reasons, [ATTR.droppedAttributes]: truncateAttribute(`${dropped.length} attribute(s) dropped to fit Pub/Sub limits: ${dropped.join(', ')}`) };
+}
+
+function rank(key: string): number {
+  const i = KEEP_FIRST.indexOf(key);
+  return i < 0 ? KEEP_FIRST.length : i;
 }
 
 /** The payload as JSON when it is JSON, else as text. */

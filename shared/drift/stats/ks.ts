@@ -4,7 +4,9 @@ import { countAtMost } from './search.js';
 /**
  * Two-sample Kolmogorov-Smirnov test, two-sided, reproducing scipy.stats.ks_2samp (scipy 1.10, method='auto'):
  * the exact null distribution when max(n1, n2) ≤ 10 000, else Smirnov's asymptotic form (kstwo.sf with
- * n = round(n1·n2/(n1+n2))). No npm package offers the exact distribution (REFERENCE.md), so it is implemented
+ * n = round(n1·n2/(n1+n2))); scipy's code is `scipy/stats/_stats_py.py` (`ks_2samp`, `_compute_prob_outside_square`,
+ * `_count_paths_outside_method`) at tag v1.10.0. npm has no exact two-sample distribution (`@stdlib/stats-kstest`
+ * 0.2 is the one-sample goodness-of-fit test; jstat 1.9.6 has no Kolmogorov-Smirnov test), so it is implemented
  * from the published algorithms:
  * - n1 = n2: the closed-form alternating sum of path counts outside |x − y| ≥ h, evaluated Horner-like
  *   (Hodges 1958, "The significance probability of the Smirnov two-sample test", Ark. Mat. 3);

@@ -2,7 +2,8 @@ import jstatPkg from 'jstat';
 
 /**
  * Distribution tails used by the p-value tests. The log-gamma function and the lower regularized incomplete gamma
- * come from jstat (a maintained library whose chi-square CDF matches scipy, see REFERENCE.md). jstat only offers
+ * come from jstat 1.9.6 (`jStat.gammaln`, `jStat.lowRegGamma`; p-values built on them are checked against scipy 1.10
+ * values in test/unit/drift/statistics.test.ts, fixture test/fixtures/drift/scipy-reference.json). jstat only offers
  * upper tails as `1 - cdf`, which loses every digit once p < 1e-16, so the upper tail for x ≥ a + 1 is the
  * continued fraction of Q(a, x) itself (Numerical Recipes §6.2, modified Lentz), built on jstat's gammaln.
  */

@@ -11,7 +11,7 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { deadLetterAttributes, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkPublishLimits, deadLetterAttributes, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
 import { DeadLetterJournal } from './journal.js';
 import { MemorySubscription, type Consumer, type MemoryMessage } from './subscription.js';
@@ -54,7 +54,11 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
   async publish(topic: string, event: Envelope, attributes: Record<string, string> = {}): Promise<string> {
     // No validation here: consumers validate every payload (anything can publish to a real topic) and dead-letter
     // what is invalid, so both adapters behave the same.
-    return this.publishRaw(checkResourceId('topic', topic), encodeEnvelope(event), envelopeAttributes(event, attributes));
+    const name = checkResourceId('topic', topic);
+    const data = encodeEnvelope(event);
+    const attrs = envelopeAttributes(event, attributes);
+    checkPublishLimits(name, data, attrs); // same limits as Pub/Sub, so embedded mode refuses what GCP would
+    return this.publishRaw(name, data, attrs);
   }
 
   async subscribe(spec: SubscriptionSpec, handler: Handler): Promise<Subscription> {
@@ -128,10 +132,10 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
 
   private async deadLetter(m: MemoryMessage, subscription: string, attempts: number, reason: string): Promise<void> {
     const time = new Date();
-    const dl = toDeadLetter(m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }), m.publishTime);
+    const dl = toDeadLetter(m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }, m.data.length), m.publishTime);
     await this.journal.append({ ...dl, topic: m.topic, messageId: m.id, attributes: m.attributes });
     if (!this.closed) {
-      this.publishRaw(deadLetterTopic(m.topic), m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }));
+      this.publishRaw(deadLetterTopic(m.topic), m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }, m.data.length));
     }
   }
 

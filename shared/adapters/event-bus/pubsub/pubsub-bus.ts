@@ -1,4 +1,4 @@
-import { Duration, PubSub, type Message, type Subscription as PsSubscription, type Topic } from '@google-cloud/pubsub';
+import { Duration, PubSub, SubscriptionCloseBehaviors, type Message, type Subscription as PsSubscription, type Topic } from '@google-cloud/pubsub';
 import { ConfigError, TransientError, describeError, isPermanent } from '../../../errors.js';
 import { deadLetterTopic } from '../../../events/catalog.js';
 import type { Envelope } from '../../../events/envelope.js';
@@ -13,8 +13,9 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkPublishLimits, deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
+import { MessageDispatcher, type Settle } from './dispatcher.js';
 import { checkRetryPolicy, ensureSubscription, ensureTopic, ensureTopicWithDeadLetter, isNotFound, toBusError } from './topology.js';
 
 export interface PubsubEventBusOptions {
@@ -24,15 +25,20 @@ export interface PubsubEventBusOptions {
   retry?: Partial<RetryPolicy>;
   /** Ack deadline of created subscriptions (the client extends leases of slow handlers on its own). Default 60. */
   ackDeadlineSeconds?: number;
-  /** Handlers running at once per subscription (flow control). Default 10. */
+  /** Handlers running at once per subscription, enforced here (one stream + a bound in the adapter). Default 10. */
   maxConcurrent?: number;
+  /** close(): how long running handlers may take to finish before close() fails. Default 60 000 ms. */
+  closeTimeoutMs?: number;
   /** drain(): how long nothing must happen before the bus counts as drained. Default 1000 ms. */
   drainQuietMs?: number;
   onError?: (err: unknown, context: string) => void;
 }
 
-/** `retryLater` nacks the message (Pub/Sub redelivers it after the backoff) and lets drain() wait for it. */
-type RawHandler = (message: Message, delivery: Delivery, retryLater: () => void) => Promise<void>;
+/**
+ * `settle.ack()` acks the message (and any copy of it redelivered meanwhile); `retryLater` nacks it (Pub/Sub
+ * redelivers it after the backoff) and lets drain() wait for it.
+ */
+type RawHandler = (message: Message, delivery: Delivery, settle: Settle, retryLater: () => void) => Promise<void>;
 
 /**
  * Event bus on Cloud Pub/Sub (or its emulator).
@@ -57,12 +63,13 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
   private readonly retry: RetryPolicy;
   private readonly ackDeadlineSeconds: number;
   private readonly maxConcurrent: number;
+  private readonly closeTimeoutMs: number;
   private readonly quietMs: number;
   private readonly where: string;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly topics = new Map<string, Topic>();
   private readonly created = new Map<string, Promise<void>>();
-  private readonly subscriptions = new Set<PsSubscription>();
+  private readonly subscriptions = new Set<{ close(): Promise<void> }>();
   private readonly awaitingRedelivery = new Map<PsSubscription, Set<string>>();
   private inFlight = 0;
   private pendingPublishes = 0;
@@ -72,6 +79,10 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     this.retry = checkRetryPolicy({ ...defaultRetryPolicy, ...opts.retry });
     this.ackDeadlineSeconds = opts.ackDeadlineSeconds ?? 60;
     this.maxConcurrent = opts.maxConcurrent ?? 10;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 60_000;
+    if (!Number.isInteger(this.maxConcurrent) || this.maxConcurrent < 1) {
+      throw new ConfigError(`maxConcurrent must be a positive integer, got ${this.maxConcurrent}`, { hint: 'e.g. 10' });
+    }
     this.quietMs = opts.drainQuietMs ?? 1000;
     this.where = opts.emulatorHost ?? 'pubsub.googleapis.com';
     this.onError = opts.onError ?? ((err, context) => console.error(`[event-bus] ${context}: ${describeError(err)}`));
@@ -93,21 +104,21 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     const retry = checkRetryPolicy({ ...this.retry, ...spec.retry });
     const types = spec.types ? new Set(spec.types) : undefined;
     const topic = checkResourceId('topic', spec.topic);
-    return this.openSubscription(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, retryLater) => {
-      if (types && !types.has(m.attributes.type ?? '')) return m.ack();
+    return this.openSubscription(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, settle, retryLater) => {
+      if (types && !types.has(m.attributes.type ?? '')) return settle.ack();
       let event: Envelope;
       try {
         event = decodeEnvelope(m.data);
       } catch (err) {
-        return this.deadLetter(m, topic, delivery, describeError(err), retryLater);
+        return this.deadLetter(m, topic, delivery, describeError(err), settle, retryLater);
       }
       try {
         await handler(event, delivery);
-        m.ack();
+        settle.ack();
       } catch (err) {
-        if (isPermanent(err)) return this.deadLetter(m, topic, delivery, describeError(err), retryLater);
+        if (isPermanent(err)) return this.deadLetter(m, topic, delivery, describeError(err), settle, retryLater);
         if (delivery.attempt >= retry.maxDeliveryAttempts) {
-          return this.deadLetter(m, topic, delivery, `failed ${delivery.attempt} delivery attempts; last error: ${describeError(err)}`, retryLater);
+          return this.deadLetter(m, topic, delivery, `failed ${delivery.attempt} delivery attempts; last error: ${describeError(err)}`, settle, retryLater);
         }
         retryLater();
       }
@@ -116,10 +127,10 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
 
   async subscribeDeadLetters(spec: { name: string; topic: string }, handler: DeadLetterHandler): Promise<Subscription> {
     const dlt = deadLetterTopic(checkResourceId('topic', spec.topic));
-    return this.openSubscription(spec.name, dlt, { retry: this.retry, deadLetter: false }, async (m, delivery, retryLater) => {
+    return this.openSubscription(spec.name, dlt, { retry: this.retry, deadLetter: false }, async (m, delivery, settle, retryLater) => {
       try {
         await handler(toDeadLetter(m.data, m.attributes, m.publishTime), delivery);
-        m.ack();
+        settle.ack();
       } catch (err) {
         this.onError(err, `dead-letter handler of ${spec.name} failed; the message will be redelivered`);
         retryLater();
@@ -142,11 +153,14 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     }
   }
 
+  /** Closes every subscription (running handlers finish first, see openSubscription) and the client. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    const results = await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
     this.subscriptions.clear();
     this.awaitingRedelivery.clear();
     await this.client.close();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async openSubscription(
@@ -165,53 +179,67 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
       throw toBusError(err, `creating subscription ${name} on ${topic}`, this.where);
     }
     const sub = this.client.subscription(name, {
+      // Client flow control is per stream (nodejs-pubsub#1996): one stream, and the dispatcher below is the bound.
       flowControl: { maxMessages: this.maxConcurrent, allowExcessMessages: false },
+      streamingOptions: { maxStreams: 1 },
       // The client extends the lease of slow handlers; cap it at the function timeout scale.
       maxExtensionTime: Duration.from({ minutes: 10 }),
+      // v5's default close nacks messages already dispatched to handlers: let running handlers finish and settle.
+      closeOptions: { behavior: SubscriptionCloseBehaviors.WaitForProcessing, timeout: Duration.from({ milliseconds: this.closeTimeoutMs }) },
     });
     const nacked = new Set<string>();
     this.awaitingRedelivery.set(sub, nacked);
     const localAttempts = new Map<string, number>();
-    sub.on('message', (m: Message) => {
-      this.lastActivity = Date.now();
-      nacked.delete(m.id);
+    const dispatcher = new MessageDispatcher<Message>(this.maxConcurrent, async (m, settle) => {
       // deliveryAttempt is set by Pub/Sub when the subscription has a dead-letter policy; count locally otherwise.
       const local = (localAttempts.get(m.id) ?? 0) + 1;
       localAttempts.set(m.id, local);
       const delivery: Delivery = { attempt: m.deliveryAttempt > 0 ? m.deliveryAttempt : local, messageId: m.id, subscription: name, attributes: { ...m.attributes } };
       const retryLater = () => {
         nacked.add(m.id);
-        m.nack();
+        settle.nack();
       };
       this.inFlight++;
-      onMessage(m, delivery, retryLater)
-        .catch((err) => {
-          this.onError(err, `subscription ${name}: message ${m.id} could not be settled; nacking it`);
-          retryLater();
-        })
-        .finally(() => {
-          if (!nacked.has(m.id)) localAttempts.delete(m.id);
-          this.inFlight--;
-          this.lastActivity = Date.now();
-        });
+      try {
+        await onMessage(m, delivery, settle, retryLater);
+      } catch (err) {
+        this.onError(err, `subscription ${name}: message ${m.id} could not be settled; nacking it`);
+        retryLater();
+      } finally {
+        if (!nacked.has(m.id)) localAttempts.delete(m.id);
+        this.inFlight--;
+        this.lastActivity = Date.now();
+      }
+    });
+    sub.on('message', (m: Message) => {
+      this.lastActivity = Date.now();
+      nacked.delete(m.id);
+      dispatcher.push(m);
     });
     sub.on('error', (err) => this.onError(toBusError(err, `streaming pull on ${name}`, this.where), `subscription ${name}`));
-    this.subscriptions.add(sub);
-    return {
+    const handle = {
       close: async () => {
-        this.subscriptions.delete(sub);
+        this.subscriptions.delete(handle);
         this.awaitingRedelivery.delete(sub);
-        await sub.close();
+        const [finished] = await Promise.all([dispatcher.close(this.closeTimeoutMs), sub.close()]);
+        if (!finished) {
+          throw new TransientError(`subscription ${name}: ${dispatcher.active} handler(s) still running ${this.closeTimeoutMs} ms after close`, {
+            hint: 'their messages were nacked and will be redelivered; raise closeTimeoutMs or look for a stuck handler',
+            details: { subscription: name, running: dispatcher.active },
+          });
+        }
       },
     };
+    this.subscriptions.add(handle);
+    return handle;
   }
 
-  private async deadLetter(m: Message, topic: string, delivery: Delivery, reason: string, retryLater: () => void): Promise<void> {
+  private async deadLetter(m: Message, topic: string, delivery: Delivery, reason: string, settle: Settle, retryLater: () => void): Promise<void> {
     try {
       await this.publishRaw(deadLetterTopic(topic), m.data, deadLetterAttributes(m.attributes, {
         topic, subscription: delivery.subscription, attempts: delivery.attempt, reason, time: new Date(),
-      }));
-      m.ack();
+      }, m.data.length));
+      settle.ack();
     } catch (err) {
       this.onError(err, `subscription ${delivery.subscription}: dead-lettering message ${m.id} failed; nacking it`);
       retryLater();
@@ -219,6 +247,7 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
   }
 
   private async publishRaw(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string> {
+    checkPublishLimits(topic, data, attributes); // the emulator enforces no limits; Pub/Sub would refuse the batch
     this.pendingPublishes++;
     try {
       try {

@@ -21,7 +21,12 @@ export function toBusError(err: unknown, action: string, where: string): CtloopE
   const message = `Pub/Sub ${action} failed: ${(err as Error)?.message ?? String(err)}`;
   const code = grpcCode(err);
   if (code === GRPC.PERMISSION_DENIED) {
-    return new BackendError(message, { hint: 'grant the service account roles/pubsub.editor, or create the topology with terraform', cause: err });
+    // Retried (bounded by maxDeliveryAttempts): a role granted a moment ago takes minutes to apply
+    // (https://cloud.google.com/iam/docs/access-change-propagation).
+    return new TransientError(message, {
+      hint: 'grant the service account roles/pubsub.editor, or create the topology with terraform; if it was just granted, IAM changes take minutes to propagate and the call is retried',
+      details: { grpcCode: code }, cause: err,
+    });
   }
   if (code === GRPC.INVALID_ARGUMENT || code === GRPC.FAILED_PRECONDITION) {
     return new BackendError(message, { hint: 'check topic/subscription names and the retry/dead-letter settings', cause: err });

@@ -23,8 +23,9 @@ function networkCode(err: unknown): string | undefined {
 
 /**
  * Maps a Cloud Storage error to a typed error: 404 → NotFoundError, 412 on an `ifNotExists` write →
- * AlreadyExistsError, 429 / 408 / 5xx / network errors → TransientError (retry), 401/403 → BackendError (fix
- * credentials), anything else → BackendError.
+ * AlreadyExistsError, 429 / 408 / 5xx / network errors / 403 (IAM propagation) / CONTENT_DOWNLOAD_MISMATCH →
+ * TransientError (retried a bounded number of times by redelivery), 401 → BackendError (fix credentials), anything
+ * else → BackendError.
  */
 export function mapGcsError(err: unknown, uri: string, op: string, opts: { ifNotExists?: boolean; endpoint?: string } = {}): CtloopError {
   if (err instanceof CtloopError) return err;
@@ -53,7 +54,15 @@ export function mapGcsError(err: unknown, uri: string, op: string, opts: { ifNot
       hint: 'temporary; the platform retries with backoff', details, cause: err,
     });
   }
-  if (status === 401 || status === 403) {
+  if (status === 403) {
+    // Retried (bounded: the event is redelivered up to maxDeliveryAttempts, then dead-lettered with this reason):
+    // a role granted a moment ago takes minutes to apply (https://cloud.google.com/iam/docs/access-change-propagation).
+    return new TransientError(`${op} ${uri}: permission denied by Cloud Storage (${status}: ${msg})`, {
+      hint: 'grant the service account roles/storage.objectAdmin on the bucket; if it was just granted, IAM changes take minutes to propagate and the event is retried',
+      details, cause: err,
+    });
+  }
+  if (status === 401) {
     return new BackendError(`${op} ${uri}: permission denied by Cloud Storage (${status}: ${msg})`, {
       hint: 'grant the service account roles/storage.objectAdmin on the bucket, or run `gcloud auth application-default login`',
       details, cause: err,
@@ -61,6 +70,12 @@ export function mapGcsError(err: unknown, uri: string, op: string, opts: { ifNot
   }
   if (status === 400) {
     return new ValidationError(`${op} ${uri}: Cloud Storage rejected the request (${msg})`, { hint: 'check the object name and metadata', details, cause: err });
+  }
+  if ((err as { code?: unknown } | null)?.code === 'CONTENT_DOWNLOAD_MISMATCH') {
+    // @google-cloud/storage: the downloaded bytes failed the md5/crc32c check; its message says to download again.
+    return new TransientError(`${op} ${uri}: the downloaded bytes did not match their checksum (${msg})`, {
+      hint: 'temporary (a corrupted transfer); the download is retried', details: { ...details, code: 'CONTENT_DOWNLOAD_MISMATCH' }, cause: err,
+    });
   }
   const net = networkCode(err);
   if (net) {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type File, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
-import { ValidationError } from '../../../errors.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
+import { NotFoundError, ValidationError } from '../../../errors.js';
+import type { LocalCopy, ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
 import { assertLocalFile } from '../local-file.js';
 import { checkMetadata, compareUris, DEFAULT_CONTENT_TYPE, objectRef, prefixRef, toUri } from '../uri.js';
 import { httpStatus, mapGcsError } from './errors.js';
@@ -29,21 +29,40 @@ export interface GcsObjectStoreOptions {
  * into place, so a failed download leaves nothing behind.
  */
 export class GcsObjectStore implements ObjectStore {
+  /** Reads and conditional (`ifNotExists`) writes: the library's retry settings stay as configured. */
   private readonly storage: Storage;
+  /**
+   * Writes without a precondition, and deletes. `@google-cloud/storage` 7.22 `File.save()` (and `bucket.upload`,
+   * resumable uploads, `File.delete`) set `retryOptions.autoRetry = false` on the Storage object they belong to —
+   * save() never sets it back (build/esm/src/file.js `save`, `startResumableUpload_`; bucket.js `upload`) — so on a
+   * shared client every later call stops retrying 429/5xx, and calls running concurrently lose retries for a while.
+   * These calls get their own client, whose flag they may switch off: the library's policy (no retry for
+   * unconditional writes, `IdempotencyStrategy.RetryConditional`) is unchanged for them; the event is redelivered.
+   */
+  private readonly unconditional: Storage;
   private readonly endpoint: string | undefined;
 
   constructor(opts: GcsObjectStoreOptions) {
     this.endpoint = opts.apiEndpoint;
-    this.storage = new Storage({
-      ...(opts.client ?? {}),
-      projectId: opts.project,
-      ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
-    });
+    const make = () =>
+      new Storage({
+        ...(opts.client ?? {}),
+        ...(opts.client?.retryOptions ? { retryOptions: { ...opts.client.retryOptions } } : {}),
+        projectId: opts.project,
+        ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
+      });
+    this.storage = make();
+    this.unconditional = make();
   }
 
-  private file(uri: string): File {
+  private file(uri: string, client: Storage = this.storage): File {
     const ref = objectRef(uri);
-    return this.storage.bucket(ref.bucket).file(ref.path);
+    return client.bucket(ref.bucket).file(ref.path);
+  }
+
+  /** The client for a write: the isolated one unless the write carries a precondition. */
+  private writer(opts: PutOptions): Storage {
+    return opts.ifNotExists ? this.storage : this.unconditional;
   }
 
   private fail(err: unknown, uri: string, op: string, ifNotExists?: boolean): never {
@@ -61,7 +80,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async put(uri: string, body: Buffer | string, opts: PutOptions = {}): Promise<ObjectInfo> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.writer(opts));
     checkMetadata(uri, opts.metadata);
     if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
       throw new ValidationError(`put ${uri}: body must be a Buffer or a string`, { hint: 'pass Buffer.from(...) for binary data' });
@@ -76,7 +95,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async upload(localPath: string, uri: string, opts: PutOptions = {}): Promise<ObjectInfo> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.writer(opts));
     checkMetadata(uri, opts.metadata);
     const size = await assertLocalFile(localPath, uri);
     try {
@@ -140,7 +159,7 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async delete(uri: string): Promise<void> {
-    const f = this.file(uri);
+    const f = this.file(uri, this.unconditional);
     try {
       await f.delete({ ignoreNotFound: true });
     } catch (err) {
@@ -150,7 +169,10 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async download(uri: string, localPath: string): Promise<void> {
-    const f = this.file(uri);
+    await this.downloadFile(this.file(uri), uri, localPath);
+  }
+
+  private async downloadFile(f: File, uri: string, localPath: string): Promise<void> {
     const dest = resolve(localPath);
     const tmp = `${dest}.${randomUUID()}.part`;
     try {
@@ -163,17 +185,32 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async localCopy(uri: string): Promise<{ path: string; release(): Promise<void> }> {
+  /**
+   * Stat, then download exactly that generation: the returned info and the bytes are one version, whatever
+   * overwrite or metadata change happens meanwhile. If that generation was overwritten before the download
+   * started (404 on it), the newer one is taken instead (at most 3 tries).
+   */
+  async localCopy(uri: string): Promise<LocalCopy> {
     const ref = objectRef(uri);
     const dir = await mkdtemp(join(tmpdir(), 'ctloop-obj-'));
     const path = join(dir, basename(ref.path));
     try {
-      await this.download(uri, path);
+      for (let attempt = 1; ; attempt++) {
+        const info = await this.stat(uri);
+        if (!info) this.fail(Object.assign(new Error('no such object'), { code: 404 }), uri, 'localCopy');
+        const generation = info.generation === undefined ? undefined : Number(info.generation);
+        const f = this.storage.bucket(ref.bucket).file(ref.path, generation !== undefined && Number.isSafeInteger(generation) ? { generation } : {});
+        try {
+          await this.downloadFile(f, uri, path);
+          return { path, info, release: () => rm(dir, { recursive: true, force: true }) };
+        } catch (err) {
+          if (!(err instanceof NotFoundError) || attempt >= 3) throw err;
+        }
+      }
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    return { path, release: () => rm(dir, { recursive: true, force: true }) };
   }
 }
 
@@ -186,6 +223,8 @@ function toInfo(uri: string, meta: FileMetadata): ObjectInfo {
     uri,
     size: Number(meta.size ?? 0),
     updated: new Date(String(meta.updated ?? meta.timeCreated ?? 0)),
+    ...(meta.timeCreated ? { created: new Date(String(meta.timeCreated)) } : {}),
+    ...(meta.generation !== undefined && meta.generation !== null ? { generation: String(meta.generation) } : {}),
     ...(meta.contentType ? { contentType: meta.contentType } : {}),
     metadata: custom,
   };

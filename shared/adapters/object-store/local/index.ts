@@ -3,7 +3,7 @@ import type { BigIntStats, Dirent } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { AlreadyExistsError, ValidationError } from '../../../errors.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
+import type { LocalCopy, ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
 import { assertLocalFile } from '../local-file.js';
 import { checkMetadata, compareUris, DEFAULT_CONTENT_TYPE, type ObjectRef, objectRef, prefixRef, toUri } from '../uri.js';
 import { errnoCode, fileDirConflict, mapFsError, notFound } from './fs-errors.js';
@@ -165,6 +165,9 @@ export class LocalObjectStore implements ObjectStore {
       uri: ref.uri,
       size: Number(st.size),
       updated: new Date(Number(st.mtimeMs)),
+      created: new Date(Number(st.mtimeMs)),
+      // Every write renames a new file into place: a new inode and mtime, like a new Cloud Storage generation.
+      generation: `${st.mtimeNs}-${st.ino}`,
       ...(side?.contentType ? { contentType: side.contentType } : {}),
       metadata: { ...(side?.metadata ?? {}) },
     };
@@ -231,11 +234,12 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async localCopy(uri: string): Promise<{ path: string; release(): Promise<void> }> {
+  async localCopy(uri: string): Promise<LocalCopy> {
     const ref = objectRef(uri);
-    if (!(await this.fileStat(ref))) throw notFound(uri);
+    const st = await this.fileStat(ref);
+    if (!st) throw notFound(uri);
     // The object's own file: callers must treat it as read-only.
-    return { path: this.fileOf(ref), release: async () => undefined };
+    return { path: this.fileOf(ref), info: await this.info(ref, st), release: async () => undefined };
   }
 }
 
