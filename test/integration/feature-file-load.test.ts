@@ -180,7 +180,7 @@ describe('feature file loads on DuckDB', () => {
       const moved = Object.assign(Object.create(objects) as LocalObjectStore, {
         stat: async () => ({ ...copied!, updated: new Date('2099-01-01T00:00:00Z') }),
       });
-      await loadFeatureFile({ warehouse: w, repo, objectStore: moved }, { view: 'route_stats', uri: 'gs://bkt/in/v.csv' });
+      await loadFeatureFile({ warehouse: w, online, repo, objectStore: moved }, { view: 'route_stats', uri: 'gs://bkt/in/v.csv' });
       const [row] = await w.query(`SELECT _created_ts AS c FROM ${w.dialect.table('fv_route_stats')}`);
       expect(new Date(String((row!.c as Date).toISOString?.() ?? row!.c)).getTime()).toBe(copied!.created!.getTime());
     });
