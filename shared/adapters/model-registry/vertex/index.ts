@@ -164,12 +164,12 @@ export class VertexModelRegistry implements ModelRegistry {
     return v;
   }
 
-  setAliases(model: string, version: string, aliases: string[]): Promise<ModelVersion> {
+  async setAliases(model: string, version: string, aliases: string[]): Promise<ModelVersion> {
     checkAliases(aliases);
     return this.merge(model, version, [...aliases, ...(aliases.includes('champion') ? ['default'] : [])]);
   }
 
-  removeAliases(model: string, version: string, aliases: string[]): Promise<ModelVersion> {
+  async removeAliases(model: string, version: string, aliases: string[]): Promise<ModelVersion> {
     checkAliases(aliases);
     return this.merge(model, version, aliases.map((a) => `-${a}`));
   }
