@@ -109,6 +109,9 @@ export const modelEvaluatedData = z.object({
   blessed: z.boolean(),
   metrics: metricMap,
   failedChecks: z.array(z.object({ check: z.string(), slice: z.string().nullable(), detail: z.string() })),
+  /** The training run evaluated, and the full evaluation report (every check, metrics per slice). */
+  runId: z.string().min(1).optional(),
+  evaluationUri: uri.optional(),
 });
 
 export const deployRequestedData = z.object({
