@@ -1,3 +1,4 @@
+import type { ModelRegistryConfig } from '../../config/config.js';
 import type { ModelRegistry } from '../../ports/model-registry.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { Warehouse } from '../../ports/warehouse.js';
@@ -8,9 +9,7 @@ import { EmbeddedModelRegistry } from './embedded/index.js';
  * The Vertex client is imported only when used. `apiEndpoint` is `host[:port]`; a loopback host (tests, stand-ins)
  * is reached without TLS.
  */
-export type ModelRegistryConfig =
-  | { kind: 'embedded' }
-  | { kind: 'vertex'; project: string; region: string; apiEndpoint?: string };
+export type { ModelRegistryConfig };
 
 export interface ModelRegistryDeps {
   warehouse: Warehouse;
