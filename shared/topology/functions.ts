@@ -60,6 +60,16 @@ export const functionRegistry: FunctionSpec[] = [
     timeoutSeconds: 540,
     memory: '512Mi',
   },
+  {
+    name: 'evaluate-model',
+    entryPoint: 'evaluateModel',
+    trigger: 'trainingCompleted',
+    publishes: ['modelEvaluated'],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.deploy'],
+    description: 'Score a trained candidate against the champion on the same test rows (overall and per slice), apply the gate, register the version with its lineage, and publish the verdict.',
+    timeoutSeconds: 540,
+    memory: '1Gi',
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {
