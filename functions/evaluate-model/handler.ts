@@ -1,28 +1,15 @@
 import { dirname, join } from 'node:path';
-import { createModelRegistry } from '../../shared/adapters/model-registry/index.js';
+import { registryOf } from '../../shared/adapters/model-registry/runtime.js';
 import { evaluateTrainedModel } from '../../shared/evaluation/evaluate-model.js';
 import { modelsFileSource } from '../../shared/evaluation/model-source.js';
-import type { ModelRegistry } from '../../shared/ports/model-registry.js';
 import type { EventHandler } from '../../shared/runtime/cloud-event.js';
 import { log } from '../../shared/runtime/log.js';
-import type { Runtime } from '../../shared/runtime/runtime.js';
 
 /**
  * evaluate-model: a thin adapter over shared/evaluation/evaluate-model.ts. A missing predictions file or a bad model
  * configuration is permanent (dead-lettered with its reason); registry, bucket and bus failures are transient and
  * retried — registration is keyed by the run id, so a retry registers once and republishes the same event.
  */
-const registries = new WeakMap<Runtime, Promise<ModelRegistry>>();
-
-export function registryOf(rt: Runtime): Promise<ModelRegistry> {
-  let r = registries.get(rt);
-  if (!r) {
-    r = createModelRegistry(rt.config.modelRegistry, { warehouse: rt.warehouse, objectStore: rt.objectStore, bucket: rt.config.artifactBucket });
-    registries.set(rt, r);
-  }
-  return r;
-}
-
 export const evaluateModelHandler: EventHandler<'trainingCompleted'> = async (event, rt) => {
   // TODO(lead): use rt.config.training.modelsFile (CTLOOP_MODELS) once "train"'s config is merged.
   const models = modelsFileSource(join(dirname(rt.config.featuresFile), 'models.yaml'), { project: rt.config.project, region: rt.config.region });
