@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { helpers, v1 } from '@google-cloud/aiplatform';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelRegistry } from '../../shared/adapters/model-registry/index.js';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
@@ -91,5 +93,37 @@ describe('Vertex AI registry: requests on the wire', () => {
 
   it('needs a serving image', async () => {
     await expect(registry.registerVersion(request('run-4', { servingImage: null }))).rejects.toThrow(/no serving container image/);
+  });
+});
+
+describe('Vertex AI registry: an upload interrupted by a crash', () => {
+  it('resumes the running upload operation on retry instead of uploading the run twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctloop-vertex-resume-'));
+    const standin = await startVertexModelStandin();
+    try {
+      const objectStore = new LocalObjectStore(join(dir, 'objects'));
+      const config = { kind: 'vertex' as const, project: 'ctloop-test', region: 'us-central1', apiEndpoint: `${standin.address}:${standin.port}` };
+      const registry = await createModelRegistry(config, { warehouse: undefined as never, objectStore, bucket: 'ctloop-artifacts' });
+      await registry.registerVersion(request('run-1'));
+      // A previous attempt for run-2 got as far as Vertex accepting the upload and recording its operation, then died.
+      const client = new v1.ModelServiceClient({ apiEndpoint: standin.address, port: standin.port, sslCreds: grpc.credentials.createInsecure() });
+      const first = standin.calls.find((c) => c.method === 'uploadModel')!.request as { model: Record<string, unknown> };
+      const [op] = await client.uploadModel({
+        parent: 'projects/ctloop-test/locations/us-central1', parentModel: 'projects/ctloop-test/locations/us-central1/models/flight_delay',
+        model: { ...first.model, metadata: helpers.toValue({ ctloop: { runId: 'run-2', blessed: true, metrics: {}, evaluationUri: null, baselineProfileUri: null, lineage: request('run-2').lineage } }) as never, versionAliases: ['challenger'] },
+      });
+      await objectStore.put('gs://ctloop-artifacts/models/flight_delay/runs/run-2/vertex-upload-operation.json', JSON.stringify({ operation: op.name }));
+      await client.close();
+      const uploadsBefore = standin.calls.filter((c) => c.method === 'uploadModel').length;
+
+      const { version, created } = await registry.registerVersion(request('run-2'));
+      expect(created).toBe(true);
+      expect(version).toMatchObject({ version: '2', runId: 'run-2', aliases: ['challenger'] });
+      expect(standin.calls.filter((c) => c.method === 'uploadModel')).toHaveLength(uploadsBefore);
+      expect((await registry.listVersions('flight_delay')).map((v) => v.runId)).toEqual(['run-1', 'run-2']);
+    } finally {
+      await standin.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

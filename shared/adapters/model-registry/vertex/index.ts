@@ -15,9 +15,11 @@ import { checkAliases, checkModelName, checkRequest, evaluationUri } from '../ch
  *   the champion. The first version carries `default` too (Vertex requires one).
  * - The version record (run id, metrics, blessed, evaluation/baseline URIs, lineage) travels in the model's
  *   `metadata` struct; labels carry the model name, run id (label-safe) and verdict for filtering in the console.
- * - Idempotent per run: before uploading, the model's versions are searched for the run id.
+ * - Idempotent per run: before uploading, the model's versions are searched for the run id. The upload operation's
+ *   name is written next to the evaluation report as soon as Vertex accepts the upload, so a retry after a crash
+ *   while the operation was running resumes that operation (`checkUploadModelProgress`) instead of uploading twice.
  */
-type Client = Pick<v1.ModelServiceClient, 'uploadModel' | 'getModel' | 'listModels' | 'listModelVersions' | 'mergeVersionAliases'>;
+type Client = Pick<v1.ModelServiceClient, 'uploadModel' | 'checkUploadModelProgress' | 'getModel' | 'listModels' | 'listModelVersions' | 'mergeVersionAliases'>;
 type VModel = protos.google.cloud.aiplatform.v1.IModel;
 
 export interface VertexRegistryDeps {
@@ -83,6 +85,9 @@ export class VertexModelRegistry implements ModelRegistry {
       });
     }
     const evalUri = evaluationUri(this.deps.bucket, req.model, req.runId);
+    const markerUri = evalUri.replace(/evaluation\.json$/, 'vertex-upload-operation.json');
+    const pending = await this.pendingUpload(markerUri);
+    if (pending) return { version: await this.finishUpload(req, async () => pending), created: true };
     await this.deps.objectStore.put(evalUri, JSON.stringify(req.evaluation, null, 2), { contentType: 'application/json' });
     const parentModel = this.modelName(req.model);
     const exists = (await this.get(parentModel)) !== null;
@@ -103,17 +108,51 @@ export class VertexModelRegistry implements ModelRegistry {
         metadata: helpers.toValue({ ctloop: record }) as protos.google.protobuf.IValue,
       },
     };
+    const version = await this.finishUpload(req, async () => {
+      const [op] = await this.deps.client.uploadModel(request);
+      await this.deps.objectStore.put(markerUri, JSON.stringify({ operation: op.name, runId: req.runId }), { contentType: 'application/json' });
+      return op;
+    });
+    return { version, created: true };
+  }
+
+  /** The upload operation a previous attempt for this run started, unless it failed (then the run uploads afresh). */
+  private async pendingUpload(markerUri: string): Promise<{ name?: string | null; promise(): Promise<unknown> } | null> {
+    if (!(await this.deps.objectStore.exists(markerUri))) return null;
+    const { operation } = JSON.parse((await this.deps.objectStore.get(markerUri)).toString('utf8')) as { operation?: string };
+    if (!operation) return null;
+    let op: Awaited<ReturnType<Client['checkUploadModelProgress']>>;
+    try {
+      op = await this.deps.client.checkUploadModelProgress(operation);
+    } catch (err) {
+      if ((err as { code?: number }).code !== NOT_FOUND) return mapError(err, `getOperation ${operation}`);
+      await this.deps.objectStore.delete(markerUri);
+      return null;
+    }
+    if (op.done && op.error) {
+      await this.deps.objectStore.delete(markerUri);
+      return null;
+    }
+    return op;
+  }
+
+  private async finishUpload(req: RegisterVersionRequest, start: () => Promise<{ name?: string | null; promise(): Promise<unknown> }>): Promise<ModelVersion> {
+    const markerUri = evaluationUri(this.deps.bucket, req.model, req.runId).replace(/evaluation\.json$/, 'vertex-upload-operation.json');
     let versionId: string;
     try {
-      const [op] = await this.deps.client.uploadModel(request);
-      const [res] = await op.promise();
+      const op = await start();
+      const [res] = (await op.promise()) as [protos.google.cloud.aiplatform.v1.IUploadModelResponse];
       versionId = String(res.modelVersionId);
     } catch (err) {
+      // A rejected upload cannot be resumed: forget it so that a retry uploads again. After a transient failure the
+      // operation may still be running, so it is kept and the retry resumes it.
+      const code = (err as { code?: number }).code;
+      if (code === undefined || !TRANSIENT.has(code)) await this.deps.objectStore.delete(markerUri).catch(() => undefined);
       return mapError(err, `uploadModel ${req.model} (run ${req.runId})`);
     }
     const v = await this.getVersion(req.model, versionId);
     if (!v) throw new TransientError(`Vertex AI uploaded ${req.model} version ${versionId} but does not return it yet`, { hint: 'retry' });
-    return { version: v, created: true };
+    return v;
   }
 
   async getVersion(model: string, ref: string): Promise<ModelVersion | null> {
