@@ -18,6 +18,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, read report history', load: () => import('./drift.js') },
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
+  { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
 ];
 

@@ -31,6 +31,8 @@ import { ConfigError } from '../errors.js';
  * | CTLOOP_BIGTABLE_TABLE       | ctloop_online                             | Bigtable table of the online store        |
  * | FIRESTORE_EMULATOR_HOST     | required when firestore in emulators mode | host:port of the Firestore emulator       |
  * | BIGTABLE_EMULATOR_HOST      | required when bigtable in emulators mode  | host:port of the Bigtable emulator        |
+ * | CTLOOP_MODEL_REGISTRY       | vertex in gcp, embedded otherwise         | model registry: embedded or vertex        |
+ * | CTLOOP_VERTEX_API_ENDPOINT  | <region>-aiplatform.googleapis.com        | Vertex AI API host[:port] (tests)         |
  *
  * Google credentials (read here, checked once at start by credentials.ts, only when an adapter talks to Google):
  * GOOGLE_APPLICATION_CREDENTIALS (a key or ADC file), CLOUDSDK_CONFIG / HOME / APPDATA (where gcloud keeps
@@ -67,6 +69,8 @@ const envSchema = z.object({
   CTLOOP_MIN_BACKOFF_MS: z.coerce.number().int().nonnegative().optional(),
   CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
   CTLOOP_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB').optional(),
+  CTLOOP_MODEL_REGISTRY: z.enum(['embedded', 'vertex']).optional(),
+  CTLOOP_VERTEX_API_ENDPOINT: z.string().regex(/^[^:/]+(:\d+)?$/, 'must be host or host:port').optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
   CLOUDSDK_CONFIG: z.string().optional(),
   HOME: z.string().optional(),
@@ -91,6 +95,10 @@ export type OnlineStoreConfig =
   | { kind: 'embedded'; dir: string }
   | { kind: 'firestore'; project: string; database: string; emulatorHost?: string }
   | { kind: 'bigtable'; project: string; instance: string; table: string; emulatorHost?: string };
+/** Where model versions are registered (shared/adapters/model-registry). */
+export type ModelRegistryConfig =
+  | { kind: 'embedded' }
+  | { kind: 'vertex'; project: string; region: string; apiEndpoint?: string };
 export type EventBusConfig =
   | { kind: 'memory'; journalDir: string }
   | { kind: 'pubsub'; project: string; emulatorHost?: string };
@@ -121,6 +129,7 @@ export interface Config {
   online: OnlineStoreConfig;
   retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
   credentials: CredentialsConfig;
+  modelRegistry: ModelRegistryConfig;
 }
 
 const LOCAL_PROJECT = 'ctloop-local';
@@ -206,6 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBackoffMs: e.CTLOOP_MAX_BACKOFF_MS,
     },
     credentials: credentialsConfig(e, cwd, platform),
+    modelRegistry: (e.CTLOOP_MODEL_REGISTRY ?? (m === 'gcp' ? 'vertex' : 'embedded')) === 'embedded' ? { kind: 'embedded' }
+      : { kind: 'vertex', project, region: e.CTLOOP_REGION, ...(e.CTLOOP_VERTEX_API_ENDPOINT ? { apiEndpoint: e.CTLOOP_VERTEX_API_ENDPOINT } : {}) },
   };
 }
 

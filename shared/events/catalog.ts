@@ -92,6 +92,14 @@ export const trainingCompletedData = z.object({
   baselineUri: uri.optional(),
   metrics: metricMap.default({}),
   error: z.string().optional(),
+  /** Run record (shared/training/runs.ts) and lineage: what the model was trained on and why. */
+  runId: z.string().min(1).optional(),
+  trigger: z.enum(['drift', 'schedule', 'manual']).optional(),
+  driftReportId: z.string().optional(),
+  datasets: z.record(z.string(), z.object({ uri, rows: z.number().int().nonnegative() })).optional(),
+  /** Last lines of the trainer's logs (failures), and where the whole log is. */
+  logsTail: z.string().optional(),
+  logsUri: uri.optional(),
 });
 
 export const modelEvaluatedData = z.object({
@@ -101,6 +109,9 @@ export const modelEvaluatedData = z.object({
   blessed: z.boolean(),
   metrics: metricMap,
   failedChecks: z.array(z.object({ check: z.string(), slice: z.string().nullable(), detail: z.string() })),
+  /** The training run evaluated, and the full evaluation report (every check, metrics per slice). */
+  runId: z.string().min(1).optional(),
+  evaluationUri: uri.optional(),
 });
 
 export const deployRequestedData = z.object({

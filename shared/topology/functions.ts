@@ -86,6 +86,16 @@ export const functionRegistry: FunctionSpec[] = [
       reason: 'scheduled and rare; a profile of a window runs as warehouse queries for minutes, one per instance',
     },
   },
+  {
+    name: 'evaluate-model',
+    entryPoint: 'evaluateModel',
+    trigger: 'trainingCompleted',
+    publishes: ['modelEvaluated'],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.deploy'],
+    description: 'Score a trained candidate against the champion on the same test rows (overall and per slice), apply the gate, register the version with its lineage, and publish the verdict.',
+    timeoutSeconds: 540,
+    memory: '1Gi',
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {
