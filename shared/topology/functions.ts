@@ -95,6 +95,11 @@ export const functionRegistry: FunctionSpec[] = [
     description: 'Score a trained candidate against the champion on the same test rows (overall and per slice), apply the gate, register the version with its lineage, and publish the verdict.',
     timeoutSeconds: 540,
     memory: '1Gi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'one evaluation parses a whole predictions file and scores every slice in memory; rare (one per training run), so one per instance',
+    },
   },
 ];
 
