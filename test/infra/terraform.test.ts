@@ -158,6 +158,15 @@ describe('resources', () => {
     expect(checked).toBeGreaterThanOrEqual(2);
   });
 
+  it('dead letters are held for the longest Pub/Sub allows (31 days), so `ctloop dead-letters` can still read them', async () => {
+    const vars = await blocksIn(join(MODULES, 'event_topic'), 'variable');
+    const retention = vars.dead_letter_retention[0];
+    expect(retention.default).toBe('2678400s');
+    expect(JSON.stringify(retention.validation)).toContain('2678400');
+    const subs = await blocksIn(join(MODULES, 'event_topic'), 'resource');
+    expect(subs.google_pubsub_subscription.dead_letter_hold[0].message_retention_duration).toBe('${var.dead_letter_retention}');
+  });
+
   it('each function runs as its own service account and is fed by its push subscription', async () => {
     const r = await blocksIn(join(MODULES, 'event_function'), 'resource');
     expect(r.google_service_account.this[0].account_id).toBe('${var.service_account_id}');

@@ -1,7 +1,12 @@
 variable "dead_letter_retention" {
   type        = string
-  description = "How long dead-lettered messages are kept on the hold subscription (max 604800s = 7 days)."
-  default     = "604800s"
+  description = "How long dead-lettered messages are kept on the hold subscription, for `ctloop dead-letters` and replay. Pub/Sub allows 10 minutes to 31 days (https://cloud.google.com/pubsub/docs/subscription-properties#message_retention_duration); the default keeps them the longest, so a dead letter noticed after a holiday is still there."
+  default     = "2678400s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.dead_letter_retention)) && try(tonumber(trimsuffix(var.dead_letter_retention, "s")) >= 600 && tonumber(trimsuffix(var.dead_letter_retention, "s")) <= 2678400, false)
+    error_message = "dead_letter_retention must be a number of seconds from 600s (10 minutes) to 2678400s (31 days), e.g. \"2678400s\"."
+  }
 }
 
 variable "dead_letter_topic" {
