@@ -3,7 +3,7 @@ import type { EventHandler } from '../../shared/runtime/cloud-event.js';
 import { log } from '../../shared/runtime/log.js';
 
 /** load-feature-file: a file of rows is ready; load it with the same validation and dedup as streamed rows. */
-export const loadFeatureFileHandler: EventHandler<'featureFileReady'> = async (event, rt) => {
-  const res = await loadFeatureFile({ ...rt, scratchBucket: rt.config.artifactBucket }, { view: event.data.view, uri: event.data.uri, ...(event.data.format ? { format: event.data.format } : {}) });
+export const loadFeatureFileHandler: EventHandler<'featureFileReady'> = async (event, rt, ctx) => {
+  const res = await loadFeatureFile({ ...rt, scratchBucket: rt.config.artifactBucket, signal: ctx.signal }, { view: event.data.view, uri: event.data.uri, ...(event.data.format ? { format: event.data.format } : {}) });
   log(res.quarantined > 0 ? 'warning' : 'info', 'feature file loaded', { eventId: event.id, correlationId: event.correlationId, uri: event.data.uri, ...res });
 };

@@ -31,6 +31,8 @@ export interface LoadFileDeps extends IngestDeps {
   /** Bucket for the temporary file of validated rows when the warehouse loads from gs:// (BigQuery). */
   scratchBucket?: string;
   onProgress?: (done: IngestResult) => void;
+  /** Aborted near the invocation's deadline: no write starts after it fires (the redelivery does the rest). */
+  signal?: AbortSignal;
 }
 
 /** One version of a file, opened for loading. */
@@ -125,7 +127,8 @@ function add(total: IngestResult, part: IngestResult): void {
 async function loadInBatches(deps: LoadFileDeps, file: FileVersion, batchSize: number): Promise<IngestResult> {
   const total: IngestResult = { view: file.view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] };
   for await (const batch of preparedBatches(deps, file, batchSize)) {
-    add(total, resultOf(batch, await writePrepared(deps, file.view, batch.good, batch.bad)));
+    deps.signal?.throwIfAborted();
+    add(total, resultOf(batch, await writePrepared(deps, file.view, batch.good, batch.bad, batch.quarantineSince)));
     deps.onProgress?.(total);
   }
   return total;
@@ -159,6 +162,7 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
         if (t > hi) hi = t;
         if (!out.write(`${jsonLine(r)}\n`)) await once(out, 'drain');
       }
+      deps.signal?.throwIfAborted();
       if (batch.bad.length > 0) await writePrepared(deps, view, [], batch.bad, batch.quarantineSince);
       add(total, resultOf(batch, 0));
       deps.onProgress?.(total);
@@ -169,6 +173,7 @@ async function loadViaLoadJob(deps: LoadFileDeps, file: FileVersion, batchSize: 
     const staged = `gs://${bucket}/tmp/loads/${randomUUID()}.jsonl`;
     await deps.objectStore.upload(tmp, staged, { contentType: 'application/x-ndjson' });
     try {
+      deps.signal?.throwIfAborted();
       total.inserted = await w.withFile(staged, 'jsonl', offlineColumns(view), async (rel) => {
         // One statement may touch at most 4,000 daily partitions: a backfill spanning more is written in day ranges.
         let inserted: number | null = 0;

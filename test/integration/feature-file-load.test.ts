@@ -162,6 +162,15 @@ describe('feature file loads on DuckDB', () => {
       expect(await count('fv_route_stats')).toBe(7);
     });
 
+    it('writes nothing once the invocation\'s deadline signal has fired (the redelivery loads the file)', async () => {
+      const path = await write('late.csv', `${[HEADER, csvLine(1), csvLine(2)].join('\n')}\n`);
+      const ac = new AbortController();
+      ac.abort(new Error('deadline'));
+      await expect(loadFeatureFile({ warehouse: w, online, repo, objectStore: objects, signal: ac.signal }, { view: 'route_stats', uri: path })).rejects.toThrow('deadline');
+      expect(await count('fv_route_stats')).toBe(0);
+      expect(await load(path)).toMatchObject({ inserted: 2 });
+    });
+
     it('keys objects on their content too: the same bytes under two gs:// URIs load once', async () => {
       const body = `${[HEADER, csvLine(1), csvLine(2)].join('\n')}\n`;
       await objects.put('gs://bkt/in/a.csv', body);
