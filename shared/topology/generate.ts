@@ -95,12 +95,12 @@ export interface SchedulerJobInfra {
 export interface FeatureTableInfra {
   /** Feature view of the table ('' for system tables). */
   view: string;
-  /** offline, online, quarantine, drift_history, training_requests. */
+  /** offline, quarantine, drift_history, training_requests. */
   kind: string;
   description: string;
   /** File name under infra/generated/bigquery-schemas/. */
   schema_file: string;
-  /** Day-partitioning column, or null for unpartitioned tables (online, ledgers). */
+  /** Day-partitioning column, or null for unpartitioned tables (ledgers). */
   partition_field: string | null;
   clustering: string[];
 }
@@ -153,7 +153,7 @@ export function functionSourcePath(name: string): string {
   return `dist/functions/${name}/index.js`;
 }
 
-/** Online (latest-value) table columns: keys, event time, features, created time, ingest id. */
+/** BigQuery schema JSON of a table's columns. */
 export function bigQuerySchema(columns: ColumnSchema[]): BigQueryField[] {
   return columns.map((c) => ({
     name: c.name,
@@ -311,7 +311,7 @@ function buildFeatureTables(features: FeatureRepo): { tables: Record<string, Fea
     tables.push([
       t.name,
       {
-        view: features.views.find((v) => v.table === t.name || v.onlineTable === t.name)?.name ?? '',
+        view: features.views.find((v) => v.table === t.name)?.name ?? '',
         kind: t.labels?.ctloop_kind ?? 'system',
         description: t.description ?? t.name,
         schema_file: `${t.name}.json`,

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog, deadLetterTopic, eventNames } from '../../shared/events/catalog.js';
 import { offlineColumns, type FeatureRepo } from '../../shared/features/definitions.js';
 import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
-import { onlineColumns } from '../../shared/features/tables.js';
 import { bigQuerySchema, buildTopology, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
 import { isPrimitiveRole, needGrants, withoutImpliedRoles } from '../../shared/topology/iam.js';
 import { clientGcRule, columnFamily, goDuration } from '../../shared/adapters/online-store/bigtable/layout.js';
@@ -297,23 +296,17 @@ describe('BigQuery tables', () => {
     const onDisk = await readGenerated(GENERATED);
     for (const v of features.views) {
       const off = checkedIn.feature_tables[v.table];
-      const on = checkedIn.feature_tables[v.onlineTable];
       expect(off, `offline table of ${v.name}`).toBeDefined();
-      expect(on, `online table of ${v.name}`).toBeDefined();
       expect(JSON.parse(onDisk[`bigquery-schemas/${off!.schema_file}`]!)).toEqual(bigQuerySchema(offlineColumns(v)));
-      expect(JSON.parse(onDisk[`bigquery-schemas/${on!.schema_file}`]!)).toEqual(bigQuerySchema(onlineColumns(v)));
-      const onlineNames = onlineColumns(v).map((c) => c.name);
-      expect(onlineNames).toEqual([...v.entity.joinKeys.map((k) => k.name), v.timestampField, ...v.features.map((f) => f.name), '_created_ts', '_ingest_id']);
-      // History is partitioned by event time; the online table holds one row per entity and is not partitioned.
+      // History is partitioned by event time and clustered by the join keys.
       expect(off!.partition_field).toBe(v.timestampField);
-      expect(on!.partition_field).toBeNull();
-      for (const t of [off!, on!]) {
-        expect(t.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
-        expect(t.view).toBe(v.name);
-      }
+      expect(off!.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
+      expect(off!.view).toBe(v.name);
     }
-    // Plus the tables the functions write besides feature views: quarantine, drift history, training requests.
-    expect(Object.keys(checkedIn.feature_tables).sort()).toEqual([...features.views.flatMap((v) => [v.table, v.onlineTable]), '_drift_history', '_quarantine', '_training_requests'].sort());
+    // Plus the tables the functions write besides feature views: quarantine, drift history, training requests. No
+    // `__online` table: online values live in the online store.
+    expect(Object.keys(checkedIn.feature_tables).sort()).toEqual([...features.views.map((v) => v.table), '_drift_history', '_quarantine', '_training_requests'].sort());
+    expect(Object.keys(onDisk).filter((f) => f.includes('__online'))).toEqual([]);
     expect(checkedIn.feature_tables._quarantine).toMatchObject({ kind: 'quarantine', partition_field: 'quarantined_at' });
   });
 
