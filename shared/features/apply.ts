@@ -70,7 +70,7 @@ export function joinKeyChange(view: FeatureView, have: TableSpec): string | null
 function refuseJoinKeyChanges(repo: FeatureRepo, tables: Map<string, TableSpec>): void {
   const problems: string[] = [];
   for (const v of repo.views) {
-    const have = tables.get(v.table) ?? tables.get(v.onlineTable);
+    const have = tables.get(v.table);
     const p = have ? joinKeyChange(v, have) : null;
     if (p) problems.push(p);
   }

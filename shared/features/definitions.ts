@@ -136,7 +136,6 @@ export interface FeatureView {
   name: string;
   entity: EntityDef;
   table: string;
-  onlineTable: string;
   timestampField: string;
   createdTimestampField: string | undefined;
   ttlSeconds: number;
@@ -185,7 +184,6 @@ export function parseFeatureRepo(raw: unknown, source = 'feature definitions'): 
       name: v.name,
       entity: entities.get(v.entity)!,
       table,
-      onlineTable: `${table}__online`,
       timestampField: v.timestampField,
       createdTimestampField: v.createdTimestampField,
       ttlSeconds: v.ttl,

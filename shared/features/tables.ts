@@ -1,7 +1,11 @@
 import type { ColumnSchema, TableSpec } from '../ports/warehouse.js';
-import { offlineColumns, SYSTEM_COLUMNS, type FeatureView } from './definitions.js';
+import { offlineColumns, type FeatureView } from './definitions.js';
 
-/** Table specs the feature store owns: per view an offline (history) and an online (latest) table, plus quarantine. */
+/**
+ * Table specs the feature store owns in the warehouse: per view an offline (history) table, plus quarantine. Online
+ * values live in the online store (shared/ports/online-store.ts); a `<table>__online` table left by an earlier version
+ * is neither read nor written and can be dropped.
+ */
 
 export const QUARANTINE_TABLE = '_quarantine';
 
@@ -13,20 +17,6 @@ export function offlineTable(v: FeatureView): TableSpec {
     clusterBy: v.entity.joinKeys.map((k) => k.name).slice(0, 4),
     description: `ctloop feature view ${v.name}: every accepted feature row (history)`,
     labels: { ctloop_view: v.name.toLowerCase(), ctloop_kind: 'offline' },
-  };
-}
-
-export function onlineColumns(v: FeatureView): ColumnSchema[] {
-  return offlineColumns(v).filter((c) => c.name !== SYSTEM_COLUMNS.ingestedAt);
-}
-
-export function onlineTable(v: FeatureView): TableSpec {
-  return {
-    name: v.onlineTable,
-    columns: onlineColumns(v),
-    clusterBy: v.entity.joinKeys.map((k) => k.name).slice(0, 4),
-    description: `ctloop feature view ${v.name}: latest row per entity by event time`,
-    labels: { ctloop_view: v.name.toLowerCase(), ctloop_kind: 'online' },
   };
 }
 
@@ -52,5 +42,5 @@ export function quarantineTable(): TableSpec {
 
 /** Every table the feature store needs for a repo, in creation order. */
 export function featureStoreTables(views: FeatureView[]): TableSpec[] {
-  return [quarantineTable(), ...views.flatMap((v) => [offlineTable(v), onlineTable(v)])];
+  return [quarantineTable(), ...views.map((v) => offlineTable(v))];
 }

@@ -11,6 +11,8 @@ export type GcpNeed =
   | 'bigquery.jobs' // run query/load jobs (roles/bigquery.jobUser on the project)
   | 'storage.read' // read artifacts/files (roles/storage.objectViewer on the bucket)
   | 'storage.write' // write artifacts (roles/storage.objectAdmin on the bucket)
+  | 'online.read' // read the online store (Firestore: roles/datastore.viewer on its database; Bigtable: roles/bigtable.reader on the instance)
+  | 'online.write' // write the online store, newest wins (Firestore: roles/datastore.user on its database; Bigtable: roles/bigtable.user on the instance)
   | 'vertex.train' // submit custom jobs (roles/aiplatform.user)
   | 'vertex.deploy'; // upload/deploy models (roles/aiplatform.user)
 
@@ -45,8 +47,8 @@ export const functionRegistry: FunctionSpec[] = [
     entryPoint: 'ingestFeatures',
     trigger: 'featureRows',
     publishes: [],
-    needs: ['bigquery.write', 'bigquery.jobs'],
-    description: 'Validate a batch of feature rows, write good rows once (dedup on ingest id), quarantine bad rows, update the online table.',
+    needs: ['bigquery.write', 'bigquery.jobs', 'online.write'],
+    description: 'Validate a batch of feature rows, write good rows once (dedup on ingest id), quarantine bad rows, update the online store.',
     timeoutSeconds: 120,
     memory: '512Mi',
     scaling: {
@@ -61,7 +63,7 @@ export const functionRegistry: FunctionSpec[] = [
     trigger: 'featureFileReady',
     publishes: [],
     // storage.write: on BigQuery, validated rows are staged as a file under tmp/loads/ for one load job.
-    needs: ['bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write'],
+    needs: ['bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write', 'online.write'],
     description: 'Load a CSV/JSONL/Parquet file into a feature view with the same validation and dedup as streaming rows.',
     timeoutSeconds: 540,
     memory: '1Gi',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { columnFamily, terraformGcRules } from '../adapters/online-store/bigtable/layout.js';
 import { ValidationError } from '../errors.js';
 import { deadLetterTopic } from '../events/catalog.js';
 import type { FeatureRepo } from '../features/definitions.js';
@@ -69,6 +70,10 @@ export interface FunctionInfra {
   project_roles: string[];
   dataset_roles: string[];
   artifact_bucket_roles: string[];
+  /** Roles on the online store's Firestore database (granted only when Terraform's online_store is firestore). */
+  firestore_roles: string[];
+  /** Roles on the online store's Bigtable instance (granted only when Terraform's online_store is bigtable). */
+  bigtable_roles: string[];
   act_as: ActAs[];
   /** Object prefix in the artifact bucket where the runtime records permanent failures (shared/runtime/dead-letter.ts). */
   dead_letter_prefix: string;
@@ -94,14 +99,24 @@ export interface SchedulerJobInfra {
 export interface FeatureTableInfra {
   /** Feature view of the table ('' for system tables). */
   view: string;
-  /** offline, online, quarantine, drift_history, training_requests. */
+  /** offline, quarantine, drift_history, training_requests. */
   kind: string;
   description: string;
   /** File name under infra/generated/bigquery-schemas/. */
   schema_file: string;
-  /** Day-partitioning column, or null for unpartitioned tables (online, ledgers). */
+  /** Day-partitioning column, or null for unpartitioned tables (ledgers). */
   partition_field: string | null;
   clustering: string[];
+}
+
+/** What the online store needs per feature view (infra/modules/online_store). */
+export interface OnlineViewInfra {
+  /** Bigtable column family of the view (shared/adapters/online-store/bigtable/layout.ts). */
+  column_family: string;
+  /** The view's ttl; 0 = none. */
+  ttl_seconds: number;
+  /** google_bigtable_gc_policy.gc_rules: one version, and the ttl as max age. */
+  gc_rules: string;
 }
 
 export interface Topology {
@@ -109,6 +124,7 @@ export interface Topology {
   functions: Record<string, FunctionInfra>;
   scheduler_jobs: Record<string, SchedulerJobInfra>;
   feature_tables: Record<string, FeatureTableInfra>;
+  online_views: Record<string, OnlineViewInfra>;
 }
 
 export interface BigQueryField {
@@ -141,7 +157,7 @@ export function functionSourcePath(name: string): string {
   return `dist/functions/${name}/index.js`;
 }
 
-/** Online (latest-value) table columns: keys, event time, features, created time, ingest id. */
+/** BigQuery schema JSON of a table's columns. */
 export function bigQuerySchema(columns: ColumnSchema[]): BigQueryField[] {
   return columns.map((c) => ({
     name: c.name,
@@ -213,6 +229,8 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
     project_roles: roles('project'),
     dataset_roles: roles('dataset'),
     artifact_bucket_roles: roles('artifact_bucket'),
+    firestore_roles: roles('firestore_database'),
+    bigtable_roles: roles('bigtable_instance'),
     act_as: uniqueSorted(grants.flatMap((g) => g.actAs)) as ActAs[],
     dead_letter_prefix: `dead-letter/${f.name}/`,
     timeout_seconds: f.timeoutSeconds,
@@ -316,7 +334,7 @@ function buildFeatureTables(features: FeatureRepo): { tables: Record<string, Fea
     tables.push([
       t.name,
       {
-        view: features.views.find((v) => v.table === t.name || v.onlineTable === t.name)?.name ?? '',
+        view: features.views.find((v) => v.table === t.name)?.name ?? '',
         kind: t.labels?.ctloop_kind ?? 'system',
         description: t.description ?? t.name,
         schema_file: `${t.name}.json`,
@@ -327,6 +345,10 @@ function buildFeatureTables(features: FeatureRepo): { tables: Record<string, Fea
     schemas[`${t.name}.json`] = bigQuerySchema(t.columns);
   }
   return { tables: sorted(tables), schemas };
+}
+
+function buildOnlineViews(features: FeatureRepo): Record<string, OnlineViewInfra> {
+  return sorted(features.views.map((v): [string, OnlineViewInfra] => [v.name, { column_family: columnFamily(v), ttl_seconds: v.ttlSeconds, gc_rules: terraformGcRules(v) }]));
 }
 
 export function buildTopology(inputs: TopologyInputs): { topology: Topology; schemas: Record<string, BigQueryField[]> } {
@@ -350,6 +372,7 @@ export function buildTopology(inputs: TopologyInputs): { topology: Topology; sch
       functions: sorted(functions),
       scheduler_jobs: buildSchedulerJobs(inputs),
       feature_tables: tables,
+      online_views: buildOnlineViews(inputs.features),
     },
     schemas,
   };

@@ -11,7 +11,7 @@ import {
 
 const MODULE_NAMES = [
   'artifact_buckets', 'artifact_registry', 'cloud_build_triggers', 'event_function', 'event_topic', 'feature_dataset',
-  'monitoring', 'platform', 'scheduler_jobs', 'vertex_ai',
+  'monitoring', 'online_store', 'platform', 'scheduler_jobs', 'vertex_ai',
 ];
 const META_ARGS = new Set(['source', 'for_each', 'count', 'depends_on', 'providers', 'version']);
 const generated = JSON.parse(readFileSync(join(GENERATED, 'topology.auto.tfvars.json'), 'utf8')) as Record<string, Record<string, Record<string, unknown>>>;
@@ -79,7 +79,7 @@ describe('variables', () => {
   it('the topology variables of the roots and the platform module accept exactly the generated attributes', async () => {
     for (const dir of [...ENVS, join(MODULES, 'platform')]) {
       const vars = await blocksIn(dir, 'variable');
-      for (const key of ['topics', 'functions', 'scheduler_jobs', 'feature_tables']) {
+      for (const key of ['topics', 'functions', 'scheduler_jobs', 'feature_tables', 'online_views']) {
         const sample = Object.values(generated[key] ?? {})[0];
         if (!sample) continue;
         const attrs = objectTypeAttributes(readFileSync(join(dir, 'variables.tf'), 'utf8').split(`variable "${key}"`)[1]!.split('\nvariable ')[0]!);
@@ -239,6 +239,82 @@ describe('resources', () => {
   });
 });
 
+describe('online store', () => {
+  it('creates a Native-mode Firestore database in the region when online_store = firestore, and nothing of Bigtable', async () => {
+    const r = await blocksIn(join(MODULES, 'online_store'), 'resource');
+    const db = r.google_firestore_database.online[0];
+    expect(db.count).toBe('${local.firestore ? 1 : 0}');
+    expect(db.type).toBe('FIRESTORE_NATIVE');
+    expect(db.location_id).toBe('${var.region}');
+    expect(db.name).toBe('${var.firestore_database}');
+    expect(db.delete_protection_state).toContain('var.deletion_protection');
+    for (const t of ['google_bigtable_instance', 'google_bigtable_table']) expect(r[t].online[0].count, t).toBe('${local.bigtable ? 1 : 0}');
+    expect(r.google_bigtable_gc_policy.view[0].for_each).toBe('${local.bigtable ? var.views : {}}');
+    const locals = (await parseTf(join(MODULES, 'online_store', 'main.tf'))).locals[0];
+    expect(locals.firestore).toBe('${var.kind == "firestore"}');
+    expect(locals.bigtable).toBe('${var.kind == "bigtable"}');
+  });
+
+  it('creates an autoscaled Bigtable instance, its table with a family per view and the GC policy per view when online_store = bigtable', async () => {
+    const r = await blocksIn(join(MODULES, 'online_store'), 'resource');
+    const cluster = r.google_bigtable_instance.online[0].cluster[0];
+    expect(cluster.autoscaling_config[0]).toEqual({ min_nodes: '${var.bigtable_min_nodes}', max_nodes: '${var.bigtable_max_nodes}', cpu_target: '${var.bigtable_cpu_target}' });
+    expect(cluster.num_nodes, 'autoscaled: no fixed node count').toBeUndefined();
+    const table = r.google_bigtable_table.online[0];
+    expect(table.name).toBe('${var.bigtable_table}');
+    expect(table.dynamic.column_family[0].for_each).toBe('${var.views}');
+    expect(table.dynamic.column_family[0].content[0].family).toBe('${column_family.value.column_family}');
+    const gc = r.google_bigtable_gc_policy.view[0];
+    expect(gc.column_family).toBe('${each.value.column_family}');
+    expect(gc.gc_rules).toBe('${each.value.gc_rules}');
+    expect(gc.table).toBe('${google_bigtable_table.online[0].name}');
+  });
+
+  it('the choice is one validated variable, passed from the roots to the platform and the module', async () => {
+    for (const dir of [...ENVS, join(MODULES, 'platform')]) {
+      const v = (await blocksIn(dir, 'variable')).online_store[0];
+      expect(v.default, rel(dir)).toBe('firestore');
+      expect(v.validation[0].condition).toBe('${contains(["firestore", "bigtable"], var.online_store)}');
+    }
+    for (const env of ENVS) {
+      const call = (await blocksIn(env, 'module')).platform[0];
+      expect(call.online_store).toBe('${var.online_store}');
+      expect(call.online_views).toBe('${var.online_views}');
+    }
+    const mods = (await blocksIn(join(MODULES, 'platform'), 'module')) as Record<string, Hcl[]>;
+    expect(mods.online_store![0]!.kind).toBe('${var.online_store}');
+    expect(mods.online_store![0]!.views).toBe('${var.online_views}');
+  });
+
+  it("functions get the store's address in their environment and grants only on the store in use", async () => {
+    const platform = readFileSync(join(MODULES, 'platform', 'main.tf'), 'utf8');
+    expect(platform).toMatch(/function_environment = merge\(\{[\s\S]*?\}, module\.online_store\.environment, var\.function_environment\)/);
+    const online = await parseTf(join(MODULES, 'online_store', 'main.tf'));
+    const env = online.locals[0].environment as string;
+    for (const k of ['CTLOOP_ONLINE_STORE', 'CTLOOP_FIRESTORE_DATABASE', 'CTLOOP_BIGTABLE_INSTANCE', 'CTLOOP_BIGTABLE_TABLE']) expect(env).toContain(k);
+    const fn = ((await blocksIn(join(MODULES, 'platform'), 'module')) as Record<string, Hcl[]>).functions![0]!;
+    expect(fn.firestore_roles).toBe('${var.online_store == "firestore" ? each.value.firestore_roles : []}');
+    expect(fn.bigtable_roles).toBe('${var.online_store == "bigtable" ? each.value.bigtable_roles : []}');
+    expect(fn.bigtable_instance).toBe('${module.online_store.bigtable_instance}');
+  });
+
+  it('Firestore roles are conditioned on the one database; Bigtable roles are granted on the instance, never the project', async () => {
+    const r = await blocksIn(join(MODULES, 'event_function'), 'resource');
+    const fs = r.google_project_iam_member.firestore[0];
+    expect(fs.for_each).toBe('${toset(var.firestore_roles)}');
+    expect(fs.condition[0].expression).toBe('resource.name == "projects/${var.project_id}/databases/${var.firestore_database}"');
+    const bt = r.google_bigtable_instance_iam_member.online[0];
+    expect(bt.for_each).toBe('${toset(var.bigtable_roles)}');
+    expect(bt.instance).toBe('${var.bigtable_instance}');
+    expect(r.google_project_iam_member.project[0].for_each).toBe('${toset(var.project_roles)}');
+    // The function starts only once it may reach the store.
+    expect(r.google_cloudfunctions2_function.this[0].depends_on).toEqual(expect.arrayContaining(['${google_project_iam_member.firestore}', '${google_bigtable_instance_iam_member.online}']));
+    // No Terraform file grants a broader online-store role to a function.
+    const fnText = readFileSync(join(MODULES, 'event_function', 'main.tf'), 'utf8');
+    expect(fnText).not.toMatch(/roles\/(datastore|bigtable)\./);
+  });
+});
+
 describe.skipIf(!terraformBin)('terraform', () => {
   if (!terraformBin) console.warn('terraform is not installed: skipping terraform fmt and the tfvars type check');
 
@@ -261,6 +337,10 @@ describe.skipIf(!terraformBin)('terraform', () => {
         expect(plan.status, `${rel(env)}:\n${plan.stdout}\n${plan.stderr}`).toBe(0);
         expect(plan.stdout + plan.stderr).not.toMatch(/Warning|undeclared/i);
         for (const f of Object.keys(generated.functions!)) expect(plan.stdout).toContain(`"${f}"`);
+        // The online store choice is validated before anything is planned.
+        const bad = terraform(['plan', '-input=false', '-no-color', '-var', 'project_id=ctloop-test', '-var', 'online_store=redis'], dir);
+        expect(bad.status).not.toBe(0);
+        expect(bad.stderr).toContain('online_store must be "firestore" or "bigtable"');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

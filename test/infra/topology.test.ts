@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog, deadLetterTopic, eventNames } from '../../shared/events/catalog.js';
 import { offlineColumns, type FeatureRepo } from '../../shared/features/definitions.js';
 import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
-import { onlineColumns } from '../../shared/features/tables.js';
 import { bigQuerySchema, buildTopology, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
 import { isPrimitiveRole, needGrants, withoutImpliedRoles } from '../../shared/topology/iam.js';
+import { clientGcRule, columnFamily, goDuration } from '../../shared/adapters/online-store/bigtable/layout.js';
 import { envelopeFromDataOnlyMessage } from '../../shared/topology/scheduler-message.js';
 import { loadSchedulePlan, parseSchedulePlan } from '../../shared/topology/schedules.js';
 import { staleFiles } from '../../shared/topology/stale.js';
@@ -89,7 +89,9 @@ describe('functions', () => {
       expect(f.project_roles, spec.name).toEqual(want('project'));
       expect(f.dataset_roles, spec.name).toEqual(want('dataset'));
       expect(f.artifact_bucket_roles, spec.name).toEqual(want('artifact_bucket'));
-      for (const r of [...f.project_roles, ...f.dataset_roles, ...f.artifact_bucket_roles]) expect(isPrimitiveRole(r), `${spec.name}: ${r}`).toBe(false);
+      expect(f.firestore_roles, spec.name).toEqual(want('firestore_database'));
+      expect(f.bigtable_roles, spec.name).toEqual(want('bigtable_instance'));
+      for (const r of [...f.project_roles, ...f.dataset_roles, ...f.artifact_bucket_roles, ...f.firestore_roles, ...f.bigtable_roles]) expect(isPrimitiveRole(r), `${spec.name}: ${r}`).toBe(false);
     }
     for (const g of Object.values(needGrants)) for (const r of g.grants) expect(isPrimitiveRole(r.role)).toBe(false);
     expect(withoutImpliedRoles(['roles/storage.objectAdmin', 'roles/storage.objectViewer'])).toEqual(['roles/storage.objectAdmin']);
@@ -128,6 +130,63 @@ describe('functions', () => {
       () => buildTopology({ ...inputs, registry: functionRegistry.map((f) => (f.name === 'ingest-features' ? { ...f, scaling } : f)) });
     expect(bad({ concurrency: 8, cpu: '0.5', reason: 'test: too little CPU for concurrency' })).toThrow(/at least 1 vCPU/);
     expect(bad({ concurrency: 1001, cpu: '2', reason: 'test: above the gen2 maximum of 1000' })).toThrow(/1\.\.1000/);
+  });
+});
+
+describe('online store', () => {
+  const ONLINE_ROLES = /^roles\/(datastore|bigtable)\./;
+
+  it('the functions that write the online store get data access on it, the others nothing', () => {
+    const writers = functionRegistry.filter((f) => f.needs.includes('online.write')).map((f) => f.name).sort();
+    expect(writers).toEqual(expect.arrayContaining(['ingest-features', 'load-feature-file']));
+    for (const spec of functionRegistry) {
+      const f = checkedIn.functions[spec.name]!;
+      const writes = spec.needs.includes('online.write');
+      const reads = spec.needs.includes('online.read');
+      expect(f.firestore_roles, spec.name).toEqual(writes ? ['roles/datastore.user'] : reads ? ['roles/datastore.viewer'] : []);
+      expect(f.bigtable_roles, spec.name).toEqual(writes ? ['roles/bigtable.user'] : reads ? ['roles/bigtable.reader'] : []);
+      // Never on the project unconditioned, never in another scope.
+      for (const r of [...f.project_roles, ...f.dataset_roles, ...f.artifact_bucket_roles]) expect(r, spec.name).not.toMatch(ONLINE_ROLES);
+    }
+  });
+
+  it('no function gets an admin or owner role on the store (Terraform creates the database, table and families)', () => {
+    for (const g of Object.values(needGrants)) {
+      for (const r of g.grants.filter((x) => x.scope === 'firestore_database' || x.scope === 'bigtable_instance')) {
+        expect(['roles/datastore.user', 'roles/datastore.viewer', 'roles/bigtable.user', 'roles/bigtable.reader']).toContain(r.role);
+      }
+    }
+    for (const f of Object.values(checkedIn.functions)) {
+      for (const r of [...f.firestore_roles, ...f.bigtable_roles]) expect(r).not.toMatch(/admin|owner|indexAdmin|importExport/i);
+    }
+    expect(withoutImpliedRoles(['roles/bigtable.reader', 'roles/bigtable.user'])).toEqual(['roles/bigtable.user']);
+    expect(withoutImpliedRoles(['roles/datastore.user', 'roles/datastore.viewer'])).toEqual(['roles/datastore.user']);
+  });
+
+  it('every feature view has a Bigtable column family with the GC rule the adapter creates (one version, ttl as max age)', () => {
+    expect(Object.keys(checkedIn.online_views).sort()).toEqual(features.views.map((v) => v.name).sort());
+    for (const v of features.views) {
+      const o = checkedIn.online_views[v.name]!;
+      expect(o.column_family).toBe(columnFamily(v));
+      expect(o.ttl_seconds).toBe(v.ttlSeconds);
+      const rule = JSON.parse(o.gc_rules) as { mode?: string; rules: Record<string, unknown>[] };
+      expect(rule.rules).toContainEqual({ max_version: 1 });
+      const client = clientGcRule(v);
+      if (v.ttlSeconds > 0) {
+        expect(rule.mode).toBe('union');
+        expect(client).toEqual({ versions: 1, age: { seconds: v.ttlSeconds }, union: true });
+        expect(rule.rules).toContainEqual({ max_age: goDuration(v.ttlSeconds) });
+      } else {
+        expect(rule.rules).toEqual([{ max_version: 1 }]);
+        expect(client).toEqual({ versions: 1 });
+      }
+    }
+    const families = Object.values(checkedIn.online_views).map((o) => o.column_family);
+    expect(new Set(families).size).toBe(families.length);
+  });
+
+  it('ttl durations are written as Go prints them (no drift after apply)', () => {
+    expect([30, 90, 3600, 86_400, 172_800, 604_800, 3_661].map(goDuration)).toEqual(['30s', '1m30s', '1h0m0s', '24h0m0s', '48h0m0s', '168h0m0s', '1h1m1s']);
   });
 });
 
@@ -259,23 +318,17 @@ describe('BigQuery tables', () => {
     const onDisk = await readGenerated(GENERATED);
     for (const v of features.views) {
       const off = checkedIn.feature_tables[v.table];
-      const on = checkedIn.feature_tables[v.onlineTable];
       expect(off, `offline table of ${v.name}`).toBeDefined();
-      expect(on, `online table of ${v.name}`).toBeDefined();
       expect(JSON.parse(onDisk[`bigquery-schemas/${off!.schema_file}`]!)).toEqual(bigQuerySchema(offlineColumns(v)));
-      expect(JSON.parse(onDisk[`bigquery-schemas/${on!.schema_file}`]!)).toEqual(bigQuerySchema(onlineColumns(v)));
-      const onlineNames = onlineColumns(v).map((c) => c.name);
-      expect(onlineNames).toEqual([...v.entity.joinKeys.map((k) => k.name), v.timestampField, ...v.features.map((f) => f.name), '_created_ts', '_ingest_id']);
-      // History is partitioned by event time; the online table holds one row per entity and is not partitioned.
+      // History is partitioned by event time and clustered by the join keys.
       expect(off!.partition_field).toBe(v.timestampField);
-      expect(on!.partition_field).toBeNull();
-      for (const t of [off!, on!]) {
-        expect(t.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
-        expect(t.view).toBe(v.name);
-      }
+      expect(off!.clustering).toEqual(v.entity.joinKeys.map((k) => k.name).slice(0, 4));
+      expect(off!.view).toBe(v.name);
     }
-    // Plus the tables the functions write besides feature views: quarantine, drift history, training requests.
-    expect(Object.keys(checkedIn.feature_tables).sort()).toEqual([...features.views.flatMap((v) => [v.table, v.onlineTable]), '_drift_history', '_quarantine', '_training_requests'].sort());
+    // Plus the tables the functions write besides feature views: quarantine, drift history, training requests. No
+    // `__online` table: online values live in the online store.
+    expect(Object.keys(checkedIn.feature_tables).sort()).toEqual([...features.views.map((v) => v.table), '_drift_history', '_quarantine', '_training_requests'].sort());
+    expect(Object.keys(onDisk).filter((f) => f.includes('__online'))).toEqual([]);
     expect(checkedIn.feature_tables._quarantine).toMatchObject({ kind: 'quarantine', partition_field: 'quarantined_at' });
   });
 

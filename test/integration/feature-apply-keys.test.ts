@@ -26,12 +26,12 @@ describe('join-key changes are breaking', () => {
     ['a key renamed', [{ name: 'origin', type: 'STRING' }, { name: 'destination', type: 'STRING' }], /\(destination added, dest removed\)/],
     ['a key retyped', [{ name: 'origin', type: 'STRING' }, { name: 'dest', type: 'INT64' }], /\(dest retyped STRING → INT64\)/],
   ] as const)('refuses %s and leaves every table untouched', async (_what, keys, reason) => {
-    const before = await Promise.all(['fv_route_stats', 'fv_route_stats__online', 'fv_driver_stats'].map(columns));
+    const before = await Promise.all(['fv_route_stats', 'fv_driver_stats'].map(columns));
     const apply = applyFeatureRepo(w, parseFeatureRepo(withRouteKeys([...keys])));
     await expect(apply).rejects.toBeInstanceOf(BreakingChangeError);
     await expect(applyFeatureRepo(w, parseFeatureRepo(withRouteKeys([...keys])))).rejects.toThrow(reason);
     await expect(applyFeatureRepo(w, parseFeatureRepo(withRouteKeys([...keys])))).rejects.toMatchObject({ hint: expect.stringMatching(/new feature view with its own name/) });
-    expect(await Promise.all(['fv_route_stats', 'fv_route_stats__online', 'fv_driver_stats'].map(columns))).toEqual(before);
+    expect(await Promise.all(['fv_route_stats', 'fv_driver_stats'].map(columns))).toEqual(before);
   });
 
   it('a key that stays a column (demoted to a feature) is still a key change', async () => {
@@ -45,6 +45,26 @@ describe('join-key changes are breaking', () => {
     const more = structuredClone(testRepoInput);
     more.featureViews[0]!.features.push({ name: 'cancelled', type: 'INT64' });
     const res = await applyFeatureRepo(w, parseFeatureRepo(more));
-    expect(res.changes.filter((c) => c.action === 'add_columns').map((c) => c.table)).toEqual(['fv_route_stats', 'fv_route_stats__online']);
+    expect(res.changes.filter((c) => c.action === 'add_columns').map((c) => c.table)).toEqual(['fv_route_stats']);
+  });
+});
+
+describe('the warehouse online table of earlier versions', () => {
+  let w: Warehouse;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ warehouse: w, cleanup } = await duckStore()));
+  afterEach(async () => cleanup());
+
+  it('is no longer created, and an old one left in the database neither fails apply nor is touched', async () => {
+    expect(await w.getTable('fv_route_stats__online')).toBeNull();
+    // A database from before the online store: the old latest-value table, with the view's keys and a row.
+    await w.execute('CREATE TABLE fv_route_stats__online (origin VARCHAR NOT NULL, dest VARCHAR NOT NULL, event_ts TIMESTAMPTZ NOT NULL, avg_delay DOUBLE)');
+    await w.execute("INSERT INTO fv_route_stats__online VALUES ('A', 'B', TIMESTAMPTZ '2026-01-01 00:00:00+00', 1.5)");
+    const more = structuredClone(testRepoInput);
+    more.featureViews[0]!.features.push({ name: 'cancelled', type: 'INT64' });
+    const res = await applyFeatureRepo(w, parseFeatureRepo(more));
+    expect(res.changes.map((c) => c.table)).not.toContain('fv_route_stats__online');
+    expect((await w.getTable('fv_route_stats__online'))!.columns.map((c) => c.name)).toEqual(['origin', 'dest', 'event_ts', 'avg_delay']);
+    expect(await w.query('SELECT COUNT(*) AS n FROM fv_route_stats__online')).toEqual([{ n: 1 }]);
   });
 });

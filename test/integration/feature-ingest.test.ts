@@ -102,7 +102,7 @@ describe('feature ingest on DuckDB', () => {
     const added = structuredClone(testRepoInput);
     added.featureViews[0]!.features.push({ name: 'cancelled', type: 'INT64' });
     const res = await applyFeatureRepo(w, parseFeatureRepo(added));
-    expect(res.changes.filter((c) => c.action === 'add_columns').map((c) => c.table)).toEqual(['fv_route_stats', 'fv_route_stats__online']);
+    expect(res.changes.filter((c) => c.action === 'add_columns').map((c) => c.table)).toEqual(['fv_route_stats']);
     const broken = structuredClone(added);
     broken.featureViews[0]!.features[0]!.type = 'STRING';
     broken.featureViews[1]!.features.push({ name: 'new_one', type: 'FLOAT64' });

@@ -8,7 +8,8 @@ describe('feature definitions', () => {
   it('resolves views with their entity keys, table names and ttl in seconds', () => {
     const repo = parseFeatureRepo(testRepoInput);
     const v = repo.view('route_stats');
-    expect(v).toMatchObject({ table: 'fv_route_stats', onlineTable: 'fv_route_stats__online', ttlSeconds: 86_400, timestampField: 'event_ts' });
+    expect(v).toMatchObject({ table: 'fv_route_stats', ttlSeconds: 86_400, timestampField: 'event_ts' });
+    expect(v).not.toHaveProperty('onlineTable'); // online values live in the online store, not the warehouse
     expect(offlineColumns(v).map((c) => c.name)).toEqual(['origin', 'dest', 'event_ts', 'avg_delay', 'flights', 'note', '_created_ts', '_ingest_id', '_ingested_at']);
     expect(offlineTable(v)).toMatchObject({ partitionBy: 'event_ts', clusterBy: ['origin', 'dest'] });
     expect(() => repo.view('nope')).toThrow(/feature view "nope" is not defined/);

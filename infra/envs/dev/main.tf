@@ -26,6 +26,10 @@ module "platform" {
   functions      = var.functions
   scheduler_jobs = var.scheduler_jobs
   feature_tables = var.feature_tables
+  online_views   = var.online_views
+
+  # Firestore by default; "bigtable" for high request rates (see docs/deploy-gcp.md).
+  online_store = var.online_store
 
   schema_dir           = "${path.module}/../../generated/bigquery-schemas"
   function_source_root = abspath("${path.module}/../../.build/functions")

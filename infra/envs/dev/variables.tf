@@ -33,6 +33,7 @@ variable "functions" {
     ack_deadline_seconds  = number
     act_as                = list(string)
     artifact_bucket_roles = list(string)
+    bigtable_roles        = list(string)
     concurrency           = number
     cpu                   = string
     dataset_roles         = list(string)
@@ -41,6 +42,7 @@ variable "functions" {
     deployed_name         = string
     description           = string
     entry_point           = string
+    firestore_roles       = list(string)
     max_delivery_attempts = number
     maximum_backoff       = string
     memory                = string
@@ -80,6 +82,26 @@ variable "notification_channels" {
   type        = list(string)
   description = "Monitoring notification channel ids."
   default     = []
+}
+
+variable "online_store" {
+  type        = string
+  description = "Online store of feature values: firestore (pay per use) or bigtable (provisioned, for high request rates)."
+  default     = "firestore"
+
+  validation {
+    condition     = contains(["firestore", "bigtable"], var.online_store)
+    error_message = "online_store must be \"firestore\" or \"bigtable\"."
+  }
+}
+
+variable "online_views" {
+  type = map(object({
+    column_family = string
+    gc_rules      = string
+    ttl_seconds   = number
+  }))
+  description = "Generated: per feature view, what the online store needs (Bigtable column family and GC rule)."
 }
 
 variable "project_id" {

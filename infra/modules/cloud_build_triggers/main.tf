@@ -14,7 +14,9 @@ locals {
 
   # Roles the deployer may grant: those ctloop grants to other identities, never an IAM-admin or impersonation role
   # (primitive roles appear nowhere in this configuration: a topology test checks it).
-  delegated_roles = sort(setsubtract(distinct(concat(var.grantable_roles, var.plan_roles)), local.never_delegated))
+  delegated_roles = sort(setsubtract(distinct(concat(var.grantable_roles, local.plan_roles)), local.never_delegated))
+  deployer_roles  = distinct(concat(var.deployer_roles, var.extra_deployer_roles))
+  plan_roles      = distinct(concat(var.plan_roles, var.extra_plan_roles))
   never_delegated = [
     "roles/iam.securityAdmin",
     "roles/iam.serviceAccountAdmin",
@@ -41,7 +43,7 @@ resource "google_service_account" "deployer" {
 }
 
 resource "google_project_iam_member" "plan" {
-  for_each = toset(var.plan_roles)
+  for_each = toset(local.plan_roles)
 
   project = var.project_id
   role    = each.value
@@ -49,7 +51,7 @@ resource "google_project_iam_member" "plan" {
 }
 
 resource "google_project_iam_member" "deployer" {
-  for_each = toset(var.deployer_roles)
+  for_each = toset(local.deployer_roles)
 
   project = var.project_id
   role    = each.value

@@ -43,6 +43,18 @@ variable "environment" {
   description = "Environment name (dev, prod): suffix of triggers and CI service accounts, passed as _ENV."
 }
 
+variable "extra_deployer_roles" {
+  type        = list(string)
+  description = "Project roles the deploy identity needs besides deployer_roles, e.g. to create the online store chosen by the platform."
+  default     = []
+}
+
+variable "extra_plan_roles" {
+  type        = list(string)
+  description = "Read-only project roles the pull-request identity needs besides plan_roles (the chosen online store's viewer role)."
+  default     = []
+}
+
 variable "github_owner" {
   type        = string
   description = "GitHub owner (user or organisation) of the connected repository."

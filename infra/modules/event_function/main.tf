@@ -46,6 +46,31 @@ resource "google_storage_bucket_iam_member" "artifacts" {
   member = local.member
 }
 
+# The online store: Firestore roles exist only on the project, so they are conditioned on the one database; Bigtable
+# roles are granted on the instance. Only the store in use gets grants (the platform passes [] for the other).
+resource "google_project_iam_member" "firestore" {
+  for_each = toset(var.firestore_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = local.member
+
+  condition {
+    title       = "ctloop-online-${var.name}"
+    description = "Only the online store's Firestore database."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${var.firestore_database}\""
+  }
+}
+
+resource "google_bigtable_instance_iam_member" "online" {
+  for_each = toset(var.bigtable_roles)
+
+  project  = var.project_id
+  instance = var.bigtable_instance
+  role     = each.value
+  member   = local.member
+}
+
 # Permanent failures are acknowledged and recorded by the runtime under dead-letter/<name>/ in the artifact bucket
 # (shared/runtime/dead-letter.ts, idempotent overwrite per message): objectUser, but only on that prefix.
 resource "google_storage_bucket_iam_member" "dead_letters" {
@@ -140,6 +165,8 @@ resource "google_cloudfunctions2_function" "this" {
     google_project_iam_member.project,
     google_bigquery_dataset_iam_member.dataset,
     google_storage_bucket_iam_member.artifacts,
+    google_project_iam_member.firestore,
+    google_bigtable_instance_iam_member.online,
   ]
 }
 

@@ -20,6 +20,18 @@ variable "artifact_bucket_roles" {
   default     = []
 }
 
+variable "bigtable_instance" {
+  type        = string
+  description = "Bigtable instance of the online store the bigtable_roles are granted on (empty when the store is Firestore)."
+  default     = ""
+}
+
+variable "bigtable_roles" {
+  type        = list(string)
+  description = "Roles on the online store's Bigtable instance (from the registry needs online.read/online.write)."
+  default     = []
+}
+
 variable "build_service_account" {
   type        = string
   description = "Full id of the service account Cloud Build uses to build the function image; pass it through a wait for its roles to propagate."
@@ -75,6 +87,18 @@ variable "environment_variables" {
   type        = map(string)
   description = "Runtime configuration (shared/config/config.ts variables: CTLOOP_MODE=gcp, project, dataset, bucket, ...)."
   default     = {}
+}
+
+variable "firestore_database" {
+  type        = string
+  description = "Firestore database id of the online store; the firestore_roles are conditioned on it."
+  default     = "(default)"
+}
+
+variable "firestore_roles" {
+  type        = list(string)
+  description = "Roles on the online store's Firestore database (from the registry needs online.read/online.write), granted on the project with a condition on the database."
+  default     = []
 }
 
 variable "invoker_service_account_email" {

@@ -1,12 +1,13 @@
-# The feature store's BigQuery dataset and every table ctloop writes: per feature view an offline (history) and an
-# online (latest value) table, plus quarantine, drift history and the training-request ledger. Schemas come from infra/generated/bigquery-schemas/, written by `ctloop infra gen` from the feature
+# The feature store's BigQuery dataset and every table ctloop writes: per feature view its offline (history) table, plus
+# quarantine, drift history and the training-request ledger (online values live in the online store, module
+# online_store). Schemas come from infra/generated/bigquery-schemas/, written by `ctloop infra gen` from the feature
 # definitions; history tables are partitioned by day of their time column; all are clustered as their spec says.
 
 resource "google_bigquery_dataset" "this" {
   project                    = var.project_id
   dataset_id                 = var.dataset_id
   location                   = var.location
-  description                = "ctloop feature store: offline and online feature tables."
+  description                = "ctloop feature store: offline feature tables (history), quarantine and drift ledgers."
   labels                     = var.labels
   delete_contents_on_destroy = !var.deletion_protection
 }

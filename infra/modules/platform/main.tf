@@ -27,7 +27,14 @@ locals {
     CTLOOP_SERVER_IMAGE            = local.server_image
     CTLOOP_TRAINER_SERVICE_ACCOUNT = module.vertex_ai.trainer_service_account_email
     CTLOOP_SERVER_SERVICE_ACCOUNT  = module.vertex_ai.server_service_account_email
-  }, var.function_environment)
+  }, module.online_store.environment, var.function_environment)
+
+  # APIs of the online store in use, besides var.apis.
+  online_apis = var.online_store == "firestore" ? ["firestore.googleapis.com"] : ["bigtable.googleapis.com", "bigtableadmin.googleapis.com"]
+  # What the CI identities need on the online store: the deployer creates it (and grants on the Bigtable instance),
+  # pull-request plans read its metadata.
+  online_deployer_roles = var.online_store == "firestore" ? ["roles/datastore.owner"] : ["roles/bigtable.admin"]
+  online_plan_roles     = var.online_store == "firestore" ? ["roles/datastore.viewer"] : ["roles/bigtable.viewer"]
 
   act_as = {
     trainer = module.vertex_ai.trainer_service_account
@@ -40,13 +47,14 @@ locals {
   # deployer's Project IAM Admin grant lets it grant or revoke (cloud_build_triggers).
   managed_project_roles = distinct(concat(
     flatten([for f in var.functions : f.project_roles]),
+    var.online_store == "firestore" ? flatten([for f in var.functions : f.firestore_roles]) : [],
     local.function_builder_roles,
     module.vertex_ai.trainer_project_roles,
   ))
 }
 
 resource "google_project_service" "apis" {
-  for_each = toset(var.apis)
+  for_each = toset(concat(var.apis, local.online_apis))
 
   project            = var.project_id
   service            = each.value
@@ -89,6 +97,25 @@ module "feature_dataset" {
   location            = var.bq_location
   tables              = var.feature_tables
   schema_dir          = var.schema_dir
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+
+  depends_on = [google_project_service.apis]
+}
+
+module "online_store" {
+  source = "../online_store"
+
+  project_id          = var.project_id
+  region              = var.region
+  kind                = var.online_store
+  firestore_database  = var.firestore_database
+  bigtable_instance   = var.bigtable_instance
+  bigtable_table      = var.bigtable_table
+  bigtable_zone       = var.bigtable_zone
+  bigtable_min_nodes  = var.bigtable_min_nodes
+  bigtable_max_nodes  = var.bigtable_max_nodes
+  views               = var.online_views
   deletion_protection = var.deletion_protection
   labels              = local.labels
 
@@ -191,6 +218,10 @@ module "functions" {
   dataset_roles                 = each.value.dataset_roles
   artifact_bucket               = module.buckets.artifact_bucket
   artifact_bucket_roles         = each.value.artifact_bucket_roles
+  firestore_database            = var.firestore_database
+  firestore_roles               = var.online_store == "firestore" ? each.value.firestore_roles : []
+  bigtable_instance             = module.online_store.bigtable_instance
+  bigtable_roles                = var.online_store == "bigtable" ? each.value.bigtable_roles : []
   dead_letter_prefix            = each.value.dead_letter_prefix
   act_as_service_accounts       = { for a in each.value.act_as : a => local.act_as[a] }
   publishes_topics              = { for t in each.value.publishes_topics : t => module.topics[t].topic_name }
@@ -263,6 +294,8 @@ module "cloud_build" {
   deploy_tag           = var.deploy_tag
   approval_required    = var.deploy_approval_required
   grantable_roles      = local.managed_project_roles
+  extra_deployer_roles = local.online_deployer_roles
+  extra_plan_roles     = local.online_plan_roles
 
   depends_on = [google_project_service.apis]
 }

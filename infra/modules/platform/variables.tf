@@ -25,6 +25,36 @@ variable "apis" {
   ]
 }
 
+variable "bigtable_instance" {
+  type        = string
+  description = "Bigtable instance id of the online store when online_store = bigtable (CTLOOP_BIGTABLE_INSTANCE)."
+  default     = "ctloop"
+}
+
+variable "bigtable_max_nodes" {
+  type        = number
+  description = "Bigtable autoscaling: most nodes of the online store's cluster."
+  default     = 3
+}
+
+variable "bigtable_min_nodes" {
+  type        = number
+  description = "Bigtable autoscaling: fewest nodes of the online store's cluster (billed by the hour, even idle)."
+  default     = 1
+}
+
+variable "bigtable_table" {
+  type        = string
+  description = "Bigtable table of the online store (CTLOOP_BIGTABLE_TABLE)."
+  default     = "ctloop_online"
+}
+
+variable "bigtable_zone" {
+  type        = string
+  description = "Zone of the Bigtable cluster; empty = <region>-b."
+  default     = ""
+}
+
 variable "bq_location" {
   type        = string
   description = "BigQuery location of the feature dataset (CTLOOP_BQ_LOCATION)."
@@ -81,6 +111,12 @@ variable "feature_tables" {
   description = "Generated: feature tables by table id."
 }
 
+variable "firestore_database" {
+  type        = string
+  description = "Firestore database id of the online store when online_store = firestore (CTLOOP_FIRESTORE_DATABASE)."
+  default     = "(default)"
+}
+
 variable "function_environment" {
   type        = map(string)
   description = "Extra runtime environment variables for every function (override the defaults derived here)."
@@ -103,6 +139,7 @@ variable "functions" {
     ack_deadline_seconds  = number
     act_as                = list(string)
     artifact_bucket_roles = list(string)
+    bigtable_roles        = list(string)
     concurrency           = number
     cpu                   = string
     dataset_roles         = list(string)
@@ -111,6 +148,7 @@ variable "functions" {
     deployed_name         = string
     description           = string
     entry_point           = string
+    firestore_roles       = list(string)
     max_delivery_attempts = number
     maximum_backoff       = string
     memory                = string
@@ -156,6 +194,26 @@ variable "notification_channels" {
   type        = list(string)
   description = "Monitoring notification channel ids for every alert policy."
   default     = []
+}
+
+variable "online_store" {
+  type        = string
+  description = "Online store of feature values: firestore (pay per use) or bigtable (provisioned, for high request rates)."
+  default     = "firestore"
+
+  validation {
+    condition     = contains(["firestore", "bigtable"], var.online_store)
+    error_message = "online_store must be \"firestore\" or \"bigtable\"."
+  }
+}
+
+variable "online_views" {
+  type = map(object({
+    column_family = string
+    gc_rules      = string
+    ttl_seconds   = number
+  }))
+  description = "Generated: per feature view, what the online store needs (Bigtable column family and GC rule)."
 }
 
 variable "project_id" {

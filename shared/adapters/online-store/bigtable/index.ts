@@ -1,8 +1,10 @@
 import { Bigtable, type Table } from '@google-cloud/bigtable';
-import { BackendError, TransientError } from '../../../errors.js';
+import { BackendError, CtloopError, TransientError } from '../../../errors.js';
 import type { FeatureView } from '../../../features/definitions.js';
 import { entityKey, newestPerEntity, type OnlineRecord, type OnlineStore, type OnlineWriteResult } from '../../../ports/online-store.js';
 import { decodeRecord, encodeRecord, versionText, type EncodedRecord } from '../codec.js';
+import { columnFamily } from './layout.js';
+import { prepareFamily, type FamilyAdmin } from './prepare.js';
 
 export interface BigtableOnlineStoreOptions {
   project: string;
@@ -50,20 +52,13 @@ export class BigtableOnlineStore implements OnlineStore {
   }
 
   /**
-   * The view's column family exists: created with its GC rule when missing (emulators, first use), checked once per
-   * process otherwise (on GCP Terraform creates the table and families; a missing one is a BackendError saying so).
+   * The view's column family exists: checked once per process (prepare.ts); created only when missing (emulator,
+   * tests). On GCP Terraform creates the table and families and a missing one is a BackendError naming Terraform.
    */
   private ensureFamily(view: FeatureView): Promise<void> {
     let p = this.ready.get(view.name);
     if (!p) {
-      p = wrap(`prepare family ${view.name}`, async () => {
-        const [exists] = await this.table.exists();
-        if (!exists) await this.table.create().catch((err: { code?: number }) => { if (err.code !== 6) throw err; });
-        const [families] = await this.table.getFamilies();
-        if (families.some((f) => f.id === view.name)) return;
-        const rule = view.ttlSeconds > 0 ? { versions: 1, age: { seconds: view.ttlSeconds }, union: true } : { versions: 1 };
-        await this.table.createFamily(view.name, { rule }).catch((err: { code?: number }) => { if (err.code !== 6) throw err; });
-      });
+      p = wrap(`prepare family ${view.name}`, () => prepareFamily(this.table as unknown as FamilyAdmin, view, { instance: this.opts.instance, table: this.opts.table }));
       this.ready.set(view.name, p);
       p.catch(() => this.ready.delete(view.name));
     }
@@ -80,8 +75,9 @@ export class BigtableOnlineStore implements OnlineStore {
       while (next < newest.length) {
         const r = newest[next++]!;
         const version = versionText(r);
-        const predicate = [{ family: view.name }, { column: VERSION }, { value: { start: { value: version, inclusive: true } } }];
-        const cells = { [view.name]: { [RECORD]: { value: JSON.stringify(encodeRecord(r)), timestamp: r.eventTime }, [VERSION]: { value: version, timestamp: r.eventTime } } };
+        const family = columnFamily(view);
+        const predicate = [{ family }, { column: VERSION }, { value: { start: { value: version, inclusive: true } } }];
+        const cells = { [family]: { [RECORD]: { value: JSON.stringify(encodeRecord(r)), timestamp: r.eventTime }, [VERSION]: { value: version, timestamp: r.eventTime } } };
         const [matched] = await wrap('write', () => this.table.row(this.rowKey(view, r.key)).filter(predicate, { onMatch: [], onNoMatch: [{ method: 'insert', data: cells }] }));
         if (!matched) written++;
       }
@@ -99,9 +95,9 @@ export class BigtableOnlineStore implements OnlineStore {
     for (let i = 0; i < rowKeys.length; i += READ_BATCH) {
       const batch = [...new Set(rowKeys.slice(i, i + READ_BATCH))];
       parts.push(wrap('read', async () => {
-        const [rows] = await this.table.getRows({ keys: batch, filter: [{ family: view.name }, { column: { name: RECORD, cellLimit: 1 } }] });
+        const [rows] = await this.table.getRows({ keys: batch, filter: [{ family: columnFamily(view) }, { column: { name: RECORD, cellLimit: 1 } }] });
         for (const row of rows) {
-          const cell = (row.data as Record<string, Record<string, { value: string }[]>>)[view.name]?.[RECORD]?.[0];
+          const cell = (row.data as Record<string, Record<string, { value: string }[]>>)[columnFamily(view)]?.[RECORD]?.[0];
           if (cell) found.set(row.id, decodeRecord(view, JSON.parse(cell.value) as EncodedRecord));
         }
       }));
@@ -122,6 +118,7 @@ async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof CtloopError) throw err;
     const code = (err as { code?: unknown }).code;
     const msg = `Bigtable online store ${what} failed: ${(err as Error).message}`;
     if (typeof code === 'number' && PERMANENT.has(code)) {
