@@ -1,7 +1,7 @@
 /**
  * BigQuery's DML concurrency for the stand-in (test double only), modelled on DuckDB transactions.
  *
- * BigQuery (DML docs, "DML statement conflicts"; /work/shared/REFERENCE.md): each DML statement is its own
+ * BigQuery (https://cloud.google.com/bigquery/docs/data-manipulation-language, "DML statement conflicts"): each DML statement is its own
  * transaction over a snapshot; per table, up to 2 mutating statements (UPDATE, DELETE, MERGE) run at once and up to
  * 20 more wait, past that they fail; INSERTs are not limited that way. Statements that only insert never conflict,
  * so two overlapping MERGEs whose NOT MATCHED branch sees the same new key BOTH insert it. Statements that update or

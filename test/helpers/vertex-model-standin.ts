@@ -10,7 +10,7 @@ import protobuf from 'protobufjs';
  * polled through), served over gRPC from the `.proto` files shipped inside @google-cloud/aiplatform, so the real
  * `ModelServiceClient` talks to it unchanged and every request is checked against the protos on the wire.
  *
- * Behaviour modelled on the API (see REFERENCE.md, Vertex AI): `uploadModel` returns an unfinished operation that
+ * Behaviour modelled on the API (https://cloud.google.com/vertex-ai/docs/reference/rpc/google.cloud.aiplatform.v1#modelservice and the protos in @google-cloud/aiplatform 6.11, model_service.proto): `uploadModel` returns an unfinished operation that
  * completes after `pollsBeforeDone` GetOperation calls (only then does the version exist); the first version of a
  * model is created with `modelId` and is `default`; later ones need `parentModel`; versions are numbered 1, 2, …;
  * aliases match `[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]`, are unique per model (setting one moves it) and
