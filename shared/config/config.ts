@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -25,6 +25,11 @@ import { ConfigError } from '../errors.js';
  * | CTLOOP_MAX_DELIVERY_ATTEMPTS| 5                                         | attempts before dead-letter               |
  * | CTLOOP_MIN_BACKOFF_MS       | 1000 (100 embedded)                       | first retry delay                         |
  * | CTLOOP_DUCKDB_MEMORY_LIMIT  | DuckDB's (80% of RAM)                     | DuckDB buffer pool, e.g. 512MB            |
+ * | CTLOOP_MODELS               | models.yaml beside CTLOOP_FEATURES        | model definitions file                    |
+ * | CTLOOP_TRAINING             | vertex in gcp, local otherwise            | where trainers run: vertex or local       |
+ * | CTLOOP_TRAINER_IMAGE        | (none; models.yaml may name one)          | Vertex AI trainer container image         |
+ * | CTLOOP_TRAINER_SERVICE_ACCOUNT | required for vertex training           | service account trainer jobs run as       |
+ * | CTLOOP_VERTEX_API_ENDPOINT  | <region>-aiplatform.googleapis.com        | Vertex AI API host[:port] (tests)         |
  *
  * Google credentials (read here, checked once at start by credentials.ts, only when an adapter talks to Google):
  * GOOGLE_APPLICATION_CREDENTIALS (a key or ADC file), CLOUDSDK_CONFIG / HOME / APPDATA (where gcloud keeps
@@ -55,6 +60,11 @@ const envSchema = z.object({
   CTLOOP_MIN_BACKOFF_MS: z.coerce.number().int().nonnegative().optional(),
   CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
   CTLOOP_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB').optional(),
+  CTLOOP_MODELS: z.string().min(1).optional(),
+  CTLOOP_TRAINING: z.enum(['local', 'vertex']).optional(),
+  CTLOOP_TRAINER_IMAGE: z.string().min(1).optional(),
+  CTLOOP_TRAINER_SERVICE_ACCOUNT: z.email('must be a service account email').optional(),
+  CTLOOP_VERTEX_API_ENDPOINT: z.string().regex(/^[^:/]+(:\d+)?$/, 'must be host or host:port').optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
   CLOUDSDK_CONFIG: z.string().optional(),
   HOME: z.string().optional(),
@@ -104,6 +114,17 @@ export interface Config {
   eventBus: EventBusConfig;
   retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
   credentials: CredentialsConfig;
+  training: TrainingConfig;
+}
+
+/** Where trainers run and with what (shared/training). */
+export interface TrainingConfig {
+  modelsFile: string;
+  backend: 'local' | 'vertex';
+  trainerImage?: string;
+  trainerServiceAccount?: string;
+  /** Vertex AI API host and port; default `<region>-aiplatform.googleapis.com:443`. */
+  vertexApiEndpoint?: string;
 }
 
 const LOCAL_PROJECT = 'ctloop-local';
@@ -176,6 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxBackoffMs: e.CTLOOP_MAX_BACKOFF_MS,
     },
     credentials: credentialsConfig(e, cwd, platform),
+    training: {
+      modelsFile: e.CTLOOP_MODELS ? resolve(cwd, e.CTLOOP_MODELS) : join(dirname(resolve(cwd, e.CTLOOP_FEATURES)), 'models.yaml'),
+      backend: e.CTLOOP_TRAINING ?? (m === 'gcp' ? 'vertex' : 'local'),
+      ...(e.CTLOOP_TRAINER_IMAGE ? { trainerImage: e.CTLOOP_TRAINER_IMAGE } : {}),
+      ...(e.CTLOOP_TRAINER_SERVICE_ACCOUNT ? { trainerServiceAccount: e.CTLOOP_TRAINER_SERVICE_ACCOUNT } : {}),
+      ...(e.CTLOOP_VERTEX_API_ENDPOINT ? { vertexApiEndpoint: e.CTLOOP_VERTEX_API_ENDPOINT } : {}),
+    },
   };
 }
 
