@@ -92,6 +92,14 @@ export const trainingCompletedData = z.object({
   baselineUri: uri.optional(),
   metrics: metricMap.default({}),
   error: z.string().optional(),
+  /** Run record (shared/training/runs.ts) and lineage: what the model was trained on and why. */
+  runId: z.string().min(1).optional(),
+  trigger: z.enum(['drift', 'schedule', 'manual']).optional(),
+  driftReportId: z.string().optional(),
+  datasets: z.record(z.string(), z.object({ uri, rows: z.number().int().nonnegative() })).optional(),
+  /** Last lines of the trainer's logs (failures), and where the whole log is. */
+  logsTail: z.string().optional(),
+  logsUri: uri.optional(),
 });
 
 export const modelEvaluatedData = z.object({
