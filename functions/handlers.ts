@@ -2,6 +2,7 @@ import type { EventName } from '../shared/events/catalog.js';
 import type { EventHandler } from '../shared/runtime/cloud-event.js';
 import { detectDriftHandler } from './detect-drift/handler.js';
 import { ingestFeaturesHandler } from './ingest-features/handler.js';
+import { launchTrainingHandler } from './launch-training/handler.js';
 import { loadFeatureFileHandler } from './load-feature-file/handler.js';
 
 /**
@@ -13,4 +14,5 @@ export const handlers: Record<string, EventHandler<EventName>> = {
   'ingest-features': ingestFeaturesHandler as EventHandler<EventName>,
   'load-feature-file': loadFeatureFileHandler as EventHandler<EventName>,
   'detect-drift': detectDriftHandler as EventHandler<EventName>,
+  'launch-training': launchTrainingHandler as EventHandler<EventName>,
 };

@@ -60,6 +60,16 @@ export const functionRegistry: FunctionSpec[] = [
     timeoutSeconds: 540,
     memory: '512Mi',
   },
+  {
+    name: 'launch-training',
+    entryPoint: 'launchTraining',
+    trigger: 'trainingRequested',
+    publishes: ['trainingCompleted'],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.train'],
+    description: 'Export the split training sets of a training request, record the run, and start its trainer (Vertex AI CustomJob, or a local process); the same request never launches twice.',
+    timeoutSeconds: 540,
+    memory: '1Gi',
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {
