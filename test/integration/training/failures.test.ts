@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseModels } from '../../../shared/models/config.js';
+import { trainingContext } from '../../../shared/training/context.js';
+import { launchTraining } from '../../../shared/training/launch.js';
+import { getRun } from '../../../shared/training/runs.js';
+import { testModels, trainingFixture, type TrainingFixture } from '../../helpers/training-fixture.js';
+import { collectCompletions, trainingRequest } from '../../helpers/training-events.js';
+import { parse } from 'yaml';
+
+/** Trainers that fail in each way a real one can; none needs python. */
+const trainers: { name: string; command: string[]; timeoutSeconds?: number; state: string; error: RegExp; tail: RegExp }[] = [
+  { name: 'crashing', command: ['/bin/sh', '-c', 'echo "reading $AIP_TRAINING_DATA_URI"; echo "Traceback: boom" >&2; exit 3'], state: 'FAILED', error: /exited with code 3/, tail: /Traceback: boom/ },
+  { name: 'hanging', command: ['/bin/sh', '-c', 'echo started; sleep 600'], timeoutSeconds: 1, state: 'EXPIRED', error: /longer than its timeout \(1 s\)/, tail: /started/ },
+  { name: 'model-less', command: ['/bin/sh', '-c', 'echo "all done, honest"'], state: 'FAILED', error: /without writing a model/, tail: /all done, honest/ },
+  { name: 'missing program', command: ['/nonexistent/trainer'], state: 'FAILED', error: /cannot start the trainer \/nonexistent\/trainer/, tail: /^$/ },
+];
+
+describe('failing trainers end as training.completed with state, reason and logs tail', () => {
+  let fx: TrainingFixture;
+  beforeAll(async () => {
+    fx = await trainingFixture({ models: testModels(), flights: 3000, from: '2001-04-20', to: '2001-06-02' });
+  });
+  afterAll(async () => fx?.cleanup());
+
+  for (const t of trainers) {
+    it(`${t.name} trainer → ${t.state}`, async () => {
+      const ctx = await trainingContext(fx.rt);
+      const models = parseModels(parse(testModels({ command: t.command, args: [], ...(t.timeoutSeconds ? { timeoutSeconds: t.timeoutSeconds } : {}) })), fx.dir, fx.rt.repo);
+      const done = await collectCompletions(fx.rt);
+      const r = await launchTraining({ ...ctx.deps, models }, trainingRequest({ key: `fail-${t.name}`, end: '2001-06-01T00:00:00Z' }));
+      expect(r.action).toBe('launched');
+      await ctx.local!.idle();
+      await fx.rt.bus.drain(30_000);
+      expect(done.events).toHaveLength(1);
+      const ev = done.events[0]!.data;
+      expect(ev.state).toBe(t.state);
+      expect(ev.error).toMatch(t.error);
+      expect(ev.logsTail ?? '').toMatch(t.tail);
+      expect(ev.modelUri).toBeUndefined();
+      const run = await getRun(fx.rt.warehouse, r.runId);
+      expect(run.state).toBe(t.state);
+      expect(run.error).toMatch(t.error);
+      expect(run.finishedAt).not.toBeNull();
+      await done.close();
+    });
+  }
+
+  it('a request that cannot be exported (no labelled rows in its windows) fails with the reason, launching nothing', async () => {
+    const ctx = await trainingContext(fx.rt);
+    const done = await collectCompletions(fx.rt);
+    const r = await launchTraining(ctx.deps, trainingRequest({ key: 'too-early', end: '2001-02-01T00:00:00Z' }));
+    expect(r.action).toBe('failed');
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.map((e) => e.data.state)).toEqual(['FAILED']);
+    expect(done.events[0]!.data.error).toMatch(/the train split \[2000-12-21T00:00:00.000Z, 2001-01-11T00:00:00.000Z\) has no labelled rows in view flights/);
+    expect((await getRun(fx.rt.warehouse, r.runId)).jobId).toBeNull();
+    await done.close();
+  });
+});
