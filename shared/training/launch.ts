@@ -117,13 +117,18 @@ async function prepare(deps: LaunchDeps, model: ModelSpec, run: Run, event: Even
  * the event; a window with no labels yet would leave the test split empty); without a window, the latest label.
  */
 async function trainingEnd(deps: LaunchDeps, model: ModelSpec, event: EventOf<'trainingRequested'>): Promise<Date> {
-  const view = deps.repo.view(model.spine.view);
-  const d = deps.warehouse.dialect;
-  const rows = await deps.warehouse.query(`SELECT MAX(${d.ident(view.timestampField)}) AS hi FROM ${d.table(view.table)} WHERE ${d.ident(model.spine.label)} IS NOT NULL`);
-  const hi = rows[0]?.hi instanceof Date ? new Date((rows[0].hi as Date).getTime() + 1) : null;
+  const hi = await labelledDataEnd(deps, model);
   const asked = event.data.trainingWindow ? new Date(event.data.trainingWindow.end) : null;
   if (!hi) return asked ?? new Date(event.time);
   return asked && asked < hi ? asked : hi;
+}
+
+/** Just after the latest labelled example of the model's spine view, or null when it has none. */
+export async function labelledDataEnd(deps: Pick<LaunchDeps, 'warehouse' | 'repo'>, model: ModelSpec): Promise<Date | null> {
+  const view = deps.repo.view(model.spine.view);
+  const d = deps.warehouse.dialect;
+  const rows = await deps.warehouse.query(`SELECT MAX(${d.ident(view.timestampField)}) AS hi FROM ${d.table(view.table)} WHERE ${d.ident(model.spine.label)} IS NOT NULL`);
+  return rows[0]?.hi instanceof Date ? new Date((rows[0].hi as Date).getTime() + 1) : null;
 }
 
 let cachedVersion: string | undefined;

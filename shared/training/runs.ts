@@ -134,8 +134,13 @@ export async function claimRun(w: Warehouse, r: NewRun): Promise<{ run: Run; own
   return { run, owner: run.requestEventId === r.requestEventId };
 }
 
+/** Readers never create the table (they also run on a read-only state directory): no table, no runs. */
+async function hasRunsTable(w: Warehouse): Promise<boolean> {
+  return ensured.has(w) || (await w.getTable(RUNS_TABLE)) !== null;
+}
+
 export async function findRun(w: Warehouse, runId: string): Promise<Run | null> {
-  await ensureRunsTable(w);
+  if (!(await hasRunsTable(w))) return null;
   const d = w.dialect;
   const rows = await w.query(`SELECT * FROM ${d.table(RUNS_TABLE)} WHERE run_id = ${d.param('id')}`, { params: { id: s(runId) } });
   return rows[0] ? toRun(rows[0]) : null;
@@ -148,14 +153,14 @@ export async function getRun(w: Warehouse, runId: string): Promise<Run> {
 }
 
 export async function findRunByJob(w: Warehouse, jobId: string): Promise<Run | null> {
-  await ensureRunsTable(w);
+  if (!(await hasRunsTable(w))) return null;
   const d = w.dialect;
   const rows = await w.query(`SELECT * FROM ${d.table(RUNS_TABLE)} WHERE job_id = ${d.param('j')}`, { params: { j: s(jobId) } });
   return rows[0] ? toRun(rows[0]) : null;
 }
 
 export async function listRuns(w: Warehouse, opts: { model?: string; unfinished?: boolean; limit?: number } = {}): Promise<Run[]> {
-  await ensureRunsTable(w);
+  if (!(await hasRunsTable(w))) return [];
   const d = w.dialect;
   const where = [
     ...(opts.model ? [`model = ${d.param('m')}`] : []),
