@@ -31,6 +31,19 @@ export function register(program: Command): void {
       }, { readOnly: true });
     });
 
+  runs.command('reconcile')
+    .description('look at every unfinished run once: complete those whose job ended, expire those past their deadline (what the scheduled reconciler does)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const [{ output, withRuntime }] = await load();
+      const [{ trainingContext }, { reconcileRuns }] = await Promise.all([import('../../shared/training/context.js'), import('../../shared/training/job-state.js')]);
+      await withRuntime(async (rt) => {
+        const ctx = await trainingContext(rt);
+        const out = await reconcileRuns({ ...rt, launcher: ctx.launcher, project: rt.config.project, region: rt.config.region });
+        await rt.bus.drain(60_000).catch(() => undefined);
+        output(cmd, out, () => (out.length === 0 ? 'no unfinished runs' : out.map((o) => `${o.runId.padEnd(32)} ${o.outcome}`).join('\n')));
+      });
+    });
+
   runs.command('compare')
     .description('parameters, data and metrics of runs side by side (differing rows marked *)')
     .argument('<run-ids...>', 'two or more run ids')
