@@ -13,7 +13,7 @@ export class LogTail {
   }
 
   text(): string {
-    const all = [...this.lines, ...(this.partial ? [this.partial] : [])].join('\n');
+    const all = [...this.lines, ...(this.partial ? [this.partial] : [])].slice(-this.maxLines).join('\n');
     return all.length > this.maxBytes ? all.slice(all.length - this.maxBytes) : all;
   }
 }
