@@ -111,14 +111,17 @@ def main():
     booster = xgb.train(params, dtrain, num_boost_round=args.num_boost_round, evals=[(dvalid, "validation")],
                         early_stopping_rounds=20, verbose_eval=50)
     train_seconds = time.time() - t1
-    print(f"trained {booster.best_iteration + 1} trees in {train_seconds:.2f} s", flush=True)
+    trees = booster.best_iteration + 1
+    # Keep only the trees up to the best validation round: the saved model is exactly the one evaluated here, so
+    # whoever loads model.bst later (champion scoring, serving) gets the same scores.
+    booster = booster[:trees]
+    print(f"trained {trees} trees in {train_seconds:.2f} s", flush=True)
 
     y = test[label].astype(int).to_numpy()
-    rounds = (0, booster.best_iteration + 1)
-    score = booster.predict(matrix(test, spec), iteration_range=rounds)
+    score = booster.predict(matrix(test, spec))
     m = metrics(y, score)
     yv = valid[label].astype(int).to_numpy()
-    mv = metrics(yv, booster.predict(dvalid, iteration_range=rounds))
+    mv = metrics(yv, booster.predict(dvalid))
 
     pred = pd.DataFrame({"row_id": test[row_id].to_numpy(), "label": y, "score": score})
     baseline_dir = os.environ.get("CTLOOP_BASELINE_MODEL_DIR")
@@ -136,7 +139,7 @@ def main():
         json.dump(spec, f)
     pred.to_csv(os.path.join(out, "predictions.csv"), index=False)
     result = {**m, "validation": mv, "rows": {"train": len(train), "validation": len(valid), "test": len(test)},
-              "train_seconds": train_seconds, "trees": booster.best_iteration + 1, "xgboost": xgb.__version__,
+              "train_seconds": train_seconds, "trees": trees, "xgboost": xgb.__version__,
               "params": {k: v for k, v in params.items() if k != "eval_metric"}}
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(result, f, indent=2)

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handlers } from '../../../functions/handlers.js';
+import { catalog, createEvent } from '../../../shared/events/catalog.js';
+import { startLocalFunctions } from '../../../shared/runtime/local-loop.js';
 import { trainingContext } from '../../../shared/training/context.js';
 import { launchTraining } from '../../../shared/training/launch.js';
 import { getRun } from '../../../shared/training/runs.js';
@@ -58,5 +61,51 @@ describe.skipIf(missing !== null)('reference trainer on real flights through the
     await fx.rt.bus.drain(30_000);
     expect(done.events).toHaveLength(1);
     await done.close();
+  });
+
+  it('with a champion, the trainer scores it on the same test rows (baseline_score = the champion\'s own scores)', async () => {
+    const ctx = await trainingContext(fx.rt);
+    const done = await collectCompletions(fx.rt);
+    const champion = await launchTraining(ctx.deps, trainingRequest({ key: 'champ', end: '2001-06-01T00:00:00Z' }));
+    await ctx.local!.idle();
+    const championDir = (await getRun(fx.rt.warehouse, champion.runId)).modelUri!;
+    const r = await launchTraining({ ...ctx.deps, champion: async () => championDir }, trainingRequest({ key: 'challenger', end: '2001-06-01T00:00:00Z' }));
+    await ctx.local!.idle();
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.map((e) => e.data.state)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const csv = async (dir: string) => {
+      const [head, ...lines] = (await fx.rt.objectStore.get(`${dir}predictions.csv`)).toString('utf8').trim().split('\n');
+      const cols = head!.split(',');
+      return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    };
+    const mine = await csv((await getRun(fx.rt.warehouse, r.runId)).modelUri!);
+    expect(Object.keys(mine[0]!)).toEqual(['row_id', 'label', 'score', 'baseline_score', 'origin']);
+    const theirs = new Map((await csv(championDir)).map((x) => [x.row_id, Number(x.score)]));
+    expect(mine.length).toBe(theirs.size);
+    for (const row of mine) expect(Number(row.baseline_score)).toBeCloseTo(theirs.get(row.row_id)!, 6);
+    expect((await getRun(fx.rt.warehouse, r.runId)).params.champion).toBe(championDir);
+    await done.close();
+  });
+
+  it('a drift-triggered request on the bus is trained by the launch-training function with no command', async () => {
+    const done = await collectCompletions(fx.rt);
+    const fns = await startLocalFunctions(fx.rt, handlers);
+    try {
+      const event = createEvent('trainingRequested', {
+        model: 'flight_delay', reason: 'drift', dedupKey: 'flight_delay|2001-05-25T00:00:00Z|2001-06-01T00:00:00Z', driftReportId: 'report-42',
+        trainingWindow: { start: '2001-05-25T00:00:00Z', end: '2001-06-01T00:00:00Z' },
+      }, { source: 'ctloop/detect-drift' });
+      await fx.rt.bus.publish(catalog.trainingRequested.topic, event);
+      await fx.rt.bus.drain(60_000);
+      await (await trainingContext(fx.rt)).local!.idle();
+      await fx.rt.bus.drain(60_000);
+      expect(done.events).toHaveLength(1);
+      expect(done.events[0]!.data).toMatchObject({ state: 'SUCCEEDED', trigger: 'drift', driftReportId: 'report-42' });
+      expect(done.events[0]!.causationId).toBe(event.id);
+      expect(done.events[0]!.correlationId).toBe(event.correlationId);
+    } finally {
+      await fns.stop();
+      await done.close();
+    }
   });
 });
