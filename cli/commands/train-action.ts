@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { handlers } from '../../functions/handlers.js';
 import { catalog, createEvent, parseEventOf, type EventData } from '../../shared/events/catalog.js';
-import { ValidationError } from '../../shared/errors.js';
+import { BackendError, ValidationError } from '../../shared/errors.js';
 import { startLocalFunctions } from '../../shared/runtime/local-loop.js';
 import { trainingContext } from '../../shared/training/context.js';
 import { labelledDataEnd } from '../../shared/training/launch.js';
@@ -53,6 +53,11 @@ export async function runTrain(opts: { model: string; wait?: boolean; end?: Date
         await waitForRun(rt, runId, model.trainer.timeoutSeconds + 1800, say);
       }
       const run = await findRun(rt.warehouse, runId);
+      if (mustWait && (!run || !TERMINAL.includes(run.state)) && local) {
+        throw new BackendError(`run ${runId} did not start: launch-training could not handle the request (it is ${run?.state ?? 'unrecorded'})`, {
+          hint: 'see why with: ctloop dead-letters list --consumer launch-training; fix it, then run ctloop train again',
+        });
+      }
       const extra = { launched: !before, evaluation: evaluations.at(-1) ?? null };
       if (!run) {
         output(cmd, { runId, model: model.name, state: 'REQUESTED', ...extra }, () => `run ${runId}: requested (follow it with: ctloop runs show ${runId})`);

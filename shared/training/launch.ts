@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { isPermanent, type CtloopError } from '../errors.js';
+import { isPermanent, NotFoundError, type CtloopError } from '../errors.js';
 import type { EventOf } from '../events/catalog.js';
 import type { FeatureRepo } from '../features/definitions.js';
 import type { ModelCatalog, ModelSpec } from '../models/config.js';
@@ -79,6 +79,12 @@ function deadline(at: Date, model: ModelSpec): Date {
 }
 
 async function prepare(deps: LaunchDeps, model: ModelSpec, run: Run, event: EventOf<'trainingRequested'>, now: Date): Promise<JobSpec> {
+  const view = deps.repo.view(model.spine.view);
+  if (!(await deps.warehouse.getTable(view.table))) {
+    throw new NotFoundError(`model ${model.name}: the spine view ${view.name} has no table ${view.table} in the warehouse`, {
+      hint: `create the tables (ctloop features apply) and load labelled rows into ${view.name} (npm start does both for the flights example)`,
+    });
+  }
   const end = await trainingEnd(deps, model, event);
   const sets = await exportTrainingSets(deps, model, run.runId, end);
   const prefix = runPrefix(deps.bucket, model.name, run.runId);
@@ -126,6 +132,7 @@ async function trainingEnd(deps: LaunchDeps, model: ModelSpec, event: EventOf<'t
 /** Just after the latest labelled example of the model's spine view, or null when it has none. */
 export async function labelledDataEnd(deps: Pick<LaunchDeps, 'warehouse' | 'repo'>, model: ModelSpec): Promise<Date | null> {
   const view = deps.repo.view(model.spine.view);
+  if (!(await deps.warehouse.getTable(view.table))) return null;
   const d = deps.warehouse.dialect;
   const rows = await deps.warehouse.query(`SELECT MAX(${d.ident(view.timestampField)}) AS hi FROM ${d.table(view.table)} WHERE ${d.ident(model.spine.label)} IS NOT NULL`);
   return rows[0]?.hi instanceof Date ? new Date((rows[0].hi as Date).getTime() + 1) : null;

@@ -48,6 +48,9 @@ describe.skipIf(missing !== null)('ctloop train / runs on the embedded default',
     const bad = await runCli(['train', '--model', 'flight_dealy'], { env });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/model "flight_dealy" is not defined .*\(did you mean "flight_delay"\?\)/);
+    const fresh = await runCli(['train', '--model', 'flight_delay'], { env: { ...env, CTLOOP_STATE_DIR: join(fx.dir, 'fresh-state') } });
+    expect(fresh.code).not.toBe(0);
+    expect(fresh.stderr).toMatch(/view flights has no labelled rows: nothing to train flight_delay on\n\s+fix: load labelled rows into flights first \(npm start loads the flights example\)/);
     const none = await runCli(['runs', 'show', 'nope'], { env });
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/training run nope does not exist\n\s+fix: list runs with: ctloop runs list/);

@@ -56,4 +56,17 @@ describe('failing trainers end as training.completed with state, reason and logs
     expect((await getRun(fx.rt.warehouse, r.runId)).jobId).toBeNull();
     await done.close();
   });
+
+  // Last in the file: it drops the spine view's table.
+  it('a spine view without its table fails the run with the fix, rather than retrying forever and leaving it PENDING', async () => {
+    await fx.rt.warehouse.dropTable('fv_flights');
+    const ctx = await trainingContext(fx.rt);
+    const done = await collectCompletions(fx.rt);
+    const r = await launchTraining(ctx.deps, trainingRequest({ key: 'no-table', end: '2001-06-01T00:00:00Z' }));
+    expect(r.action).toBe('failed');
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.map((e) => e.data.state)).toEqual(['FAILED']);
+    expect(done.events[0]!.data.error).toMatch(/the spine view flights has no table fv_flights in the warehouse\n\s+fix: create the tables \(ctloop features apply\)/);
+    await done.close();
+  });
 });
