@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainingContext } from '../../../shared/training/context.js';
 import { onJobStateLog, reconcileRuns } from '../../../shared/training/job-state.js';
 import { launchTraining } from '../../../shared/training/launch.js';
-import { getRun } from '../../../shared/training/runs.js';
+import { claimRun, getRun, runIdFor } from '../../../shared/training/runs.js';
 import { collectCompletions, trainingRequest } from '../../helpers/training-events.js';
 import { testModels, trainingFixture, type TrainingFixture } from '../../helpers/training-fixture.js';
 import { VertexJobStandin } from '../../helpers/vertex-standin.js';
@@ -74,6 +74,20 @@ describe('Vertex AI training against a JobService stand-in built from the protos
     // The same request again (another event): no second job.
     expect((await launchTraining(ctx.deps, trainingRequest({ key: 'vx-1' }))).action).toBe('duplicate');
     expect(vertex.requests.filter((q) => q.method === 'CreateCustomJob')).toHaveLength(1);
+  });
+
+  it('a launch retried after a crash between createCustomJob and the run record adopts the job instead of creating another', async () => {
+    const ctx = await trainingContext(fx.rt);
+    const event = trainingRequest({ key: 'vx-crash', end: '2001-06-01T00:00:00Z' });
+    const runId = runIdFor('flight_delay', 'vx-crash');
+    // The first delivery claimed the run and created the job, then the function died before recording it.
+    await claimRun(fx.rt.warehouse, { runId, model: 'flight_delay', requestKey: 'vx-crash', requestEventId: event.id, correlationId: event.correlationId, trigger: 'manual', backend: 'vertex', codeVersion: 'test', now: new Date() });
+    const { jobId } = await ctx.launcher.launch({ runId, model: 'flight_delay', displayName: 'x', image: 'img', command: ['x'], args: [], machineType: 'n1-standard-4', timeoutSeconds: 60, env: {}, outputPrefix: 'gs://ctloop-artifacts/x/', logsUri: 'gs://ctloop-artifacts/x/logs.txt', cwd: '.', labels: { ctloop_run: runId } });
+    const creates = vertex.requests.filter((q) => q.method === 'CreateCustomJob').length;
+    // Pub/Sub redelivers the same event.
+    expect(await launchTraining(ctx.deps, event)).toEqual({ action: 'already-launched', runId, jobId });
+    expect(vertex.requests.filter((q) => q.method === 'CreateCustomJob')).toHaveLength(creates);
+    expect((await getRun(fx.rt.warehouse, runId)).jobId).toBe(jobId);
   });
 
   it('job-state log lines: only a terminal state completes the run, once, whatever the number of lines', async () => {
