@@ -14,6 +14,8 @@ export interface LocalRunnerOptions {
   objectStore: ObjectStore;
   /** Seconds between SIGTERM and SIGKILL when a job times out. */
   killGraceSeconds?: number;
+  /** Seconds between copies of the running job's log file to its logsUri (default 10). */
+  logFlushSeconds?: number;
 }
 
 interface Active {
@@ -82,6 +84,12 @@ export class LocalTrainingRunner implements TrainingLauncher {
         tail.push(c);
       });
     }
+    // Logs reach the run while it trains, not only at the end: the log file is copied to logsUri periodically.
+    let flushing: Promise<unknown> = Promise.resolve();
+    const flusher = setInterval(() => {
+      flushing = flushing.then(() => this.opts.objectStore.upload(logPath, spec.logsUri, { contentType: 'text/plain' })).catch(() => undefined);
+    }, (this.opts.logFlushSeconds ?? 10) * 1000);
+    flusher.unref();
     let timedOut = false;
     const killGroup = (sig: NodeJS.Signals) => {
       try {
@@ -100,6 +108,8 @@ export class LocalTrainingRunner implements TrainingLauncher {
     const done = (async () => {
       const r = await exited;
       clearTimeout(timer);
+      clearInterval(flusher);
+      await flushing;
       killGroup('SIGKILL'); // children the trainer left behind
       await new Promise<void>((res) => log.end(res));
       const status = await this.finish(spec, r, timedOut, tail, modelDir, logPath);
