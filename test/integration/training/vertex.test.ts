@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeTrainingFunction } from '../../../functions/launch-training/job-state.js';
 import { trainingContext } from '../../../shared/training/context.js';
 import { onJobStateLog, reconcileRuns } from '../../../shared/training/job-state.js';
 import { launchTraining } from '../../../shared/training/launch.js';
@@ -111,6 +112,27 @@ describe('Vertex AI training against a JobService stand-in built from the protos
       state: 'SUCCEEDED', runId: r.runId, jobId: r.jobId, modelUri: modelDir, baselineUri: `${modelDir}baseline_profile.json`, metrics: { auc: 0.66, log_loss: 0.45, accuracy: 0.81 },
     })]);
     expect(await fx.rt.objectStore.exists(`${modelDir}baseline_profile.json`)).toBe(true);
+    await done.close();
+  });
+
+  it('the complete-training entry point reads job-state messages from Pub/Sub (log entries, and reconcile requests)', async () => {
+    const ctx = await trainingContext(fx.rt);
+    const done = await collectCompletions(fx.rt);
+    const r = await launchTraining(ctx.deps, trainingRequest({ key: 'vx-fn', end: '2001-06-01T00:00:00Z' }));
+    if (r.action !== 'launched') throw new Error(r.action);
+    vertex.setState(r.jobId, 'JOB_STATE_CANCELLED');
+    const fn = completeTrainingFunction(async () => fx.rt);
+    const push = (body: unknown, id: string) => fn({
+      id, type: 'google.cloud.pubsub.topic.v1.messagePublished', source: '//pubsub.googleapis.com/projects/ctloop-local/topics/ctloop-vertex-job-state',
+      data: { message: { data: Buffer.from(JSON.stringify(body)).toString('base64'), messageId: id, attributes: {} } },
+    });
+    await push(logLine(r.jobId, 'Job was cancelled.'), 'm1');
+    await push(logLine(r.jobId, 'Job was cancelled.'), 'm2'); // a redelivery
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.filter((e) => e.data.runId === r.runId).map((e) => e.data.state)).toEqual(['CANCELLED']);
+    await push({ reconcile: true }, 'm3');
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.filter((e) => e.data.runId === r.runId)).toHaveLength(1);
     await done.close();
   });
 
