@@ -6,7 +6,9 @@ import type { ColumnSchema, Row, TableSpec, Warehouse } from '../ports/warehouse
  * Run records (experiment tracking): one row per training request in the warehouse table `_training_runs`, with the
  * trigger and causation chain, parameters, data snapshot URIs and row counts, code version, timings, the job, its
  * state, metrics and the tail of its logs. The run id is derived from the model and the request's dedup key, and the
- * row is claimed with one MERGE, so the same request never gets two runs (or two launches).
+ * row is claimed with one MERGE, so the same request never gets two runs (or two launches). The MERGE has an UPDATE
+ * clause (a no-op) on purpose: BigQuery runs mutating DML on one table serially, while INSERT-only statements may run
+ * concurrently and both insert (see shared/drift/policy.ts, which claims training requests the same way).
  */
 export const RUNS_TABLE = '_training_runs';
 
@@ -76,7 +78,7 @@ export function runIdFor(model: string, requestKey: string): string {
   return `${model.replace(/_/g, '-')}-${createHash('sha256').update(`${model}\n${requestKey}`).digest('hex').slice(0, 16)}`;
 }
 
-let ensured = new WeakSet<Warehouse>();
+const ensured = new WeakSet<Warehouse>();
 export async function ensureRunsTable(w: Warehouse): Promise<void> {
   if (ensured.has(w)) return;
   if (!(await w.getTable(RUNS_TABLE))) {
@@ -87,10 +89,6 @@ export async function ensureRunsTable(w: Warehouse): Promise<void> {
     }
   }
   ensured.add(w);
-}
-/** Tests that drop tables between cases reset the cache. */
-export function forgetEnsuredTables(): void {
-  ensured = new WeakSet();
 }
 
 const s = (v: string | null | undefined) => ({ type: 'STRING' as const, value: v ?? null });
@@ -121,6 +119,7 @@ export async function claimRun(w: Warehouse, r: NewRun): Promise<{ run: Run; own
   await w.execute(
     `MERGE INTO ${d.table(RUNS_TABLE)} AS t
      USING (SELECT ${p('run_id')} AS run_id) AS s ON t.run_id = s.run_id
+     WHEN MATCHED THEN UPDATE SET request_key = t.request_key
      WHEN NOT MATCHED THEN INSERT (run_id, model, request_key, request_event_id, correlation_id, trigger, drift_report_id, backend, state, code_version, params, datasets, metrics, created_at)
        VALUES (s.run_id, ${p('model')}, ${p('key')}, ${p('eid')}, ${p('cid')}, ${p('trigger')}, ${p('drift')}, ${p('backend')}, 'PENDING', ${p('code')}, '{}', '{}', '{}', ${p('now')})`,
     {
