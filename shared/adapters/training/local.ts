@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { JobSpec, JobStatus, TrainingLauncher } from '../../training/launcher.js';
+import { log as logLine } from '../../runtime/log.js';
 import { LogTail } from './log-tail.js';
 
 /** Called once per job when it reaches a terminal state (after its model and logs were uploaded). */
@@ -34,6 +35,8 @@ const URI_VARS = ['AIP_TRAINING_DATA_URI', 'AIP_VALIDATION_DATA_URI', 'AIP_TEST_
 export class LocalTrainingRunner implements TrainingLauncher {
   readonly backend = 'local' as const;
   private readonly active = new Map<string, Active>();
+  /** Terminal status of the jobs this runner finished (kept for the reconciler). */
+  private readonly finished = new Map<string, JobStatus>();
   private onDone: OnJobDone = async () => undefined;
 
   constructor(private readonly opts: LocalRunnerOptions) {}
@@ -115,8 +118,13 @@ export class LocalTrainingRunner implements TrainingLauncher {
       const status = await this.finish(spec, r, timedOut, tail, modelDir, logPath);
       for (const rel of releases) await rel().catch(() => undefined);
       await rm(work, { recursive: true, force: true });
+      this.finished.set(jobId, status);
       await this.onDone({ jobId, runId: spec.runId, status });
-    })().finally(() => this.active.delete(jobId));
+    })().catch((err: unknown) => {
+      // Reporting the end failed (e.g. the bus was down): the run stays unfinished, and the reconciler completes it
+      // from the status kept in `finished`.
+      logLine('error', 'local training job ended but its completion could not be reported; the reconciler will retry', { jobId, runId: spec.runId, error: String(err) });
+    }).finally(() => this.active.delete(jobId));
     this.active.set(jobId, { child, done });
     if (!child.pid) await done.catch(() => undefined);
     return { jobId };
@@ -143,6 +151,8 @@ export class LocalTrainingRunner implements TrainingLauncher {
   }
 
   async status(jobId: string): Promise<JobStatus> {
+    const ended = this.finished.get(jobId);
+    if (ended) return ended;
     if (this.active.has(jobId)) return { state: 'RUNNING' };
     const m = /^local:([^:]*):(\d+):\d+:/.exec(jobId);
     if (m && m[1] === hostname() && Number(m[2]) !== process.pid && alive(Number(m[2]))) return { state: 'RUNNING' };

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModels } from '../../../shared/models/config.js';
 import { trainingContext } from '../../../shared/training/context.js';
+import { LocalTrainingRunner } from '../../../shared/adapters/training/local.js';
+import { reconcileRuns } from '../../../shared/training/job-state.js';
 import { launchTraining } from '../../../shared/training/launch.js';
 import { getRun } from '../../../shared/training/runs.js';
 import { testModels, trainingFixture, type TrainingFixture } from '../../helpers/training-fixture.js';
@@ -54,6 +56,24 @@ describe('failing trainers end as training.completed with state, reason and logs
     expect(done.events.map((e) => e.data.state)).toEqual(['FAILED']);
     expect(done.events[0]!.data.error).toMatch(/the train split \[2000-12-21T00:00:00.000Z, 2001-01-11T00:00:00.000Z\) has no labelled rows in view flights/);
     expect((await getRun(fx.rt.warehouse, r.runId)).jobId).toBeNull();
+    await done.close();
+  });
+
+  it('a local run whose completion could not be reported (bus down) is finished by the reconciler', async () => {
+    const ctx = await trainingContext(fx.rt);
+    const runner = new LocalTrainingRunner({ objectStore: fx.rt.objectStore });
+    runner.setOnDone(async () => { throw new Error('bus unavailable'); });
+    const script = 'echo x > "$AIP_MODEL_DIR/model.bst"; echo \'{"auc": 0.7, "log_loss": 0.4}\' > "$AIP_MODEL_DIR/metrics.json"';
+    const models = parseModels(parse(testModels({ command: ['/bin/sh', '-c', script], args: [] })), fx.dir, fx.rt.repo);
+    const deps = { ...ctx.deps, models, launcher: runner };
+    const r = await launchTraining(deps, trainingRequest({ key: 'lost-local', end: '2001-06-01T00:00:00Z' }));
+    await runner.idle();
+    expect((await getRun(fx.rt.warehouse, r.runId)).state).toBe('RUNNING');
+    const done = await collectCompletions(fx.rt);
+    const outcomes = await reconcileRuns({ ...fx.rt, launcher: runner, project: 'ctloop-local', region: 'us-central1' });
+    expect(outcomes).toContainEqual({ runId: r.runId, outcome: 'SUCCEEDED' });
+    await fx.rt.bus.drain(30_000);
+    expect(done.events.map((e) => e.data)).toEqual([expect.objectContaining({ runId: r.runId, state: 'SUCCEEDED', metrics: { auc: 0.7, log_loss: 0.4 } })]);
     await done.close();
   });
 
