@@ -3,6 +3,7 @@ import type { EventHandler } from '../shared/runtime/cloud-event.js';
 import { detectDriftHandler } from './detect-drift/handler.js';
 import { evaluateModelHandler } from './evaluate-model/handler.js';
 import { ingestFeaturesHandler } from './ingest-features/handler.js';
+import { launchTrainingHandler } from './launch-training/handler.js';
 import { loadFeatureFileHandler } from './load-feature-file/handler.js';
 
 /**
@@ -15,4 +16,5 @@ export const handlers: Record<string, EventHandler<EventName>> = {
   'load-feature-file': loadFeatureFileHandler as EventHandler<EventName>,
   'detect-drift': detectDriftHandler as EventHandler<EventName>,
   'evaluate-model': evaluateModelHandler as EventHandler<EventName>,
+  'launch-training': launchTrainingHandler as EventHandler<EventName>,
 };

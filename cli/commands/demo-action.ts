@@ -11,12 +11,13 @@ import { getOnlineFeatures } from '../../shared/features/online.js';
 import { startLocalFunctions } from '../../shared/runtime/local-loop.js';
 import { catalog } from '../../shared/events/catalog.js';
 import { prepareFlightFiles } from '../../examples/flights/data.js';
+import { prepareFlightsView } from '../../examples/flights/flights-view.js';
 import { output, progress, withRuntime } from '../context.js';
 
 const SOURCE = 'ctloop/demo/flights-app';
 
 /** `ctloop demo` (registered in demo.ts; loaded when it runs). */
-export async function runDemo(opts: { spineRows: number; batch: number }, cmd: Command): Promise<void> {
+export async function runDemo(opts: { spineRows: number; batch: number; flightRows?: number }, cmd: Command): Promise<void> {
   const say = progress(cmd);
   const t0 = Date.now();
   const lap = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -60,13 +61,18 @@ export async function runDemo(opts: { spineRows: number; batch: number }, cmd: C
       // Upload once: the same object version loads once, so a second demo run stores nothing new.
       if (!(await rt.objectStore.exists(uri))) await rt.objectStore.upload(files.routeDaily, uri);
       await rt.bus.publish(catalog.featureFileReady.topic, createEvent('featureFileReady', { view: 'route_daily', uri, format: 'parquet' }, { source: SOURCE }));
+      // Labelled departures (the flights view): the spine the flight_delay model trains on (models.yaml).
+      const flights = await prepareFlightsView(dir, { rows: opts.flightRows ?? 300_000 });
+      const flightsUri = `gs://${rt.config.artifactBucket}/incoming/flights-${flights.rows}.parquet`;
+      if (!(await rt.objectStore.exists(flightsUri))) await rt.objectStore.upload(flights.path, flightsUri);
+      await rt.bus.publish(catalog.featureFileReady.topic, createEvent('featureFileReady', { view: 'flights', uri: flightsUri, format: 'parquet' }, { source: SOURCE }));
       say(`[${lap()}] uploaded ${uri} and published its file-ready event; waiting for the functions`);
       await rt.bus.drain(600_000);
     } finally {
       await fns.stop();
     }
     const count = async (t: string) => Number((await rt.warehouse.query(`SELECT COUNT(*) AS n FROM ${rt.warehouse.dialect.table(t)}`))[0]!.n);
-    const stored = { airport_daily: await count('fv_airport_daily'), route_daily: await count('fv_route_daily'), quarantined: await count('_quarantine') };
+    const stored = { airport_daily: await count('fv_airport_daily'), route_daily: await count('fv_route_daily'), flights: await count('fv_flights'), quarantined: await count('_quarantine') };
     say(`[${lap()}] stored ${stored.airport_daily} airport-day rows (expected ${(files.counts.airportDaily ?? 0) + 1}), ${stored.route_daily} route-day rows (expected ${files.counts.routeDaily}), ${stored.quarantined} quarantined`);
 
     // 3. Point-in-time training set for the delay model.
@@ -92,6 +98,7 @@ export async function runDemo(opts: { spineRows: number; batch: number }, cmd: C
       `  online route_daily SFO→LAX as of ${asOf.toISOString()}: ${online.metadata.feature_names.map((f, i) => `${f}=${fmt(online.results[i]!.values[0])} [${online.results[i]!.statuses[0]}]`).join(', ')}`,
       `  online route_daily SFO→NOWHERE: ${online.results[0]!.statuses[1]}`,
       '',
+      `  labelled flights stored: ${stored.flights} (train the delay model on them: npx ctloop train --model flight_delay --wait)`,
       'Next: npx ctloop features online --view route_daily --key origin=SFO --key destination=LAX --as-of 2001-07-01T12:00:00Z',
     ].join('\n'));
   });

@@ -19,7 +19,9 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
   { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
+  { name: 'runs', description: 'training runs: list them, show one, compare parameters and metrics side by side', load: () => import('./runs.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
+  { name: 'train', description: 'request training of a model (a manual training request through the loop\'s events); --wait for its result', load: () => import('./train.js') },
 ];
 
 /**

@@ -51,6 +51,9 @@ for (const [name, fn] of Object.entries(topology.functions)) {
   }
   for (const f of traced.files) cpSync(f, join(dir, relativeTo(root, f)));
   cpSync(features, join(dir, 'features.yaml'));
+  // Model definitions (launch-training reads models.yaml beside features.yaml: shared/config/config.ts).
+  const models = join(dirname(features), 'models.yaml');
+  if (existsSync(models)) cpSync(models, join(dir, 'models.yaml'));
 
   const { scripts: _scripts, bin: _bin, devDependencies: _dev, dependencies: _deps, ...rest } = pkg;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, name: `ctloop-${name}`, main: fn.source_path, dependencies: deps.dependencies }, null, 2)}\n`);

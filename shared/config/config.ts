@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -32,6 +32,10 @@ import { ConfigError } from '../errors.js';
  * | FIRESTORE_EMULATOR_HOST     | required when firestore in emulators mode | host:port of the Firestore emulator       |
  * | BIGTABLE_EMULATOR_HOST      | required when bigtable in emulators mode  | host:port of the Bigtable emulator        |
  * | CTLOOP_MODEL_REGISTRY       | vertex in gcp, embedded otherwise         | model registry: embedded or vertex        |
+ * | CTLOOP_MODELS               | models.yaml beside CTLOOP_FEATURES        | model definitions file                    |
+ * | CTLOOP_TRAINING             | vertex in gcp, local otherwise            | where trainers run: vertex or local       |
+ * | CTLOOP_TRAINER_IMAGE        | (none; models.yaml may name one)          | Vertex AI trainer container image         |
+ * | CTLOOP_TRAINER_SERVICE_ACCOUNT | required for vertex training           | service account trainer jobs run as       |
  * | CTLOOP_VERTEX_API_ENDPOINT  | <region>-aiplatform.googleapis.com        | Vertex AI API host[:port] (tests)         |
  *
  * Google credentials (read here, checked once at start by credentials.ts, only when an adapter talks to Google):
@@ -70,6 +74,10 @@ const envSchema = z.object({
   CTLOOP_MAX_BACKOFF_MS: intFromEnv(600_000),
   CTLOOP_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 512MB or 2GiB').optional(),
   CTLOOP_MODEL_REGISTRY: z.enum(['embedded', 'vertex']).optional(),
+  CTLOOP_MODELS: z.string().min(1).optional(),
+  CTLOOP_TRAINING: z.enum(['local', 'vertex']).optional(),
+  CTLOOP_TRAINER_IMAGE: z.string().min(1).optional(),
+  CTLOOP_TRAINER_SERVICE_ACCOUNT: z.email('must be a service account email').optional(),
   CTLOOP_VERTEX_API_ENDPOINT: z.string().regex(/^[^:/]+(:\d+)?$/, 'must be host or host:port').optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
   CLOUDSDK_CONFIG: z.string().optional(),
@@ -130,6 +138,17 @@ export interface Config {
   retry: { maxDeliveryAttempts: number; minBackoffMs: number; maxBackoffMs: number };
   credentials: CredentialsConfig;
   modelRegistry: ModelRegistryConfig;
+  training: TrainingConfig;
+}
+
+/** Where trainers run and with what (shared/training). */
+export interface TrainingConfig {
+  modelsFile: string;
+  backend: 'local' | 'vertex';
+  trainerImage?: string;
+  trainerServiceAccount?: string;
+  /** Vertex AI API host and port; default `<region>-aiplatform.googleapis.com:443`. */
+  vertexApiEndpoint?: string;
 }
 
 const LOCAL_PROJECT = 'ctloop-local';
@@ -217,6 +236,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     credentials: credentialsConfig(e, cwd, platform),
     modelRegistry: (e.CTLOOP_MODEL_REGISTRY ?? (m === 'gcp' ? 'vertex' : 'embedded')) === 'embedded' ? { kind: 'embedded' }
       : { kind: 'vertex', project, region: e.CTLOOP_REGION, ...(e.CTLOOP_VERTEX_API_ENDPOINT ? { apiEndpoint: e.CTLOOP_VERTEX_API_ENDPOINT } : {}) },
+    training: {
+      modelsFile: e.CTLOOP_MODELS ? resolve(cwd, e.CTLOOP_MODELS) : join(dirname(resolve(cwd, e.CTLOOP_FEATURES)), 'models.yaml'),
+      backend: e.CTLOOP_TRAINING ?? (m === 'gcp' ? 'vertex' : 'local'),
+      ...(e.CTLOOP_TRAINER_IMAGE ? { trainerImage: e.CTLOOP_TRAINER_IMAGE } : {}),
+      ...(e.CTLOOP_TRAINER_SERVICE_ACCOUNT ? { trainerServiceAccount: e.CTLOOP_TRAINER_SERVICE_ACCOUNT } : {}),
+      ...(e.CTLOOP_VERTEX_API_ENDPOINT ? { vertexApiEndpoint: e.CTLOOP_VERTEX_API_ENDPOINT } : {}),
+    },
   };
 }
 

@@ -103,6 +103,21 @@ export const functionRegistry: FunctionSpec[] = [
       reason: 'one evaluation parses a whole predictions file and scores every slice in memory; rare (one per training run), so one per instance',
     },
   },
+  {
+    name: 'launch-training',
+    entryPoint: 'launchTraining',
+    trigger: 'trainingRequested',
+    publishes: ['trainingCompleted'],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.train'],
+    description: 'Export the split training sets of a training request, record the run, and start its trainer (Vertex AI CustomJob, or a local process); the same request never launches twice.',
+    timeoutSeconds: 540,
+    memory: '1Gi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'an export joins the training windows point-in-time and writes them out; rare (one per training request), one per instance keeps memory bounded',
+    },
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {
