@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { registryOf } from '../../shared/adapters/model-registry/runtime.js';
 import { evaluateTrainedModel } from '../../shared/evaluation/evaluate-model.js';
 import { modelsFileSource } from '../../shared/evaluation/model-source.js';
@@ -11,8 +10,8 @@ import { log } from '../../shared/runtime/log.js';
  * retried — registration is keyed by the run id, so a retry registers once and republishes the same event.
  */
 export const evaluateModelHandler: EventHandler<'trainingCompleted'> = async (event, rt) => {
-  // TODO(lead): use rt.config.training.modelsFile (CTLOOP_MODELS) once "train"'s config is merged.
-  const models = modelsFileSource(join(dirname(rt.config.featuresFile), 'models.yaml'), { project: rt.config.project, region: rt.config.region });
+  const t = rt.config.training;
+  const models = modelsFileSource(t.modelsFile, { project: rt.config.project, region: rt.config.region, repo: rt.repo, ...(t.trainerImage ? { trainerImage: t.trainerImage } : {}) });
   const r = await evaluateTrainedModel({ objectStore: rt.objectStore, bus: rt.bus, registry: await registryOf(rt), models }, event);
   if (r.action === 'skipped') {
     log('info', 'nothing to evaluate', { eventId: event.id, correlationId: event.correlationId, model: event.data.model, runId: event.data.runId ?? event.data.jobId, reason: r.reason });

@@ -6,6 +6,7 @@ import { didYouMean } from '../closest.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { isIdentifier } from '../sql/identifiers.js';
 import type { FeatureRepo } from '../features/definitions.js';
+import { gateSpecSchema, type EvaluationSpec } from '../evaluation/gate-spec.js';
 
 /**
  * Models in configuration (`models.yaml`, next to features.yaml): what a model is trained on (a feature service
@@ -58,8 +59,8 @@ const spine = strict({
   keys: z.record(z.string(), ident('spine column')).default({}),
 });
 
-// TODO(lead): replace with evalreg's gateSpecSchema from shared/evaluation/gate-spec.ts at merge.
-const gate = z.unknown().optional();
+/** The gate (absolute thresholds, regression against the champion, required slices): shared/evaluation/gate-spec.ts. */
+const gate = gateSpecSchema.default({ thresholds: {}, regression: {}, requiredSlices: [] });
 
 const model = strict({
   name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'model names are lower-case letters, digits and _ (start with a letter)'),
@@ -98,6 +99,13 @@ export function parseModels(raw: unknown, dir: string, repo?: FeatureRepo, sourc
   const models = res.data.models;
   const dup = models.find((m, i) => models.findIndex((x) => x.name === m.name) !== i);
   if (dup) throw new ValidationError(`${source}: model "${dup.name}" is defined twice`, { hint: 'give every model a unique name' });
+  for (const m of models) {
+    // Required slices must be sliced on (the rule evaluationSpecSchema applies in shared/evaluation).
+    const r = m.gate.requiredSlices.find((x) => !m.slices.includes(x.column));
+    if (r) {
+      throw new ValidationError(`${source}: model "${m.name}": required slice column "${r.column}" is not in slices [${m.slices.join(', ')}]${didYouMean(r.column, m.slices)}`, { hint: 'add the column to slices, or drop the required slice' });
+    }
+  }
   if (repo) for (const m of models) checkAgainstRepo(m, repo, source);
   const byName = new Map(models.map((m) => [m.name, m]));
   return {
@@ -151,4 +159,9 @@ export async function loadModels(path: string, repo?: FeatureRepo): Promise<Mode
     throw new ValidationError(`cannot parse ${path}: ${(err as Error).message}`, { hint: 'check the YAML/JSON syntax at the position given' });
   }
   return parseModels(raw, dirname(path), repo, path);
+}
+
+/** The evaluation part of a model (slices, their minimum size, the gate), as shared/evaluation reads it. */
+export function evaluationSpecOf(m: ModelSpec): EvaluationSpec {
+  return { slices: m.slices, minSliceSize: m.minSliceSize, gate: m.gate };
 }

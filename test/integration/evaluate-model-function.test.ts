@@ -15,7 +15,9 @@ import { handlers } from '../../functions/handlers.js';
 const MODELS = `models:
   - name: flight_delay
     featureService: delay_model
+    spine: { view: flights, label: delayed, keys: { airport: origin } }
     trainer: { image: "\${region}-docker.pkg.dev/\${project}/ctloop/flight-delay:1", command: [python3, train.py] }
+    split: { train: 90d, validation: 14d, test: 30d }
     slices: [origin]
     minSliceSize: 20
     gate:
@@ -60,6 +62,7 @@ describe('functions/evaluate-model on the embedded runtime', () => {
     const ev = createEvent('trainingCompleted', { model: 'flight_delay', jobId: 'local-10', runId: 'run-10', state: 'SUCCEEDED', modelUri: 'gs://ctloop-artifacts/training/run-10/model/' }, { source: 'test' });
     const err = await evaluateModelHandler(ev, rt, { messageId: '2', signal: new AbortController().signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as Error).message).toMatch(/gate: unknown key "requiredSlice" \(did you mean "requiredSlices"\?\)/);
+    expect((err as Error).message).toMatch(/unknown key "requiredSlice" \(did you mean "requiredSlices"\?\)/);
+    expect((err as Error).message).toMatch(/gate/);
   });
 });
