@@ -1,3 +1,4 @@
+import { registryOf } from '../adapters/model-registry/runtime.js';
 import { LocalTrainingRunner } from '../adapters/training/local.js';
 import { ConfigError } from '../errors.js';
 import { loadModels, type ModelCatalog } from '../models/config.js';
@@ -59,7 +60,9 @@ async function build(rt: Runtime, overrides: { launcher?: TrainingLauncher; cham
     ...(t.trainerImage ? { trainerImage: t.trainerImage } : {}),
     ...(t.trainerServiceAccount ? { trainerServiceAccount: t.trainerServiceAccount } : {}),
     codeVersion: codeVersion(),
-    ...(overrides.champion ? { champion: overrides.champion } : {}),
+    // The serving champion (model registry alias `champion`): the trainer scores it on the same test rows, so the
+    // gate compares both models on identical data (shared/evaluation). No champion yet → absolute checks only.
+    champion: overrides.champion ?? (async (name) => (await (await registryOf(rt)).getVersion(name, 'champion'))?.artifactUri ?? null),
   };
   return { models, launcher, local, deps };
 }

@@ -38,6 +38,11 @@ describe.skipIf(missing !== null)('ctloop train / runs on the embedded default',
 
     const other = JSON.parse((await runCli(['train', '--model', 'flight_delay', '--request-id', 'deeper', '--end', '2001-05-25T00:00:00Z', '--format', 'json'], { env: { ...env } })).stdout);
     expect(other).toMatchObject({ state: 'SUCCEEDED', launched: true });
+    // The first model was evaluated and registered as champion: the second run scored it on its own test rows.
+    const champion = JSON.parse((await runCli(['models', 'show', 'flight_delay@champion', '--format', 'json'], { env })).stdout);
+    expect(champion).toMatchObject({ model: 'flight_delay', runId: r.runId });
+    const otherRun = JSON.parse((await runCli(['runs', 'show', other.runId, '--format', 'json'], { env })).stdout);
+    expect(otherRun.params.champion).toBe(champion.artifactUri);
     const cmp = JSON.parse((await runCli(['runs', 'compare', r.runId, other.runId, '--format', 'json'], { env })).stdout);
     const row = (k: string) => cmp.rows.find((x: { key: string }) => x.key === k)?.values;
     expect(row('params.end')).toEqual([expect.stringMatching(/^2001-06-0/), '2001-05-25T00:00:00.000Z']);
