@@ -130,7 +130,7 @@ async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, fil
     : 'NULL';
   const exotic = plan.unit === 'line' && file.columns.length > 0 ? file.columns.map((c) => `coalesce(${exoticSql(d.ident(c))}, false)`).join(' OR ') : 'false';
   const created = fields.findIndex((f) => f.role === 'created');
-  const values = sqls.map((s, i) => `${s.value} AS "__v${i}"`).join(', ');
+  const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS "__v${i}"`).join(', ');
   await w.execute([
     `CREATE TEMP TABLE ${plan.clsName} AS SELECT __i, ${plan.lineSql} AS __line, ${values}, __reason,`,
     `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, __reason <> '' AND (${exotic}) AS __exotic`,
@@ -152,7 +152,8 @@ async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, fil
     const before = await storedCreatedTime(w, view, { [SYS.ingestId]: `${file.sourceId}:${Number(probe.__i)}`, [view.timestampField]: probe.ts as Date });
     if (before) createdAt = before;
   }
-  const params: Params = { src: { type: 'STRING', value: `${file.sourceId}:` }, uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };
+  const src: Params = { src: { type: 'STRING', value: `${file.sourceId}:` } };
+  const params: Params = { ...src, uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };
   const goodRel = `(SELECT ${fields.filter((f) => f.role !== 'created').map((f) => `"__v${fields.indexOf(f)}" AS ${d.ident(f.name)}`).join(', ')}, coalesce(${ownCreated}, ${d.timestamp(createdAt)}) AS ${d.ident(SYS.created)}, ${d.param('src')} || __i AS ${d.ident(SYS.ingestId)}, ${d.timestamp(now)} AS ${d.ident(SYS.ingestedAt)} FROM ${plan.cls} WHERE __reason = '')`;
   const badRel = `(SELECT ${d.param('view')} AS view, ${d.param('src')} || __i AS ingest_id, ${d.param('uri')} AS event_id, '${plan.unit} ' || __line || ': ' || __reason AS reason, __raw AS raw, ${d.timestamp(now)} AS quarantined_at FROM ${plan.cls} WHERE __reason <> '')`;
   const sample = (await w.query(`SELECT '${plan.unit} ' || __line || ': ' || __reason AS r FROM ${plan.cls} WHERE __reason <> '' ORDER BY __i LIMIT 5`)).map((r) => String(r.r));
@@ -161,10 +162,10 @@ async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, fil
   deps.signal?.throwIfAborted();
   let inserted: number | null = 0;
   if (good > 0) {
-    inserted = (await w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params })).affectedRows;
+    inserted = (await w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src })).affectedRows;
   }
   if (good < n) await w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params });
-  if (good > 0) await writeNewestOnline(deps, view, goodRel, params);
+  if (good > 0) await writeNewestOnline(deps, view, goodRel, src);
   return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
 }
 

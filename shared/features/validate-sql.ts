@@ -19,7 +19,7 @@ const MAX_SAFE = '9007199254740991';
 const JS_SPACE = '\t\n\u000b\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
 const RE2_SPACE = '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]';
 /** A reason for a typed Parquet value that is refused (the row-by-row path gives the real text). */
-export const TYPED_BAD = '\u0000typed';
+export const TYPED_BAD = 'refused typed value';
 
 export const sqlLit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
