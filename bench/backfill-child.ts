@@ -29,7 +29,7 @@ if (kind === 'native') {
   const r = await warehouse.execute(`INSERT INTO ${warehouse.dialect.table('fv_user_stats')} SELECT user_id, ts, clicks, spend, country, ts, 'n:' || ts, ts FROM read_csv('${file}', header = true, columns = {'user_id': 'VARCHAR', 'ts': 'TIMESTAMP', 'clicks': 'BIGINT', 'spend': 'DOUBLE', 'country': 'VARCHAR'})`);
   rows = r.affectedRows ?? 0;
 } else {
-  const res = await loadFeatureFile({ warehouse, online, repo, objectStore: new LocalObjectStore(join(dir, 'o')), onPath: (p, why) => { path = why ? `${p}: ${why}` : p; } }, { view: 'user_stats', uri: file });
+  const res = await loadFeatureFile({ warehouse, online, repo, objectStore: new LocalObjectStore(join(dir, 'o')), onPath: (p, why) => { path = why ? `${p}: ${why}` : p; } }, { view: 'user_stats', uri: file, ...(kind === 'rows' ? { executor: 'rows' as const } : {}) });
   rows = res.accepted;
 }
 const ms = Number(process.hrtime.bigint() - t) / 1e6;
