@@ -1,3 +1,4 @@
+import { runBackfillBench } from './backfill.js';
 import { runIngestBench } from './ingest.js';
 import { runOnlineBench } from './online.js';
 import { runPitBench } from './pit.js';
@@ -17,6 +18,7 @@ if (want('ingest')) {
     await runIngestBench({ events: Math.ceil(rows / rowsPerEvent), rowsPerEvent, repeats: 3, concurrency });
   }
 }
+if (want('backfill')) await runBackfillBench({ sizes: small ? [200_000] : [1_000_000, 4_000_000] });
 if (want('online')) await runOnlineBench(small ? { entities: 10_000, emulatorEntities: 2_000, rowsPerEntity: 5, lookups: 500 } : { entities: 100_000, emulatorEntities: 10_000, rowsPerEntity: 20, lookups: 2000 });
 if (want('pit')) await runPitBench(small ? { featureRows: 1_000_000, spineRows: 100_000, entities: 10_000, repeats: 3 } : { featureRows: 10_000_000, spineRows: 1_000_000, entities: 100_000, repeats: 3 });
 if (want('drift')) {

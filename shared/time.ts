@@ -35,7 +35,8 @@ export type TimestampForm = 'lenient' | 'rfc3339';
 export const MIN_INSTANT_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
 export const MAX_INSTANT_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
-const LENIENT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|[Uu][Tt][Cc])|([+-])(\d{2}):?(\d{2}))?$/;
+/** The lenient form's pattern (exported, with the reasons below, so the engine's SQL validator applies the same rules). */
+export const LENIENT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(?:([Zz]|[Uu][Tt][Cc])|([+-])(\d{2}):?(\d{2}))?$/;
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -45,9 +46,32 @@ const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const daysIn = (y: number, m: number) => (m === 2 ? (isLeap(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31);
 const fail = (reason: string, syntax = false): InstantResult => ({ ok: false, reason, syntax });
 
+/**
+ * Why a lenient timestamp is refused, one text per rule, in the order the rules are checked (the SQL validator of
+ * file loads, shared/features/validate-sql.ts, builds the same texts from these).
+ */
+export const TIMESTAMP_REASONS = {
+  syntax: `not an ISO-8601 timestamp (e.g. ${EXAMPLE} or 2001-03-01 08:00:00+02:00)`,
+  year0: 'year 0000 does not exist; years run from 0001 to 9999',
+  month: (mos: string) => `month ${mos} does not exist; months run from 01 to 12`,
+  day: (ds: string, month: string, ys: string, days: string) => `day ${ds} does not exist: ${month} ${ys} has ${days} days`,
+  hour24: 'hour 24 is not allowed; write 00:00 of the next day',
+  hour: (hs: string) => `hour ${hs} does not exist; hours run from 00 to 23`,
+  minute: (mis: string) => `minute ${mis} does not exist; minutes run from 00 to 59`,
+  leapSecond: 'second 60 is a leap second, which BigQuery, DuckDB and JavaScript cannot represent; use :59',
+  second: (ss: string) => `second ${ss} does not exist; seconds run from 00 to 59`,
+  fraction: (n: string) => `${n} fractional digits; at most 9 are allowed`,
+  offset: (sign: string, ohs: string, oms: string) => `offset ${sign}${ohs}:${oms} is out of range; offsets run from -23:59 to +23:59`,
+  range: 'outside the supported range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (BigQuery TIMESTAMP)',
+  invalid: 'not a valid time',
+} as const;
+
+/** English month names, January first (named in the reason for an impossible day). */
+export const MONTH_NAMES: readonly string[] = MONTHS;
+
 function rangeReason(ms: number): string | null {
-  if (Number.isNaN(ms)) return 'not a valid time';
-  if (ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) return 'outside the supported range 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (BigQuery TIMESTAMP)';
+  if (Number.isNaN(ms)) return TIMESTAMP_REASONS.invalid;
+  if (ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) return TIMESTAMP_REASONS.range;
   return null;
 }
 
@@ -63,24 +87,25 @@ export function parseInstant(text: string, form: TimestampForm = 'lenient'): Ins
   const m = (form === 'lenient' ? LENIENT_RE : RFC3339_RE).exec(s);
   if (!m) {
     return fail(form === 'lenient'
-      ? `not an ISO-8601 timestamp (e.g. ${EXAMPLE} or 2001-03-01 08:00:00+02:00)`
+      ? TIMESTAMP_REASONS.syntax
       : `not an RFC 3339 date-time with seconds and an offset (e.g. ${EXAMPLE})`, true);
   }
   const [, ys, mos, ds, hs = '00', mis = '00', ss = '00', frac = '', z, sign, ohs, oms] = m;
   const y = Number(ys), mo = Number(mos), d = Number(ds), h = Number(hs), mi = Number(mis), sec = Number(ss);
-  if (y === 0) return fail('year 0000 does not exist; years run from 0001 to 9999');
-  if (mo < 1 || mo > 12) return fail(`month ${mos} does not exist; months run from 01 to 12`);
-  if (d < 1 || d > daysIn(y, mo)) return fail(`day ${ds} does not exist: ${MONTHS[mo - 1]} ${ys} has ${daysIn(y, mo)} days`);
-  if (h === 24) return fail('hour 24 is not allowed; write 00:00 of the next day');
-  if (h > 23) return fail(`hour ${hs} does not exist; hours run from 00 to 23`);
-  if (mi > 59) return fail(`minute ${mis} does not exist; minutes run from 00 to 59`);
-  if (sec === 60) return fail('second 60 is a leap second, which BigQuery, DuckDB and JavaScript cannot represent; use :59');
-  if (sec > 59) return fail(`second ${ss} does not exist; seconds run from 00 to 59`);
-  if (frac.length > 9) return fail(`${frac.length} fractional digits; at most 9 are allowed`);
+  const R = TIMESTAMP_REASONS;
+  if (y === 0) return fail(R.year0);
+  if (mo < 1 || mo > 12) return fail(R.month(mos!));
+  if (d < 1 || d > daysIn(y, mo)) return fail(R.day(ds!, MONTHS[mo - 1]!, ys!, String(daysIn(y, mo))));
+  if (h === 24) return fail(R.hour24);
+  if (h > 23) return fail(R.hour(hs));
+  if (mi > 59) return fail(R.minute(mis));
+  if (sec === 60) return fail(R.leapSecond);
+  if (sec > 59) return fail(R.second(ss));
+  if (frac.length > 9) return fail(R.fraction(String(frac.length)));
   let offsetMin = 0;
   if (!z && sign) {
     const oh = Number(ohs), om = Number(oms);
-    if (oh > 23 || om > 59) return fail(`offset ${sign}${ohs}:${oms} is out of range; offsets run from -23:59 to +23:59`);
+    if (oh > 23 || om > 59) return fail(R.offset(sign, ohs!, oms!));
     offsetMin = (sign === '-' ? -1 : 1) * (oh * 60 + om);
   }
   const t = new Date(0);

@@ -230,7 +230,7 @@ function parseRecord(buf: string, pos: number, delim: string, eof: boolean): Par
 }
 
 /** Pick the delimiter from the first line: `,` unless tab, `;` or `|` splits it into more fields. */
-function sniffDelimiter(buf: string, pos: number): string {
+export function sniffDelimiter(buf: string, pos: number): string {
   const nl = buf.indexOf('\n', pos);
   const first = buf.slice(pos, nl < 0 ? buf.length : nl).replace(/"[^"]*"/g, '');
   let best = ',';

@@ -14,6 +14,7 @@ import { openRecords, type FileRecords } from './file-records.js';
 import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
+import { loadInEngine } from './engine-load.js';
 import { onlineRecord } from './online-write.js';
 import { dayRanges, offlineMergeSql } from './sql.js';
 
@@ -23,6 +24,12 @@ export interface LoadFileRequest {
   uri: string;
   format?: FileFormat;
   batchSize?: number;
+  /**
+   * How rows are validated and written: `auto` (default) inside the engine where it applies (DuckDB, CSV and
+   * Parquet; engine-load.ts), row by row otherwise or when the engine path hands the file back; `rows` always row
+   * by row. Both store and quarantine the same rows with the same reasons.
+   */
+  executor?: 'auto' | 'rows';
 }
 
 export interface LoadFileDeps extends IngestDeps {
@@ -33,6 +40,8 @@ export interface LoadFileDeps extends IngestDeps {
   onProgress?: (done: IngestResult) => void;
   /** Aborted near the invocation's deadline: no write starts after it fires (the redelivery does the rest). */
   signal?: AbortSignal;
+  /** Told which path loaded the file, and why the engine path was not taken. */
+  onPath?: (path: 'engine' | 'rows', why?: string) => void;
 }
 
 /** One version of a file, opened for loading. */
@@ -79,6 +88,17 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
       if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
       const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
       const batchSize = req.batchSize ?? 50_000;
+      if ((req.executor ?? 'auto') === 'auto' && !deps.warehouse.readsObjectUris && records.columns) {
+        const out = await loadInEngine(deps, { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns });
+        if ('result' in out) {
+          deps.onPath?.('engine');
+          deps.onProgress?.(out.result);
+          return out.result;
+        }
+        deps.onPath?.('rows', out.fallback);
+      } else {
+        deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a local DuckDB load of CSV or Parquet');
+      }
       if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
       return await loadInBatches(deps, file, batchSize);
     } finally {

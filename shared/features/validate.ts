@@ -15,11 +15,31 @@ const FLOAT_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 function describe(v: unknown): string {
   const s = v instanceof Date ? (Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString()) : typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return s.length > DESCRIBE_MAX ? `${s.slice(0, DESCRIBE_KEEP)}...` : s;
 }
 
 const FLOAT64_MAX = '±1.7976931348623157e308';
-const overflow = (shown: string) => `FLOAT64 value ${shown} overflows (beyond ${FLOAT64_MAX}); write an explicit infinity as "inf" or "-inf"`;
+
+/**
+ * Reasons for refused values, given the value as `describe` shows it. Exported so the engine's SQL validator
+ * (validate-sql.ts) builds the very same texts.
+ */
+export const VALUE_REASONS = {
+  expected: (type: string, shown: string) => `expected ${type}, got ${shown}`,
+  intRange: (shown: string) => `INT64 value ${shown} is outside ±2^53 (exact integers only)`,
+  overflow: (shown: string) => `FLOAT64 value ${shown} overflows (beyond ${FLOAT64_MAX}); write an explicit infinity as "inf" or "-inf"`,
+  notTimestamp: (shown: string) => `expected an ISO-8601 timestamp, got ${shown}`,
+  impossibleTimestamp: (shown: string, reason: string) => `impossible timestamp ${shown}: ${reason}`,
+  keyRequired: 'join key is required',
+  timeRequired: 'event time is required',
+} as const;
+/** How many characters of a refused value a reason shows (longer values are cut to `DESCRIBE_KEEP` and "..."). */
+export const DESCRIBE_MAX = 60;
+export const DESCRIBE_KEEP = 57;
+/** Integers and floats as the validator reads them from text (exported for the SQL validator). */
+export const INT_PATTERN = INT_RE.source;
+export const FLOAT_PATTERN = FLOAT_RE.source;
+const overflow = VALUE_REASONS.overflow;
 const nonFinite = (shown: string) => `FLOAT64 number ${shown} is not finite (a number beyond ${FLOAT64_MAX} overflows to Infinity); write an explicit infinity or NaN as the string "inf", "-inf" or "nan"`;
 
 /** Timestamps are parsed by shared/time.ts, the one strict parser (re-exported for existing callers). */
@@ -46,9 +66,9 @@ export function coerce(v: unknown, type: FeatureType | 'STRING' | 'INT64'): Coer
       if (typeof v === 'string' && INT_RE.test(v.trim())) {
         const n = Number(v.trim());
         if (Number.isSafeInteger(n)) return { ok: true, value: n };
-        return { ok: false, reason: `INT64 value ${describe(v)} is outside ±2^53 (exact integers only)` };
+        return { ok: false, reason: VALUE_REASONS.intRange(describe(v)) };
       }
-      return { ok: false, reason: `expected INT64, got ${describe(v)}` };
+      return { ok: false, reason: VALUE_REASONS.expected('INT64', describe(v)) };
     }
     case 'FLOAT64': {
       // Explicit non-finite values are the strings inf, +inf, -inf, infinity and nan (any case), as BigQuery reads
@@ -70,17 +90,17 @@ export function coerce(v: unknown, type: FeatureType | 'STRING' | 'INT64'): Coer
         if (/^\+?inf(inity)?$/i.test(t)) return { ok: true, value: Number.POSITIVE_INFINITY };
         if (/^-inf(inity)?$/i.test(t)) return { ok: true, value: Number.NEGATIVE_INFINITY };
       }
-      return { ok: false, reason: `expected FLOAT64, got ${describe(v)}` };
+      return { ok: false, reason: VALUE_REASONS.expected('FLOAT64', describe(v)) };
     }
     case 'BOOL':
       if (typeof v === 'boolean') return { ok: true, value: v };
       if (typeof v === 'string' && /^(true|false)$/i.test(v.trim())) return { ok: true, value: v.trim().toLowerCase() === 'true' };
       if (v === 0 || v === 1) return { ok: true, value: v === 1 };
-      return { ok: false, reason: `expected BOOL, got ${describe(v)}` };
+      return { ok: false, reason: VALUE_REASONS.expected('BOOL', describe(v)) };
     case 'TIMESTAMP': {
       const r = parseTimestampValue(v);
       if (r.ok) return { ok: true, value: r.date };
-      return { ok: false, reason: r.syntax ? `expected an ISO-8601 timestamp, got ${describe(v)}` : `impossible timestamp ${describe(v)}: ${r.reason}` };
+      return { ok: false, reason: r.syntax ? VALUE_REASONS.notTimestamp(describe(v)) : VALUE_REASONS.impossibleTimestamp(describe(v), r.reason) };
     }
   }
 }
@@ -108,11 +128,11 @@ export function rowValidator(view: FeatureView): (raw: unknown, createdFallback:
     for (const k of keys) {
       const c = coerce(r[k.name], k.type);
       if (!c.ok) reasons.push(`${k.name}: ${c.reason}`);
-      else if (c.value === null || c.value === '') reasons.push(`${k.name}: join key is required`);
+      else if (c.value === null || c.value === '') reasons.push(`${k.name}: ${VALUE_REASONS.keyRequired}`);
       else out[k.name] = c.value;
     }
     const ts = r[view.timestampField];
-    if (ts === null || ts === undefined || ts === '') reasons.push(`${view.timestampField}: event time is required`);
+    if (ts === null || ts === undefined || ts === '') reasons.push(`${view.timestampField}: ${VALUE_REASONS.timeRequired}`);
     else {
       const c = coerce(ts, 'TIMESTAMP');
       if (c.ok) out[view.timestampField] = c.value;

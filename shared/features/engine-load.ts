@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { FileFormat, Params } from '../ports/warehouse.js';
+import { SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
+import { sniffDelimiter } from './csv-records.js';
+import { scanCsv } from './csv-scan.js';
+import { isGzip } from './file-identity.js';
+import { storedCreatedTime } from './file-version.js';
+import type { IngestDeps, IngestResult } from './ingest.js';
+import { onlineRecord } from './online-write.js';
+import { offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
+import { exoticSql, sqlLit, textField, typedField, typedSupported, viewFields, type FieldSql } from './validate-sql.js';
+
+/**
+ * A file load inside DuckDB (the embedded default): the view's rules run as SQL over the file (validate-sql.ts),
+ * every row is classified in one scan, good rows go to the offline table in one `INSERT … WHERE NOT EXISTS` (dedup
+ * on the ingest id, `file:<content hash>:<row>`, as the row-by-row path), bad rows to `_quarantine` in one statement
+ * with the same reasons, line numbers and raw rows, and the online store gets the newest row per entity of the file.
+ *
+ * The file is read materialised (`CREATE TEMP TABLE … AS SELECT … FROM read_csv/read_parquet`), which reports a
+ * read error; streamed DuckDB reads cannot (see parquet-records.ts). Nothing is written until the whole file has
+ * been read and classified. Whenever the engine could disagree with the row-by-row path, the load says so
+ * (`{ fallback: why }`) before writing anything, and the caller loads the file row by row, which accounts for every
+ * line exactly: a CSV that DuckDB refuses (ragged, unclosed quote, over-long line), a line count that differs from
+ * the file's (blank lines, lone CRs), a quote DuckDB would read differently, a Parquet column type the SQL does not
+ * read as JavaScript does, a Parquet file with bad rows, or a bad value whose reason the SQL might render otherwise.
+ */
+export interface EngineFile {
+  view: FeatureView;
+  /** What the user named (quarantine's `event_id`, messages). */
+  uri: string;
+  /** Local path of the bytes. */
+  path: string;
+  format: FileFormat;
+  sourceId: string;
+  createdAt: Date;
+  /** CSV header or Parquet schema, as the row-by-row reader read it. */
+  columns: string[];
+}
+
+export type EngineOutcome = { result: IngestResult } | { fallback: string };
+
+const ONLINE_PAGE = 50_000;
+
+export async function loadInEngine(deps: IngestDeps & { signal?: AbortSignal }, file: EngineFile): Promise<EngineOutcome> {
+  const w = deps.warehouse;
+  const d = w.dialect;
+  if (d.name !== 'duckdb' || w.readsObjectUris) return { fallback: 'the warehouse is not DuckDB' };
+  if (file.format === 'jsonl') return { fallback: 'JSON Lines are validated row by row' };
+  const tag = randomUUID().replace(/-/g, '').slice(0, 16);
+  const rawName = `ld_raw_${tag}`;
+  const clsName = `ld_cls_${tag}`;
+  const raw = `temp.main.${rawName}`;
+  const cls = `temp.main.${clsName}`;
+  const gz = isGzip(file.path, file.uri);
+  const src = sqlLit(file.path);
+  try {
+    // 1. Read the whole file (materialised: a read error is reported, not a short stream).
+    let reader: string;
+    let delimiter = ',';
+    let types: Map<string, string>;
+    if (file.format === 'csv') {
+      delimiter = sniffDelimiter(await firstLine(file.path, gz), 0);
+      const scan = await scanCsv(file.path, delimiter, gz);
+      if (!scan.quotesAgree) return { fallback: 'a quote that does not open or close a field' };
+      const spec = file.columns.map((c) => `${sqlLit(c)}: 'VARCHAR'`).join(', ');
+      reader = `read_csv(${src}, auto_detect = false, header = true, columns = {${spec}}, delim = ${sqlLit(delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = '${gz ? 'gzip' : 'none'}')`;
+      types = new Map(file.columns.map((c) => [c, 'VARCHAR']));
+      try {
+        await w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`);
+      } catch (err) {
+        return { fallback: `DuckDB cannot read every line (${String((err as Error).message).split('\n')[0]})` };
+      }
+      const nl = (c: string) => `coalesce(length(${d.ident(c)}) - length(replace(${d.ident(c)}, chr(10), '')), 0)`;
+      const [stats] = await w.query(`SELECT count(*) AS n, coalesce(sum(${file.columns.map(nl).join(' + ')}), 0) AS e FROM ${raw}`);
+      const headerNl = file.columns.reduce((s, c) => s + c.split('\n').length - 1, 0);
+      const expected = 1 + headerNl + Number(stats!.n) + Number(stats!.e);
+      if (expected !== scan.lines) return { fallback: `the file has ${scan.lines} lines where its rows span ${expected} (blank lines or lone carriage returns)` };
+      return await classifyAndWrite(deps, file, { raw, cls, clsName, types, unit: 'line', lineSql: Number(stats!.e) === 0 ? `__i + ${2 + headerNl}` : `__i + ${2 + headerNl} + coalesce(sum(${file.columns.map(nl).join(' + ')}) OVER (ORDER BY __i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)` });
+    }
+    reader = `read_parquet(${src})`;
+    types = new Map((await w.query(`DESCRIBE SELECT * FROM ${reader}`)).map((r) => [String(r.column_name), String(r.column_type)]));
+    for (const f of viewFields(file.view)) {
+      const t = types.get(f.name);
+      if (t !== undefined && !typedSupported(t, f.type)) return { fallback: `Parquet column ${f.name} is ${t}, read row by row as ${f.type}` };
+    }
+    try {
+      await w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`);
+    } catch (err) {
+      return { fallback: `DuckDB cannot read the file (${String((err as Error).message).split('\n')[0]})` };
+    }
+    return await classifyAndWrite(deps, file, { raw, cls, clsName, types, unit: 'row', lineSql: '__i + 1' });
+  } finally {
+    await w.execute(`DROP TABLE IF EXISTS ${cls}`).catch(() => undefined);
+    await w.execute(`DROP TABLE IF EXISTS ${raw}`).catch(() => undefined);
+  }
+}
+
+interface Plan {
+  raw: string;
+  cls: string;
+  clsName: string;
+  types: Map<string, string>;
+  unit: 'line' | 'row';
+  lineSql: string;
+}
+
+async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, file: EngineFile, plan: Plan): Promise<EngineOutcome> {
+  const w = deps.warehouse;
+  const d = w.dialect;
+  const view = file.view;
+  const fields = viewFields(view);
+  const sqls: (FieldSql & { name: string })[] = fields.map((f, i) => {
+    const t = plan.types.get(f.name);
+    const col = t === undefined ? null : d.ident(f.name);
+    const alias = `__f${i}`;
+    return { name: f.name, ...(t === undefined || t === 'VARCHAR' ? textField(col, f.type, f.role, alias) : typedField(col, t, f.type, f.role, alias)) };
+  });
+  // 2. Classify every row in one scan: typed values, every reason, the raw row for a bad one.
+  const depth = Math.max(0, ...sqls.map((s) => s.prepare.length));
+  let from = `(SELECT rowid AS __i, * FROM ${plan.raw})`;
+  for (let k = 0; k < depth; k++) {
+    const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS "${s.prepare[k]!.name}"`] : []));
+    if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
+  }
+  const reason = `concat_ws('; ', ${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${sqlLit(`${s.name}: `)} || (${s.reason}) END`).join(', ')})`;
+  const rawJson = plan.unit === 'line'
+    ? `'{' || ${file.columns.map((c, i) => `${sqlLit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)} || coalesce(to_json(${d.ident(c)})::VARCHAR, 'null')`).join(' || ')} || '}'`
+    : 'NULL';
+  const exotic = plan.unit === 'line' && file.columns.length > 0 ? file.columns.map((c) => `coalesce(${exoticSql(d.ident(c))}, false)`).join(' OR ') : 'false';
+  const created = fields.findIndex((f) => f.role === 'created');
+  const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS "__v${i}"`).join(', ');
+  await w.execute([
+    `CREATE TEMP TABLE ${plan.clsName} AS SELECT __i, ${plan.lineSql} AS __line, ${values}, __reason,`,
+    `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, __reason <> '' AND (${exotic}) AS __exotic`,
+    `FROM (SELECT *, ${reason} AS __reason FROM ${from})`,
+  ].join('\n'));
+  const tsCol = `"__v${fields.findIndex((f) => f.role === 'time')}"`;
+  const [st] = await w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE __reason = '') AS good, count(*) FILTER (WHERE __exotic) AS exotic, min(${tsCol}) FILTER (WHERE __reason = '') AS lo, max(${tsCol}) FILTER (WHERE __reason = '') AS hi FROM ${plan.cls}`);
+  const n = Number(st!.n);
+  const good = Number(st!.good);
+  if (Number(st!.exotic) > 0) return { fallback: 'a bad value with characters beyond the Basic Multilingual Plane (its reason is rendered row by row)' };
+  if (plan.unit === 'row' && good < n) return { fallback: 'the Parquet file has rows that fail validation (their reasons name JavaScript renderings of values)' };
+
+  // 3. The created time of rows without their own: the file's, or the one this content was stored with before.
+  const now = (deps.now ?? (() => new Date()))();
+  let createdAt = file.createdAt;
+  const ownCreated = created >= 0 ? `"__v${created}"` : 'NULL';
+  const [probe] = await w.query(`SELECT __i, ${tsCol} AS ts FROM ${plan.cls} WHERE __reason = '' AND ${ownCreated} IS NULL ORDER BY __i LIMIT 1`);
+  if (probe) {
+    const before = await storedCreatedTime(w, view, { [SYS.ingestId]: `${file.sourceId}:${Number(probe.__i)}`, [view.timestampField]: probe.ts as Date });
+    if (before) createdAt = before;
+  }
+  const src: Params = { src: { type: 'STRING', value: `${file.sourceId}:` } };
+  const params: Params = { ...src, uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };
+  const goodRel = `(SELECT ${fields.filter((f) => f.role !== 'created').map((f) => `"__v${fields.indexOf(f)}" AS ${d.ident(f.name)}`).join(', ')}, coalesce(${ownCreated}, ${d.timestamp(createdAt)}) AS ${d.ident(SYS.created)}, ${d.param('src')} || __i AS ${d.ident(SYS.ingestId)}, ${d.timestamp(now)} AS ${d.ident(SYS.ingestedAt)} FROM ${plan.cls} WHERE __reason = '')`;
+  const badRel = `(SELECT ${d.param('view')} AS view, ${d.param('src')} || __i AS ingest_id, ${d.param('uri')} AS event_id, '${plan.unit} ' || __line || ': ' || __reason AS reason, __raw AS raw, ${d.timestamp(now)} AS quarantined_at FROM ${plan.cls} WHERE __reason <> '')`;
+  const sample = (await w.query(`SELECT '${plan.unit} ' || __line || ': ' || __reason AS r FROM ${plan.cls} WHERE __reason <> '' ORDER BY __i LIMIT 5`)).map((r) => String(r.r));
+
+  // 4. Write: offline (dedup set-wise on the ingest id), quarantine, then the newest row per entity online.
+  deps.signal?.throwIfAborted();
+  let inserted: number | null = 0;
+  if (good > 0) {
+    inserted = (await w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src })).affectedRows;
+  }
+  if (good < n) await w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params });
+  if (good > 0) await writeNewestOnline(deps, view, goodRel, src);
+  return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
+}
+
+/** The newest good row per entity of the file (event time, created time, ingest id), to the online store in pages. */
+async function writeNewestOnline(deps: IngestDeps, view: FeatureView, goodRel: string, params: Params): Promise<void> {
+  const w = deps.warehouse;
+  const d = w.dialect;
+  const keys = view.entity.joinKeys.map((k) => `s.${d.ident(k.name)}`).join(', ');
+  const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  await w.execute(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${goodRel} AS s QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY s.${d.ident(view.timestampField)} DESC, s.${d.ident(SYS.created)} DESC, s.${d.ident(SYS.ingestId)} DESC) = 1`, { params });
+  try {
+    const [c] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
+    for (let lo = 0; lo < Number(c!.n); lo += ONLINE_PAGE) {
+      const rows = await w.query(`SELECT * FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`);
+      await deps.online.write(view, rows.map((r) => onlineRecord(view, r)));
+    }
+  } finally {
+    await w.execute(`DROP TABLE IF EXISTS temp.main.${name}`).catch(() => undefined);
+  }
+}
+
+/** The file's first line (for the delimiter, sniffed exactly as the row-by-row reader does). */
+async function firstLine(path: string, gz: boolean): Promise<string> {
+  const input = gz ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
+  input.setEncoding('utf8');
+  let text = '';
+  try {
+    for await (const c of input) {
+      text += c as string;
+      if (text.includes('\n') || text.length > 2_000_000) break;
+    }
+  } finally {
+    input.destroy();
+  }
+  return text.replace(/^\ufeff/, '');
+}

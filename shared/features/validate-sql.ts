@@ -1,0 +1,234 @@
+import { LENIENT_RE, MAX_INSTANT_MS, MIN_INSTANT_MS, MONTH_NAMES, TIMESTAMP_REASONS as TR } from '../time.js';
+import type { FeatureType, FeatureView } from './definitions.js';
+import { DESCRIBE_KEEP, DESCRIBE_MAX, FLOAT_PATTERN, INT_PATTERN, VALUE_REASONS as VR } from './validate.js';
+
+/**
+ * The view's row rules (validate.ts) as DuckDB SQL over a file's columns: one validator's semantics, two executions.
+ * Every text a reason holds comes from the same functions validate.ts and time.ts use (VALUE_REASONS,
+ * TIMESTAMP_REASONS), given SQL expressions instead of values; test/unit/validate-sql.test.ts runs both executions
+ * over a corpus of good and bad values and requires the same values and reasons.
+ *
+ * Sources: text columns (CSV, and VARCHAR columns of Parquet) follow the text rules exactly, reasons included.
+ * Typed Parquet columns are classified exactly (good or bad, and the stored value) for the types `typedSupported`
+ * accepts; their reasons are only a marker, because the engine path hands a Parquet file with bad rows to the
+ * row-by-row path (which names JavaScript's renderings of numbers and dates).
+ */
+
+const MAX_SAFE = '9007199254740991';
+/** JavaScript's `trim()` and `\s`: these characters, not only the space. */
+const JS_SPACE = '\t\n\u000b\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+const RE2_SPACE = '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]';
+/** A reason for a typed Parquet value that is refused (the row-by-row path gives the real text). */
+export const TYPED_BAD = 'refused typed value';
+
+export const sqlLit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A JS regex source as RE2 (DuckDB): `\s` is JavaScript's whitespace; `\d` is ASCII in both. */
+function re2(source: string, flags = ''): string {
+  return sqlLit(`${flags}${source.replace(/\\s/g, RE2_SPACE)}`);
+}
+
+/** The text `fn` builds, as a SQL concatenation of its literal parts and the given SQL expressions. */
+export function sqlText(fn: (...args: string[]) => string, ...exprs: string[]): string {
+  const parts = fn(...exprs.map((_, i) => `\u0001${i}\u0001`)).split(/\u0001(\d+)\u0001/);
+  const out = parts.map((p, i) => (i % 2 === 0 ? (p === '' ? null : sqlLit(p)) : `(${exprs[Number(p)]})`)).filter((x): x is string => x !== null);
+  return out.length === 0 ? "''" : out.join(' || ');
+}
+
+/** validate.ts `describe` of a string: its JSON, cut at 60 characters. */
+export function describeSql(v: string): string {
+  const j = `to_json(${v})::VARCHAR`;
+  return `CASE WHEN length(${j}) > ${DESCRIBE_MAX} THEN substring(${j}, 1, ${DESCRIBE_KEEP}) || '...' ELSE ${j} END`;
+}
+
+/**
+ * Values whose reason text the SQL could render differently from JavaScript: characters beyond the BMP (JavaScript
+ * counts them as two when cutting a long value). A file with such a bad value goes to the row-by-row path.
+ */
+export function exoticSql(v: string): string {
+  return `regexp_matches(${v}, '[\\x{10000}-\\x{10FFFF}]')`;
+}
+
+/** One field of the view: the value to store and the reason it is refused (NULL when accepted). */
+export interface FieldSql {
+  /** SQL computed once per row, before `value` and `reason` (aliases given by `name`). */
+  prepare: { name: string; sql: string }[];
+  value: string;
+  reason: string;
+}
+
+type Role = 'key' | 'time' | 'created' | 'feature';
+
+/** Text (a CSV field, a Parquet VARCHAR) as the view's type, as `coerce` reads a string. */
+export function textField(src: string | null, type: FeatureType, role: Role, alias: string): FieldSql {
+  if (src === null) return { prepare: [], value: 'NULL', reason: 'NULL' };
+  // A feature's empty text is NULL unless the feature is a STRING; keys and times keep it (and refuse it).
+  const v = role === 'feature' && type !== 'STRING' ? `NULLIF(${src}, '')` : src;
+  const t = `"${alias}_t"`;
+  const shown = describeSql(v);
+  const prepare = [{ name: `${alias}_t`, sql: `trim(${v}, ${sqlLit(JS_SPACE)})` }];
+  let value: string;
+  let reason: string;
+  switch (type) {
+    case 'STRING':
+      value = v;
+      reason = 'NULL';
+      break;
+    case 'INT64': {
+      // Digits only (INT_RE), then exact: leading zeros dropped so any length reads, ±(2^53 − 1) at most.
+      prepare.push({ name: `${alias}_n`, sql: `CASE WHEN regexp_matches(${t}, ${re2(INT_PATTERN)}) THEN coalesce(TRY_CAST(regexp_replace(${t}, '^([-+]?)0+([0-9])', '\\1\\2') AS HUGEINT), ${MAX_SAFE}::HUGEINT + 1) END` });
+      const n = `"${alias}_n"`;
+      value = `CASE WHEN abs(${n}) <= ${MAX_SAFE} THEN ${n}::BIGINT END`;
+      reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${n} IS NULL THEN ${sqlText((s) => VR.expected('INT64', s), shown)} WHEN abs(${n}) > ${MAX_SAFE} THEN ${sqlText(VR.intRange, shown)} END`;
+      break;
+    }
+    case 'FLOAT64': {
+      // FLOAT_RE, read as the nearest double (both engines round correctly); beyond ±max it overflows. The explicit
+      // non-finite spellings are inf, +inf, -inf, infinity and nan in any case.
+      prepare.push({ name: `${alias}_f`, sql: `regexp_matches(${t}, ${re2(FLOAT_PATTERN)})` });
+      prepare.push({ name: `${alias}_d`, sql: `CASE WHEN "${alias}_f" THEN TRY_CAST(${t} AS DOUBLE) WHEN regexp_matches(${t}, ${re2('^[-+]?nan$', '(?i)')}) THEN 'nan'::DOUBLE WHEN regexp_matches(${t}, ${re2('^\\+?inf(inity)?$', '(?i)')}) THEN 'inf'::DOUBLE WHEN regexp_matches(${t}, ${re2('^-inf(inity)?$', '(?i)')}) THEN '-inf'::DOUBLE END` });
+      const f = `"${alias}_f"`;
+      const d = `"${alias}_d"`;
+      value = `CASE WHEN ${f} AND NOT isfinite(${d}) THEN NULL ELSE ${d} END`;
+      reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${f} THEN CASE WHEN ${d} IS NULL OR NOT isfinite(${d}) THEN ${sqlText(VR.overflow, shown)} END WHEN ${d} IS NULL THEN ${sqlText((s) => VR.expected('FLOAT64', s), shown)} END`;
+      break;
+    }
+    case 'BOOL':
+      value = `CASE WHEN regexp_matches(${t}, ${re2('^(true|false)$', '(?i)')}) THEN lower(${t}) = 'true' END`;
+      reason = `CASE WHEN ${v} IS NOT NULL AND NOT regexp_matches(${t}, ${re2('^(true|false)$', '(?i)')}) THEN ${sqlText((s) => VR.expected('BOOL', s), shown)} END`;
+      break;
+    case 'TIMESTAMP': {
+      const ts = timestampText(t, alias);
+      prepare.push(...ts.prepare);
+      value = ts.value;
+      reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${ts.syntaxBad} THEN ${sqlText(VR.notTimestamp, shown)} WHEN ${ts.reason} IS NOT NULL THEN ${sqlText(VR.impossibleTimestamp, shown, ts.reason)} END`;
+      break;
+    }
+  }
+  return withRole({ prepare, value, reason }, v, type, role);
+}
+
+/** Required keys and event time, and the reason's field prefix. */
+function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Role): FieldSql {
+  if (role === 'key') {
+    const empty = type === 'STRING' ? `${v} IS NULL OR ${v} = ''` : `${v} IS NULL`;
+    return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END` };
+  }
+  if (role === 'time') return { ...f, reason: `CASE WHEN ${v} IS NULL OR ${v} = '' THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END` };
+  if (role === 'created') return { ...f, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.value} END`, reason: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.reason} END` };
+  return f;
+}
+
+/** time.ts `parseInstant` (lenient form) over a trimmed text: syntax, then each rule in order, then the instant. */
+function timestampText(t: string, alias: string): { prepare: { name: string; sql: string }[]; syntaxBad: string; reason: string; value: string } {
+  const p = `"${alias}_p"`;
+  const names = ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'z', 'sg', 'oh', 'om'];
+  const g = (n: string) => `${p}.${n}`;
+  const num = (n: string, dflt = 0) => `coalesce(TRY_CAST(NULLIF(${g(n)}, '') AS INTEGER), ${dflt})`;
+  const y = num('y'), mo = num('mo'), d = num('d'), h = num('h'), mi = num('mi'), s = num('s');
+  const leap = `((${y} % 4 = 0 AND ${y} % 100 <> 0) OR ${y} % 400 = 0)`;
+  const days = `CASE WHEN ${mo} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
+  const months = `[${MONTH_NAMES.map(sqlLit).join(', ')}]`;
+  const offset = `CASE WHEN ${g('z')} = '' AND ${g('sg')} <> '' THEN (CASE WHEN ${g('sg')} = '-' THEN -1 ELSE 1 END) * (${num('oh')} * 60 + ${num('om')}) ELSE 0 END`;
+  // Days from 1970-01-01 of a valid civil date (Howard Hinnant's days_from_civil), in integer arithmetic.
+  const yy = `(${y} - CASE WHEN ${mo} <= 2 THEN 1 ELSE 0 END)`;
+  const era = `(${yy} // 400)`;
+  const yoe = `(${yy} - ${era} * 400)`;
+  const doy = `((153 * (${mo} + CASE WHEN ${mo} > 2 THEN -3 ELSE 9 END) + 2) // 5 + ${d} - 1)`;
+  const civil = `(${era} * 146097 + ${yoe} * 365 + ${yoe} // 4 - ${yoe} // 100 + ${doy} - 719468)`;
+  const millis = `CASE WHEN ${g('f')} = '' THEN 0 ELSE rpad(${g('f')}[1:3], 3, '0')::INTEGER END`;
+  const ms = `"${alias}_ms"`;
+  const rule = `"${alias}_r"`;
+  const prepare = [
+    { name: `${alias}_p`, sql: `CASE WHEN regexp_matches(${t}, ${re2(LENIENT_RE.source)}) THEN regexp_extract(${t}, ${re2(LENIENT_RE.source)}, [${names.map(sqlLit).join(', ')}]) END` },
+    {
+      name: `${alias}_r`,
+      sql: `CASE WHEN ${p} IS NULL THEN NULL`
+        + ` WHEN ${y} = 0 THEN ${sqlLit(TR.year0)}`
+        + ` WHEN ${mo} < 1 OR ${mo} > 12 THEN ${sqlText(TR.month, g('mo'))}`
+        + ` WHEN ${d} < 1 OR ${d} > ${days} THEN ${sqlText(TR.day, g('d'), `${months}[${mo}]`, g('y'), `(${days})::VARCHAR`)}`
+        + ` WHEN ${h} = 24 THEN ${sqlLit(TR.hour24)}`
+        + ` WHEN ${h} > 23 THEN ${sqlText(TR.hour, g('h'))}`
+        + ` WHEN ${mi} > 59 THEN ${sqlText(TR.minute, g('mi'))}`
+        + ` WHEN ${s} = 60 THEN ${sqlLit(TR.leapSecond)}`
+        + ` WHEN ${s} > 59 THEN ${sqlText(TR.second, g('s'))}`
+        + ` WHEN length(${g('f')}) > 9 THEN ${sqlText(TR.fraction, `length(${g('f')})::VARCHAR`)}`
+        + ` WHEN ${g('z')} = '' AND ${g('sg')} <> '' AND (${num('oh')} > 23 OR ${num('om')} > 59) THEN ${sqlText(TR.offset, g('sg'), g('oh'), g('om'))}`
+        + ` END`,
+    },
+    { name: `${alias}_ms`, sql: `CASE WHEN ${p} IS NOT NULL AND ${rule} IS NULL THEN ${civil}::BIGINT * 86400000 + ((${h} * 60 + ${mi}) * 60 + ${s}) * 1000 + ${millis} - (${offset}) * 60000 END` },
+  ];
+  const inRange = `${ms} BETWEEN ${MIN_INSTANT_MS} AND ${MAX_INSTANT_MS}`;
+  return {
+    prepare,
+    syntaxBad: `${p} IS NULL`,
+    reason: `coalesce(${rule}, CASE WHEN NOT (${inRange}) THEN ${sqlLit(TR.range)} END)`,
+    value: `CASE WHEN ${inRange} THEN epoch_ms(${ms}) END`,
+  };
+}
+
+const INTS = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'HUGEINT'];
+
+/** Whether a typed Parquet column of `source` type can be classified in SQL as a `type` field (else: row by row). */
+export function typedSupported(source: string, type: FeatureType): boolean {
+  if (source === 'VARCHAR') return true;
+  switch (type) {
+    case 'INT64': return INTS.includes(source) || source === 'DOUBLE' || source === 'FLOAT';
+    case 'FLOAT64': return INTS.includes(source) || source === 'DOUBLE' || source === 'FLOAT';
+    case 'BOOL': return source === 'BOOLEAN' || INTS.includes(source) || source === 'DOUBLE' || source === 'FLOAT';
+    case 'STRING': return INTS.includes(source) || source === 'BOOLEAN';
+    case 'TIMESTAMP': return source === 'TIMESTAMP' || source === 'TIMESTAMP WITH TIME ZONE';
+  }
+}
+
+/**
+ * A typed Parquet column as the row-by-row path reads it (parquet-records.ts turns integers into numbers, or exact
+ * strings beyond ±2^53, and infinities into the strings the validator reads as explicit; dates keep milliseconds).
+ */
+export function typedField(src: string | null, source: string, type: FeatureType, role: Role, alias: string): FieldSql {
+  if (src === null) return { prepare: [], value: 'NULL', reason: 'NULL' };
+  if (source === 'VARCHAR') return textField(src, type, role, alias);
+  const bad = sqlLit(TYPED_BAD);
+  let value: string;
+  let ok: string;
+  switch (type) {
+    case 'INT64':
+      ok = INTS.includes(source) ? `abs(${src}::HUGEINT) <= ${MAX_SAFE}` : `isfinite(${src}) AND ${src} = trunc(${src}) AND abs(${src}) <= ${MAX_SAFE}`;
+      value = `CASE WHEN ${ok} THEN ${src}::BIGINT END`;
+      break;
+    case 'FLOAT64':
+      ok = 'true';
+      value = `${src}::DOUBLE`;
+      break;
+    case 'BOOL':
+      ok = source === 'BOOLEAN' ? 'true' : `${src} IN (0, 1)`;
+      value = source === 'BOOLEAN' ? src : `CASE WHEN ${src} = 1 THEN true WHEN ${src} = 0 THEN false END`;
+      break;
+    case 'STRING':
+      ok = 'true';
+      value = `${src}::VARCHAR`;
+      break;
+    case 'TIMESTAMP': {
+      // Milliseconds as the JavaScript Date the row-by-row path gets (micros divided, truncated toward zero).
+      const ms = `(epoch_us(${src}::TIMESTAMP) // 1000)`;
+      ok = `${ms} BETWEEN ${MIN_INSTANT_MS} AND ${MAX_INSTANT_MS}`;
+      value = `CASE WHEN ${ok} THEN epoch_ms(${ms}) END`;
+      break;
+    }
+  }
+  const f = { prepare: [], value, reason: `CASE WHEN ${src} IS NOT NULL AND NOT (${ok}) THEN ${bad} END` };
+  const v = type === 'STRING' ? value : src;
+  if (role === 'key') return { ...f, reason: `CASE WHEN ${v} IS NULL${type === 'STRING' ? ` OR ${v} = ''` : ''} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END` };
+  if (role === 'time') return { ...f, reason: `CASE WHEN ${src} IS NULL THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END` };
+  return f;
+}
+
+/** Every field of the view, in the order validate.ts checks them (its reasons come in this order). */
+export function viewFields(view: FeatureView): { name: string; type: FeatureType; role: Role }[] {
+  return [
+    ...view.entity.joinKeys.map((k) => ({ name: k.name, type: k.type as FeatureType, role: 'key' as const })),
+    { name: view.timestampField, type: 'TIMESTAMP' as const, role: 'time' as const },
+    ...(view.createdTimestampField ? [{ name: view.createdTimestampField, type: 'TIMESTAMP' as const, role: 'created' as const }] : []),
+    ...view.features.map((f) => ({ name: f.name, type: f.type, role: 'feature' as const })),
+  ];
+}

@@ -1,0 +1,127 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
+import { loadFeatureFile } from '../../shared/features/load-file.js';
+import type { OnlineStore } from '../../shared/ports/online-store.js';
+import type { Warehouse } from '../../shared/ports/warehouse.js';
+import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+
+const repo = testRepo();
+const NOW = new Date('2024-05-01T00:00:00Z');
+
+/** Values each rule of validate.ts / time.ts is about, good and bad, for the two executions to agree on. */
+const TIMES = [
+  '2001-03-01T00:00:00Z', '2001-02-30T00:00:00Z', '2001-02-29T10:00:00+01:00', '2000-02-29T23:59:59.999999Z', '2001-03-01T24:00:00Z',
+  '2001-03-01T23:60:00Z', '2001-03-01T23:59:60Z', '2001-03-01T23:59:61Z', '2001-13-01', '2001-00-10', '0000-01-01', '0001-01-01T00:00:00+01:00',
+  '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59-01:00', '2001-03-01 08:00:00+0230', '2001-03-01T08:00:00+24:00', '2001-03-01T08:00:00-23:59',
+  '2001-03-01T08:00:00.1234567891Z', ' 2001-03-01T08:00 ', '2001-03-01t08:00:00utc', '2001-3-1', 'yesterday', '', '1900-02-29', '2004-02-29',
+  '2001-04-31T00:00:00Z', '2001-03-01T08:00:00 Z', '1969-12-31T23:59:59.9995Z',
+];
+const FLOATS = ['1.5', '1e400', '-1e400', '1e-400', 'inf', '-Infinity', '+INF', 'NaN', '-nan', '1.', '.5', '1.e5', ' 2.5 ', 'abc', '', '0x10', '1_000', '１'];
+const INTS = ['1', '-0', '+7', '007', '9007199254740991', '9007199254740992', '-9007199254740991', '-9007199254740992', '00000000000000000000000000000000000000000001', '1.0', '1e3', ' 42 ', '\u00a042\u00a0', 'x', ''];
+const KEYS = ['O1', '', 'with "quotes"', 'new\nline', 'comma,inside', 'é', `long ${'x'.repeat(80)}`, 'tab\there', '\u2028sep'];
+
+function csvField(v: string | null): string {
+  if (v === null) return '';
+  return v === '' || /[",\n\r]/.test(v) || v.trim() !== v ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+function corpus(): string {
+  const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+  const n = Math.max(TIMES.length, FLOATS.length, INTS.length, KEYS.length) * 3;
+  for (let i = 0; i < n; i++) {
+    const key = i % 5 === 4 ? null : KEYS[i % KEYS.length]!;
+    lines.push([key, `D${i % 3}`, TIMES[i % TIMES.length]!, FLOATS[i % FLOATS.length]!, INTS[i % INTS.length]!, i % 7 === 0 ? null : `n${i}`].map((v) => (v === null ? '' : csvField(v))).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('file loads inside the engine agree with the row-by-row path', () => {
+  const stores: Awaited<ReturnType<typeof duckStore>>[] = [];
+  let dir: string;
+  beforeEach(async () => {
+    stores.length = 0;
+    for (let i = 0; i < 2; i++) stores.push(await duckStore());
+    dir = stores[0]!.dir;
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.cleanup();
+  });
+
+  const load = async (s: { warehouse: Warehouse; online: OnlineStore; dir: string }, uri: string, executor: 'auto' | 'rows', view = 'route_stats') => {
+    const paths: string[] = [];
+    const res = await loadFeatureFile({ warehouse: s.warehouse, online: s.online, repo, objectStore: new LocalObjectStore(join(s.dir, 'o')), now: () => NOW, onPath: (p, why) => paths.push(why ? `${p}: ${why}` : p) }, { view, uri, executor });
+    return { res, paths };
+  };
+  const dump = async (w: Warehouse, table: string) => w.query(`SELECT * FROM ${w.dialect.table(table)} ORDER BY ALL`);
+
+  async function expectSame(uri: string, view = 'route_stats', path: 'engine' | RegExp = 'engine') {
+    const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
+    const rows = await load(a, uri, 'rows', view);
+    const engine = await load(b, uri, 'auto', view);
+    if (path === 'engine') expect(engine.paths).toEqual(['engine']);
+    else expect(engine.paths[0]).toMatch(path);
+    expect(engine.res).toEqual(rows.res);
+    const table = repo.view(view).table;
+    expect(await dump(b.warehouse, table)).toEqual(await dump(a.warehouse, table));
+    expect(await dump(b.warehouse, '_quarantine')).toEqual(await dump(a.warehouse, '_quarantine'));
+    const keys = (await a.warehouse.query(`SELECT DISTINCT ${repo.view(view).entity.joinKeys.map((k) => k.name).join(', ')} FROM ${a.warehouse.dialect.table(table)}`));
+    const k = keys.map((r) => repo.view(view).entity.joinKeys.map((j) => r[j.name] as string | number));
+    expect(await b.online.read(repo.view(view), k)).toEqual(await a.online.read(repo.view(view), k));
+    return { rows, engine };
+  }
+
+  it('a CSV corpus of good and bad values (impossible dates, T24:00, offsets, 1e400, ±2^53, inf/nan, empty keys): same rows stored and quarantined, same reasons, lines and raw rows', async () => {
+    const p = join(dir, 'corpus.csv');
+    await writeFile(p, corpus());
+    const { engine } = await expectSame(p);
+    expect(engine.res.quarantined).toBeGreaterThan(20);
+    expect(engine.res.accepted).toBeGreaterThan(5);
+    // Loading the same content again stores nothing twice.
+    const again = await load(stores[1]!, p, 'auto');
+    expect(again.res.inserted).toBe(0);
+  });
+
+  it('an INT64 key view with a created-time column (quoted multi-line values shift line numbers)', async () => {
+    const p = join(dir, 'drivers.csv');
+    const lines = ['driver_id,event_ts,created,rating,active'];
+    for (let i = 0; i < 60; i++) lines.push([INTS[i % INTS.length], TIMES[i % 4], i % 3 === 0 ? '' : TIMES[(i + 1) % TIMES.length], FLOATS[i % FLOATS.length], ['true', 'FALSE', ' True ', '1', 'yes', ''][i % 6]].map((v) => csvField(v!)).join(','));
+    lines.splice(5, 0, '"1\n2",2001-03-01T00:00:00Z,,1,true');
+    await writeFile(p, `${lines.join('\n')}\n`);
+    await expectSame(p, 'driver_stats');
+  });
+
+  it('hands a file the engine could read differently to the row-by-row path before writing anything: ragged line, blank line, spaces around a quote', async () => {
+    const base = 'origin,dest,event_ts,avg_delay,flights,note\nO1,D1,2001-03-01T00:00:00Z,1,1,a\n';
+    for (const [name, body, why] of [
+      ['ragged.csv', `${base}O1,D1\n`, /^rows: DuckDB cannot read every line/],
+      ['blank.csv', `${base}\nO2,D1,2001-03-01T00:00:00Z,1,1,b\n`, /^rows: the file has 4 lines/],
+      ['spaced.csv', `${base}O2,D1,2001-03-01T00:00:00Z,1,1, "b" \n`, /^rows: a quote/],
+    ] as const) {
+      const p = join(dir, name);
+      await writeFile(p, body);
+      await expectSame(p, 'route_stats', why);
+    }
+  });
+
+  it('Parquet: typed columns classified in the engine, the same rows stored', async () => {
+    const p = join(dir, 'rows.parquet');
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(`COPY (SELECT 'O' || (i % 5) AS origin, 'D1' AS dest, TIMESTAMP '2001-03-01' + to_seconds(i) + INTERVAL 1 MICROSECOND * (i % 3) AS event_ts,
+      CASE WHEN i % 11 = 0 THEN 'inf'::DOUBLE ELSE i / 3 END AS avg_delay, i::BIGINT AS flights, CASE WHEN i % 4 = 0 THEN NULL ELSE 'n' || i END AS note
+      FROM range(500) t(i)) TO '${p}' (FORMAT parquet)`);
+    c.closeSync();
+    db.closeSync();
+    await expectSame(p);
+    const bad = join(dir, 'bad.parquet');
+    const db2 = await DuckDBInstance.create(':memory:');
+    const c2 = await db2.connect();
+    await c2.run(`COPY (SELECT 'O1' AS origin, 'D1' AS dest, TIMESTAMP '2001-03-01' AS event_ts, 1.5::DOUBLE AS avg_delay, 9007199254740993::BIGINT AS flights) TO '${bad}' (FORMAT parquet)`);
+    c2.closeSync();
+    db2.closeSync();
+    await expectSame(bad, 'route_stats', /^rows: the Parquet file has rows that fail/);
+  });
+});
