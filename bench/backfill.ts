@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { connectUtc } from '../shared/adapters/warehouse/duckdb/connect.js';
 import { line } from './util.js';
 
 /**
@@ -50,7 +51,7 @@ export async function runBackfillBench(opts: { sizes: number[] }): Promise<void>
       await writeCsv(csv, rows);
       const pq = join(dir, `rows-${rows}.parquet`);
       const db = await DuckDBInstance.create(':memory:');
-      const c = await db.connect();
+      const c = await connectUtc(db);
       await c.run(`COPY (SELECT * FROM read_csv('${csv}')) TO '${pq}' (FORMAT parquet)`);
       c.closeSync();
       db.closeSync();
