@@ -169,6 +169,12 @@ function rank(key: string): number {
   return i < 0 ? KEEP_FIRST.length : i;
 }
 
+/** A dead letter's attributes without those added by dead-lettering (ctloop's and Pub/Sub's): what the producer sent. */
+export function originalAttributes(attributes: Record<string, string>): Record<string, string> {
+  const added = new Set<string>(Object.values(ATTR));
+  return Object.fromEntries(Object.entries(attributes).filter(([k]) => !added.has(k) && !k.startsWith('CloudPubSubDeadLetterSource')));
+}
+
 /** The payload as JSON when it is JSON, else as text. */
 export function decodeLoosely(data: Buffer | string): unknown {
   const text = typeof data === 'string' ? data : data.toString('utf8');

@@ -131,10 +131,13 @@ export function holdSubscription(topic: string): string {
   return `${deadLetterTopic(topic)}-hold`;
 }
 
-/** Pub/Sub's longest message retention (31 days), what Terraform sets on the hold subscription by default. */
-export const HOLD_RETENTION_SECONDS = 31 * 24 * 3600;
+/**
+ * A subscription keeps messages at most 7 days (the emulator refuses more with "message_retention_duration out of
+ * bounds"; 31 days is the TOPIC maximum). Dead letters filed by `ctloop run` stay in the object store for good.
+ */
+export const HOLD_RETENTION_SECONDS = 7 * 24 * 3600;
 
-/** Topic, dead-letter topic, and the hold subscription on the dead-letter topic (31 days, never expires). */
+/** Topic, dead-letter topic, and the hold subscription on the dead-letter topic (7 days, never expires). */
 export async function ensureTopicWithDeadLetter(pubsub: PubSub, topic: string): Promise<void> {
   const dlt = deadLetterTopic(topic);
   await Promise.all([ensureTopic(pubsub, topic), ensureTopic(pubsub, dlt)]);
