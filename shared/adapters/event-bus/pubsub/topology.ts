@@ -132,8 +132,9 @@ export function holdSubscription(topic: string): string {
 }
 
 /**
- * A subscription keeps messages at most 7 days (the emulator refuses more with "message_retention_duration out of
- * bounds"; 31 days is the TOPIC maximum). Dead letters filed by `ctloop run` stay in the object store for good.
+ * Retention of the hold subscription when this adapter creates it (the emulator; on GCP Terraform creates it with
+ * `dead_letter_retention`, up to 31 days): Pub/Sub emulator 0.8.20 refuses more than 7 days ("message_retention_duration
+ * out of bounds"). Dead letters filed by `ctloop run` stay in the object store for good.
  */
 export const HOLD_RETENTION_SECONDS = 7 * 24 * 3600;
 
