@@ -124,6 +124,11 @@ export async function replayDeadLetter(deps: { objectStore: ObjectStore; bus: Ev
     if (!found || !result) throw new NotFoundError(`no held dead letter ${held[2]} on ${held[1]}`, { hint: 'list them with `ctloop dead-letters list`; it may have been replayed already' });
     return result;
   }
+  if (location.startsWith('journal:')) {
+    throw new ValidationError(`${location} is in the embedded bus journal, which replay does not read`, {
+      hint: 'the in-process bus of this command has no consumers: publish the corrected event to the running loop (its message is in `ctloop dead-letters list --format json`)',
+    });
+  }
   if (!location.includes('/dead-letter/')) throw new ValidationError(`${location} is not a dead-letter record`, { hint: 'pass a location printed by `ctloop dead-letters list`' });
   const rec = JSON.parse((await deps.objectStore.get(location).catch((err) => {
     throw new NotFoundError(`no dead-letter record at ${location}`, { hint: 'list them with `ctloop dead-letters list`', cause: err });
