@@ -1,6 +1,6 @@
 /**
  * Wires the Pub/Sub emulator like Terraform wires GCP, from the function registry: for every function in
- * shared/topology/functions.ts, its trigger topic, the dead-letter topic (with a `-retained` subscription so dead
+ * shared/topology/functions.ts, its trigger topic, the dead-letter topic (with a `-hold` subscription so dead
  * letters are kept), and a PUSH subscription `ctloop-<name>-push` (the name Terraform uses) delivering to a local
  * functions-framework server, with deadLetterPolicy and retryPolicy. The push path is
  * `/projects/<project>/topics/<topic>`: functions-framework derives the CloudEvent `source` from it.

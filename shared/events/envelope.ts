@@ -10,7 +10,7 @@ import { parseInstant } from '../time.js';
 export const eventTime = z.string().superRefine((s, ctx) => {
   const r = parseInstant(s, 'rfc3339');
   if (!r.ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s)}: ${r.reason}` });
-});
+}).meta({ format: 'date-time', description: 'RFC 3339 date-time with seconds and an offset, e.g. 2001-03-01T08:00:00Z' });
 
 /** The instant of an event time, or null when it is not a valid one (eventTime reports why). */
 export function eventInstant(s: string): Date | null {

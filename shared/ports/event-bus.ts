@@ -25,7 +25,11 @@ export interface RetryPolicy {
 export interface SubscriptionSpec {
   name: string;
   topic: string;
-  /** Only deliver these event types (applied by the client; the Pub/Sub emulator ignores server-side filters). */
+  /**
+   * Only for a topic that carries several types: valid events of the topic's other types are not delivered (they
+   * belong to another subscription). Anything else — a message that does not say its type, an invalid one — is
+   * still read and dead-lettered with its reason, never skipped.
+   */
   types?: string[];
   retry?: Partial<RetryPolicy>;
 }

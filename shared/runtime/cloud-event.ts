@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { CtloopError, TransientError, ValidationError, isPermanent } from '../errors.js';
-import { catalog, parseEventOf, type EventName, type EventOf } from '../events/catalog.js';
+import { catalog, type EventName, type EventOf } from '../events/catalog.js';
+import { eventFromMessage, type PubsubMessageIn } from '../events/binding.js';
+import { decodeLoosely } from '../adapters/event-bus/attributes.js';
 import type { Runtime } from './runtime.js';
 import { writeDeadLetter } from './dead-letter.js';
-import { envelopeFromDataOnlyMessage, isDataOnlyMessage } from '../topology/scheduler-message.js';
 import { log } from './log.js';
 
 /** The parts of a CloudEvent that ctloop reads (functions-framework's CloudEvent type satisfies it). */
@@ -13,13 +14,6 @@ export interface IncomingCloudEvent {
   source: string;
   time?: string;
   data?: unknown;
-}
-
-export interface Decoded {
-  messageId: string;
-  publishTime: string | undefined;
-  attributes: Record<string, string>;
-  body: unknown;
 }
 
 interface PubsubMessage {
@@ -53,31 +47,24 @@ export function messageIdOf(ce: IncomingCloudEvent): string {
 }
 
 /**
- * Decode a Pub/Sub `messagePublished` CloudEvent (as produced by Eventarc and by functions-framework from a push
- * body): `data.message.data` is base64 JSON of the ctloop envelope. A message without data (attributes only) is a
- * permanent ValidationError.
+ * The Pub/Sub message of a `messagePublished` CloudEvent (as produced by Eventarc and by functions-framework from a
+ * push body), as the producer contract reads it (shared/events/binding.ts): data bytes, attributes, message id
+ * and publish time. A CloudEvent without a Pub/Sub message is a permanent ValidationError; a message without data
+ * is refused by the contract with its reason.
  */
-export function decodePubsubCloudEvent(ce: IncomingCloudEvent): Decoded {
+export function decodePubsubCloudEvent(ce: IncomingCloudEvent): PubsubMessageIn {
   const msg = pubsubMessage(ce);
   if (!msg) {
     throw new ValidationError(`CloudEvent ${messageIdOf(ce)} (${ce.type}) carries no Pub/Sub message data`, {
       hint: 'trigger this function from a Pub/Sub topic (google.cloud.pubsub.topic.v1.messagePublished)',
     });
   }
-  if (typeof msg.data !== 'string' || msg.data === '') {
-    throw new ValidationError(`Pub/Sub message ${messageIdOf(ce)} carries no Pub/Sub message data (attributes only: ${Object.keys(msg.attributes ?? {}).join(', ') || 'none'})`, {
-      hint: 'publish the ctloop event envelope as the message data; attributes alone are not an event',
-      details: { attributes: msg.attributes ?? {} },
-    });
-  }
-  const text = Buffer.from(msg.data, 'base64').toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ValidationError(`message ${msg.messageId ?? ce.id} is not JSON`, { hint: 'publish the ctloop event envelope as JSON', details: { raw: text.slice(0, 1000) } });
-  }
-  return { messageId: msg.messageId ?? ce.id, publishTime: msg.publishTime ?? ce.time, attributes: msg.attributes ?? {}, body };
+  return {
+    data: typeof msg.data === 'string' ? Buffer.from(msg.data, 'base64') : Buffer.alloc(0),
+    attributes: msg.attributes ?? {},
+    messageId: msg.messageId ?? messageIdOf(ce),
+    publishTime: msg.publishTime ?? ce.time ?? new Date().toISOString(),
+  };
 }
 
 export interface HandlerContext {
@@ -128,7 +115,7 @@ export async function withDeadline(consumer: string, ms: number | undefined, wor
 }
 
 /**
- * Wrap a core handler as a CloudEvent function: decode and validate the envelope, run the handler, and sort
+ * Wrap a core handler as a CloudEvent function: decode and validate the event (producer contract), run the handler, and sort
  * failures — permanent ones (bad message, bad data) are written to the dead-letter path with their reason and
  * acknowledged; transient ones are rethrown so Pub/Sub redelivers (and, after max attempts, dead-letters).
  */
@@ -136,15 +123,11 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
   const stopAt = opts.timeoutSeconds === undefined ? undefined : stopAfterMs(opts.timeoutSeconds);
   return async (ce: IncomingCloudEvent): Promise<void> => {
     const runtime = await getRuntime();
-    let decoded: Decoded | undefined;
+    let decoded: PubsubMessageIn | undefined;
     try {
       decoded = decodePubsubCloudEvent(ce);
-      // Cloud Scheduler publishes only the event data (it cannot stamp a fresh id per run): build the envelope from
-      // the message itself (shared/topology/scheduler-message.ts).
-      const body = isDataOnlyMessage(decoded.attributes)
-        ? envelopeFromDataOnlyMessage({ body: decoded.body, attributes: decoded.attributes, messageId: decoded.messageId, publishTime: decoded.publishTime ?? ce.time ?? new Date().toISOString() })
-        : decoded.body;
-      const event = parseEventOf(name, body);
+      // The producer contract, as on the pull path: CloudEvents binary mode, envelope, or data-only (Cloud Scheduler).
+      const event = eventFromMessage(decoded, { names: [name] }).event as EventOf<N>;
       const messageId = decoded.messageId;
       await withDeadline(consumer, stopAt, (signal) => handler(event, runtime, { messageId, signal }));
     } catch (err) {
@@ -156,7 +139,9 @@ export function cloudEventFunction<N extends EventName>(consumer: string, name: 
       const messageId = decoded?.messageId ?? messageIdOf(ce);
       const uri = await writeDeadLetter(runtime.objectStore, runtime.config.artifactBucket, {
         consumer, messageId, reason: e.describe(), code: e.code,
-        message: decoded?.body ?? ce.data ?? pubsubMessage(ce) ?? null, time: new Date().toISOString(),
+        message: decoded && decoded.data.length > 0 ? decodeLoosely(decoded.data) : (ce.data ?? pubsubMessage(ce) ?? null),
+        ...(decoded ? { attributes: decoded.attributes, publishTime: decoded.publishTime } : {}),
+        time: new Date().toISOString(),
       });
       // `ctloopEvent` and `consumer` are read by the log-based alert (infra/modules/monitoring).
       log('error', `${consumer}: permanent failure, message dead-lettered`, { ctloopEvent: 'dead-lettered', consumer, messageId, deadLetter: uri, error: e.message, expected: catalog[name].type });

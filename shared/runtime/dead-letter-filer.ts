@@ -23,6 +23,7 @@ export async function fileDeadLetters(deps: { bus: DeadLetterReader; objectStore
           message: dl.event,
           time: dl.time,
           attempts: dl.attempts,
+          attributes: delivery.attributes, // with ctloop-source-message-id: replay rebuilds the same event id
         });
       }),
     );

@@ -11,6 +11,9 @@ export interface DeadLetterRecord {
   time: string;
   /** Delivery attempts made before giving up, when known (Pub/Sub dead-letter policy forwards). */
   attempts?: number;
+  /** The message's attributes and publish time, when known: replay reads the message in its form again. */
+  attributes?: Record<string, string>;
+  publishTime?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
+import { eventsOfTopic } from '../events/binding.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
 import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
@@ -16,8 +17,11 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     const handler = handlers[fn.name];
     if (!handler) continue;
     const entry = catalog[fn.trigger];
+    // A `types` filter only where the topic carries several types (none does today): on a one-type topic every
+    // message is the consumer's to read, and one that does not say its type is read by its body, never skipped.
+    const types = eventsOfTopic(entry.topic).length > 1 ? { types: [entry.type] } : {};
     subs.push(
-      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, types: [entry.type] }, async (event, delivery) => {
+      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, async (event, delivery) => {
         // Same deadline as on Cloud Functions, so a stuck handler is retried locally too.
         await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
       }),

@@ -9,7 +9,8 @@ import { ATTR } from '../../shared/adapters/event-bus/attributes.js';
  * The event bus contract: what every adapter must do, run against the in-process bus and the Pub/Sub emulator.
  * Each test uses its own topics and subscriptions (the emulator is shared by the file).
  */
-export type Bus = EventBus & DeadLetterReader;
+/** Both adapters also publish raw messages, as any producer in any language would. */
+export type Bus = EventBus & DeadLetterReader & { publishMessage(topic: string, data: Buffer, attributes?: Record<string, string>): Promise<string> };
 export type MakeBus = (retry: RetryPolicy) => Promise<Bus>;
 
 export const contractRetry: RetryPolicy = { maxDeliveryAttempts: 5, minBackoffMs: 10, maxBackoffMs: 100 };
@@ -217,6 +218,53 @@ export function runEventBusContract(label: string, make: MakeBus, opts: { skip?:
       await b.drain();
       expect(calls.map((c) => c.event)).toEqual([wanted]);
       expect(dls).toHaveLength(0);
+    });
+
+    it('delivers the three producer forms identically: CloudEvents binary mode, envelope, data-only', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic }, async (event, delivery) => void calls.push({ event, delivery }));
+      const data = { view: 'trips', rows: [{ trip_id: 7, fare: 12.5 }] };
+      const ce = { 'ce-specversion': '1.0', 'ce-type': 'ctloop.feature.rows.v1', 'ce-source': 'orders-service', 'ce-id': 'order-7' };
+      const envelope = createEvent('featureRows', data, { source: 'orders-service' });
+      const ceNoId = await b.publishMessage(n.topic, Buffer.from(JSON.stringify(data)), { 'ce-specversion': '1.0', 'ce-type': 'ctloop.feature.rows.v1', 'ce-source': 'orders-service' });
+      await b.publishMessage(n.topic, Buffer.from(JSON.stringify(data)), ce);
+      await b.publishMessage(n.topic, Buffer.from(JSON.stringify(envelope))); // no attributes: read by its body
+      const dataOnly = await b.publishMessage(n.topic, Buffer.from(JSON.stringify(data)), { type: 'ctloop.feature.rows.v1', 'ctloop-body': 'data' });
+      await waitFor(() => calls.length === 4, 'four events');
+      await b.drain();
+      expect(dls).toHaveLength(0);
+      const byId = new Map(calls.map((c) => [c.event.id, c.event]));
+      expect([...byId.keys()].sort()).toEqual([ceNoId, 'order-7', envelope.id, dataOnly].sort());
+      for (const e of byId.values()) expect(e).toMatchObject({ type: 'ctloop.feature.rows.v1', data });
+      expect(byId.get('order-7')).toMatchObject({ source: 'orders-service', correlationId: 'order-7', causationId: null });
+      expect(byId.get(envelope.id)).toEqual(envelope);
+    });
+
+    it('dead-letters, with a reason, what is not a valid event of the topic, even under a types filter', async () => {
+      const b = await open();
+      const n = names(label);
+      const dls = await deadLetters(b, n.topic, n.sub('dl'));
+      const calls: Call[] = [];
+      await b.subscribe({ name: n.sub('a'), topic: n.topic, types: ['ctloop.feature.rows.v1'] }, async (event, delivery) => void calls.push({ event, delivery }));
+      const bad: Array<[string, Buffer, Record<string, string>]> = [
+        ['garbage', Buffer.from('not json'), {}],
+        ['wrong-ce-type', Buffer.from('{"view":"trips","rows":[{}]}'), { 'ce-specversion': '1.0', 'ce-type': 'com.example.order.created', 'ce-source': 'x', 'ce-id': 'w' }],
+        ['utf8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { type: 'ctloop.feature.rows.v1' }],
+        ['empty', Buffer.alloc(0), { type: 'ctloop.feature.rows.v1' }],
+      ];
+      const ids = new Map<string, string>();
+      for (const [what, data, attributes] of bad) ids.set(await b.publishMessage(n.topic, data, attributes), what);
+      await waitFor(() => dls.length === 4, 'four dead letters');
+      await b.drain();
+      expect(calls).toHaveLength(0);
+      const reasons = Object.fromEntries(dls.map((d) => [ids.get(d.delivery.attributes[ATTR.sourceMessageId]!), d.dl.reason]));
+      expect(reasons.garbage).toMatch(/envelope is not JSON/);
+      expect(reasons['wrong-ce-type']).toMatch(/type must look like ctloop/);
+      expect(reasons.utf8).toMatch(/not valid UTF-8/);
+      expect(reasons.empty).toMatch(/has no data/);
     });
 
     it('delivers a message to every subscription of the topic', async () => {

@@ -8,6 +8,7 @@ import { listDeadLetters } from '../../shared/runtime/dead-letters.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../shared/errors.js';
 import { createEvent, deadLetterTopic } from '../../shared/events/catalog.js';
+import { ATTR, TRUNCATED_KEEP_BYTES } from '../../shared/adapters/event-bus/attributes.js';
 import { PubsubEventBus } from '../../shared/adapters/event-bus/pubsub/pubsub-bus.js';
 import { clientEnv, pubsubEmulatorUnavailable, startPubsubEmulator, type PubsubEmulator } from '../helpers/pubsub-emulator.js';
 import { contractRetry, runEventBusContract, waitFor } from './event-bus.contract.js';
@@ -140,6 +141,33 @@ describe.skipIf(!!unavailable)('dead letters forwarded by the Pub/Sub dead-lette
     } finally {
       await b.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// The emulator accepts what Pub/Sub refuses (more than 10 MB): such a message is dead-lettered with its reason and
+// its first 64 KiB, so the dead letter itself can be published — never nacked forever, never dropped.
+describe.skipIf(!!unavailable)('a message larger than Pub/Sub allows (emulator only)', () => {
+  it('is dead-lettered once with the reason and its head, without calling the handler', async () => {
+    const b = new PubsubEventBus({ project: 'ctloop-contract', emulatorHost: emulator!.host, retry: contractRetry, drainQuietMs: 300 });
+    try {
+      const topic = `ct-oversized-${Date.now().toString(36)}`;
+      const got: Array<{ reason: string; attributes: Record<string, string>; size: number }> = [];
+      await b.subscribeDeadLetters({ name: `${topic}-dl`, topic }, async (dl, d) => void got.push({ reason: dl.reason, attributes: d.attributes, size: typeof dl.event === 'string' ? dl.event.length : -1 }));
+      let handled = 0;
+      await b.subscribe({ name: `${topic}-a`, topic }, async () => void handled++);
+      // Bypass the adapter's own limit check: this is what a producer publishing straight to the emulator can do.
+      const huge = Buffer.alloc(10_000_100, 0x61);
+      const id = await b.client.topic(topic).publishMessage({ data: huge, attributes: { type: 'ctloop.feature.rows.v1' } });
+      await waitFor(() => got.length >= 1, 'the dead letter', 30_000);
+      await b.drain(30_000);
+      expect(handled).toBe(0);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.reason).toMatch(/is 100001\d\d bytes, more than Pub\/Sub's 10000000-byte limit/);
+      expect(got[0]!.attributes).toMatchObject({ [ATTR.sourceMessageId]: id, [ATTR.truncated]: `10000100 bytes; the first ${TRUNCATED_KEEP_BYTES} kept`, type: 'ctloop.feature.rows.v1' });
+      expect(got[0]!.size).toBe(TRUNCATED_KEEP_BYTES);
+    } finally {
+      await b.close();
     }
   });
 });

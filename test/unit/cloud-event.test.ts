@@ -17,7 +17,7 @@ describe('CloudEvent wrapper', () => {
 
   it('decodes the Pub/Sub message inside the CloudEvent', () => {
     const d = decodePubsubCloudEvent(ce({ a: 1 }, { type: 'x' }));
-    expect(d).toEqual({ messageId: 'm1', publishTime: '2001-01-02T03:04:05Z', attributes: { type: 'x' }, body: { a: 1 } });
+    expect(d).toEqual({ messageId: 'm1', publishTime: '2001-01-02T03:04:05Z', attributes: { type: 'x' }, data: Buffer.from('{"a":1}') });
     expect(() => decodePubsubCloudEvent({ id: 'x', type: 't', source: 's', data: {} })).toThrow(/carries no Pub\/Sub message data/);
   });
 
@@ -42,12 +42,12 @@ describe('CloudEvent wrapper', () => {
     const handler = vi.fn(async () => undefined);
     const fn = cloudEventFunction('ingest', 'featureRows', handler, async () => rt);
     // What functions-framework 5 hands the function when message.data is absent: the push body itself.
-    const raw = { message: { attributes: { type: 'ctloop.features.rows.v1' }, messageId: 'attrs-only', publishTime: '2001-01-02T03:04:05Z' }, subscription: 'projects/p/subscriptions/s' };
+    const raw = { message: { attributes: { type: 'ctloop.features.rows.v1' }, messageId: 'attributes-only', publishTime: '2001-01-02T03:04:05Z' }, subscription: 'projects/p/subscriptions/s' };
     await fn(raw as never);
     expect(handler).not.toHaveBeenCalled();
     expect(puts.at(-1)).toMatchObject({
-      uri: expect.stringMatching(/\/dead-letter\/ingest\/\d{4}-\d{2}-\d{2}\/attrs-only\.json$/),
-      body: { code: 'VALIDATION_FAILED', reason: expect.stringContaining('no Pub/Sub message data'), message: { attributes: { type: 'ctloop.features.rows.v1' } } },
+      uri: expect.stringMatching(/\/dead-letter\/ingest\/\d{4}-\d{2}-\d{2}\/attributes-only\.json$/),
+      body: { code: 'VALIDATION_FAILED', reason: expect.stringContaining('attributes-only has no data'), message: { attributes: { type: 'ctloop.features.rows.v1' } } },
     });
     await fn({ message: { attributes: { a: '1' } } } as never); // no id anywhere: filed under a hash of the body
     expect((puts.at(-1) as { uri: string }).uri).toMatch(/\/sha256-[0-9a-f]{32}\.json$/);

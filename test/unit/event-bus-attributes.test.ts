@@ -42,8 +42,12 @@ describe('event bus message encoding', () => {
 
   it('maps retry settings and type filters to Pub/Sub, refusing what Pub/Sub refuses', () => {
     expect(duration(1500)).toEqual({ seconds: 1, nanos: 500_000_000 });
-    expect(typesFilter(['a.v1', 'b.v1'])).toBe('attributes.type = "a.v1" OR attributes.type = "b.v1"');
-    expect(typesFilter(Array.from({ length: 20 }, (_, i) => `ctloop.some.long.type.v${i}`))).toBe('');
+    // A topic that carries one type gets no filter: a message that does not say its type must reach the consumer.
+    expect(typesFilter(['a.v1'], ['a.v1'])).toBe('');
+    expect(typesFilter(['a.v1', 'b.v1'], undefined)).toBe('');
+    // Where a topic carries several, only the other types are excluded (never "only these types"), within 256 bytes.
+    expect(typesFilter(['a.v1', 'b.v1', 'c.v1'], ['a.v1'])).toBe('NOT attributes.type = "b.v1" AND NOT attributes.type = "c.v1"');
+    expect(typesFilter(Array.from({ length: 20 }, (_, i) => `ctloop.some.long.type.v${i}`), ['x.v1'])).toBe('');
     expect(() => checkRetryPolicy({ maxDeliveryAttempts: 3, minBackoffMs: 10, maxBackoffMs: 100 })).toThrow(/maxDeliveryAttempts=3/);
     expect(() => checkRetryPolicy({ maxDeliveryAttempts: 5, minBackoffMs: 10, maxBackoffMs: 700_000 })).toThrow(/maxBackoffMs/);
     expect(() => checkResourceId('topic', 'goog-x')).toThrow(/invalid topic id "goog-x"/);

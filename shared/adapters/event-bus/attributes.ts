@@ -18,7 +18,15 @@ export const ATTR = {
   deadLetteredAt: 'ctloop-dead-lettered-at',
   /** Set on a dead letter when some of the message's own attributes had to be dropped to stay within the limits. */
   droppedAttributes: 'ctloop-dropped-attributes',
+  /** The dead-lettered message's own id and publish time: replay rebuilds the same event id from them. */
+  sourceMessageId: 'ctloop-source-message-id',
+  sourcePublishTime: 'ctloop-source-publish-time',
+  /** Set on a dead letter whose data had to be cut to fit Pub/Sub's 10 MB: how large it was. */
+  truncated: 'ctloop-truncated',
 } as const;
+
+/** How much of an oversized message a dead letter keeps (the reason says how large it was). */
+export const TRUNCATED_KEEP_BYTES = 64 * 1024;
 
 /** Attributes Pub/Sub itself adds when its dead-letter policy forwards a message (server-side dead-lettering). */
 const PUBSUB_DL_SUBSCRIPTION = 'CloudPubSubDeadLetterSourceSubscription';
@@ -98,6 +106,24 @@ export interface DeadLetterInfo {
   attempts: number;
   reason: string;
   time: Date;
+  /** The message's own id and publish time (kept so a replay rebuilds the same event id). */
+  messageId?: string;
+  publishTime?: Date;
+}
+
+/**
+ * Data and attributes of the dead letter of a message: the data as it was, unless the message is larger than
+ * Pub/Sub allows (possible on the emulator only) — then its first TRUNCATED_KEEP_BYTES, marked `ctloop-truncated`,
+ * so the dead letter itself can be published and the reason is never lost.
+ */
+export function deadLetterMessage(data: Buffer, original: Record<string, string>, info: DeadLetterInfo): { data: Buffer; attributes: Record<string, string> } {
+  if (data.length + attributeBytes(original) + 4096 <= PUBSUB_LIMITS.messageBytes) {
+    return { data, attributes: deadLetterAttributes(original, info, data.length) };
+  }
+  const kept = data.subarray(0, TRUNCATED_KEEP_BYTES);
+  const attributes = deadLetterAttributes(original, info, kept.length);
+  attributes[ATTR.truncated] = `${data.length} bytes; the first ${kept.length} kept`;
+  return { data: kept, attributes };
 }
 
 /** The message's own attributes a dead letter keeps first (consumers and filters rely on them). */
@@ -115,12 +141,14 @@ export function deadLetterAttributes(original: Record<string, string>, info: Dea
     [ATTR.sourceTopic]: truncateAttribute(info.topic),
     [ATTR.attempts]: String(info.attempts),
     [ATTR.deadLetteredAt]: info.time.toISOString(),
+    ...(info.messageId ? { [ATTR.sourceMessageId]: truncateAttribute(info.messageId) } : {}),
+    ...(info.publishTime ? { [ATTR.sourcePublishTime]: info.publishTime.toISOString() } : {}),
   };
   const own = Object.entries(original).filter(([k]) => !(k in reasons) && k !== ATTR.droppedAttributes);
   own.sort(([a], [b]) => rank(a) - rank(b));
-  const droppedNoteReserve = bytes(ATTR.droppedAttributes) + MAX_ATTRIBUTE_BYTES;
+  const droppedNoteReserve = bytes(ATTR.droppedAttributes) + MAX_ATTRIBUTE_BYTES + bytes(ATTR.truncated) + 64;
   let room = PUBSUB_LIMITS.messageBytes - dataBytes - attributeBytes(reasons) - droppedNoteReserve;
-  const slots = PUBSUB_LIMITS.attributes - Object.keys(reasons).length - 1; // one slot for the dropped note
+  const slots = PUBSUB_LIMITS.attributes - Object.keys(reasons).length - 2; // slots for the dropped and truncated notes
   const kept: Record<string, string> = {};
   const dropped: string[] = [];
   for (const [k, v] of own) {
@@ -139,6 +167,12 @@ export function deadLetterAttributes(original: Record<string, string>, info: Dea
 function rank(key: string): number {
   const i = KEEP_FIRST.indexOf(key);
   return i < 0 ? KEEP_FIRST.length : i;
+}
+
+/** A dead letter's attributes without those added by dead-lettering (ctloop's and Pub/Sub's): what the producer sent. */
+export function originalAttributes(attributes: Record<string, string>): Record<string, string> {
+  const added = new Set<string>(Object.values(ATTR));
+  return Object.fromEntries(Object.entries(attributes).filter(([k]) => !added.has(k) && !k.startsWith('CloudPubSubDeadLetterSource')));
 }
 
 /** The payload as JSON when it is JSON, else as text. */

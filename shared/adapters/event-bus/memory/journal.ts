@@ -7,6 +7,8 @@ export interface JournalEntry extends DeadLetter {
   topic: string;
   messageId: string;
   attributes: Record<string, string>;
+  /** When the message was published (replay rebuilds data-only events from it). */
+  publishTime?: string;
 }
 
 /** The journal's file name inside `journalDir`. */

@@ -11,7 +11,7 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { checkPublishLimits, deadLetterAttributes, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkPublishLimits, deadLetterMessage, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
 import { DeadLetterJournal } from './journal.js';
 import { MemorySubscription, type Consumer, type MemoryMessage } from './subscription.js';
@@ -59,6 +59,13 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
     const attrs = envelopeAttributes(event, attributes);
     checkPublishLimits(name, data, attrs); // same limits as Pub/Sub, so embedded mode refuses what GCP would
     return this.publishRaw(name, data, attrs);
+  }
+
+  /** Publish a message as any producer would (data and attributes as given); checked against Pub/Sub's limits. */
+  async publishMessage(topic: string, data: Buffer, attributes: Record<string, string> = {}): Promise<string> {
+    const name = checkResourceId('topic', topic);
+    checkPublishLimits(name, data, attributes);
+    return this.publishRaw(name, data, { ...attributes });
   }
 
   async subscribe(spec: SubscriptionSpec, handler: Handler): Promise<Subscription> {
@@ -131,12 +138,10 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
   }
 
   private async deadLetter(m: MemoryMessage, subscription: string, attempts: number, reason: string): Promise<void> {
-    const time = new Date();
-    const dl = toDeadLetter(m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }, m.data.length), m.publishTime);
-    await this.journal.append({ ...dl, topic: m.topic, messageId: m.id, attributes: m.attributes });
-    if (!this.closed) {
-      this.publishRaw(deadLetterTopic(m.topic), m.data, deadLetterAttributes(m.attributes, { topic: m.topic, subscription, attempts, reason, time }, m.data.length));
-    }
+    const letter = deadLetterMessage(m.data, m.attributes, { topic: m.topic, subscription, attempts, reason, time: new Date(), messageId: m.id, publishTime: m.publishTime });
+    const dl = toDeadLetter(letter.data, letter.attributes, m.publishTime);
+    await this.journal.append({ ...dl, topic: m.topic, messageId: m.id, attributes: m.attributes, publishTime: m.publishTime.toISOString() });
+    if (!this.closed) this.publishRaw(deadLetterTopic(m.topic), letter.data, letter.attributes);
   }
 
   private count(delta: number): void {

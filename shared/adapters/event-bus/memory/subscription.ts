@@ -1,7 +1,7 @@
 import { describeError, isPermanent } from '../../../errors.js';
 import type { Envelope } from '../../../events/envelope.js';
 import type { Delivery, RetryPolicy } from '../../../ports/event-bus.js';
-import { decodeEnvelope } from '../attributes.js';
+import { eventFromMessage } from '../../../events/binding.js';
 import { backoffDelay } from './backoff.js';
 
 export interface MemoryMessage {
@@ -34,8 +34,8 @@ interface Pending {
 /**
  * One in-process subscription: a FIFO queue, at most `maxConcurrent` handlers at once, redelivery with exponential
  * backoff after a throw, dead-letter after `maxDeliveryAttempts` or at once on a permanent error or invalid
- * envelope. Messages whose `type` attribute is not in `types` are acknowledged without delivery, as a Pub/Sub
- * filter would.
+ * envelope. With `types`, valid events of the topic's other types are acknowledged without delivery (as the
+ * Pub/Sub adapter's filter does); a message that does not say its type is read by its body, never dropped.
  */
 export class MemorySubscription {
   private readonly queue: Pending[] = [];
@@ -55,7 +55,6 @@ export class MemorySubscription {
 
   enqueue(message: MemoryMessage): void {
     if (this.closed) return;
-    if (this.types && !this.types.has(message.attributes.type ?? '')) return;
     this.hooks.outstanding(+1);
     this.queue.push({ message, attempts: 0 });
     this.pump();
@@ -97,10 +96,14 @@ export class MemorySubscription {
       if (this.consumer.kind === 'events') {
         let event: Envelope;
         try {
-          event = decodeEnvelope(p.message.data);
+          // The producer contract (shared/events/binding.ts), exactly as on Pub/Sub.
+          const m = p.message;
+          event = eventFromMessage({ data: m.data, attributes: m.attributes, messageId: m.id, publishTime: m.publishTime.toISOString() }, { topic: this.topic }).event;
         } catch (err) {
           return await this.deadLetter(p, describeError(err));
         }
+        // A valid event of another type the topic carries belongs to a sibling subscription, as on Pub/Sub.
+        if (this.types && !this.types.has(event.type)) return this.settle();
         await this.consumer.handler(event, delivery);
       } else {
         await this.consumer.handler(p.message, delivery);

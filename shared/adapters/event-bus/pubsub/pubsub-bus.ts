@@ -13,7 +13,8 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { checkPublishLimits, deadLetterAttributes, decodeEnvelope, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { eventFromMessage } from '../../../events/binding.js';
+import { checkPublishLimits, deadLetterMessage, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
 import { MessageDispatcher, type Settle } from './dispatcher.js';
 import { checkRetryPolicy, ensureSubscription, ensureTopic, ensureTopicWithDeadLetter, isNotFound, toBusError } from './topology.js';
@@ -45,10 +46,12 @@ type RawHandler = (message: Message, delivery: Delivery, settle: Settle, retryLa
  *
  * - publish: data = JSON envelope, attributes = type, correlationId, causationId, ctloop-event-id (+ the caller's).
  *   A missing topic is created once and the publish retried.
- * - subscribe: ensures the topic, its dead-letter topic (with a `-retained` subscription so dead letters are kept),
- *   and the subscription with deadLetterPolicy, retryPolicy, ack deadline and a server filter on `types` (the
- *   emulator ignores filters, so `types` is also applied here: other types are acked unseen).
- * - handling: the envelope is validated with the catalog; success → ack; invalid envelope or permanent error →
+ * - subscribe: ensures the topic, its dead-letter topic (with a `-hold` subscription so dead letters are kept),
+ *   and the subscription with deadLetterPolicy, retryPolicy and ack deadline; `types` only matters on a topic that
+ *   carries several types: valid events of the topic's other types are acked unseen (and excluded server-side by
+ *   typesFilter); everything else is read, so nothing is dropped without a reason.
+ * - handling: the message is decoded with the producer contract (shared/events/binding.ts) and validated with the
+ *   catalog; success → ack; invalid message or permanent error →
  *   publish to the dead-letter topic with the `ctloop-error-reason` attributes, then ack; transient error → nack,
  *   so Pub/Sub redelivers after the retry policy's backoff; on the last attempt (deliveryAttempt =
  *   maxDeliveryAttempts) the message is dead-lettered here with the reason instead of nacked. Pub/Sub's own
@@ -105,13 +108,15 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
     const types = spec.types ? new Set(spec.types) : undefined;
     const topic = checkResourceId('topic', spec.topic);
     return this.openSubscription(spec.name, topic, { retry, deadLetter: true, ...(spec.types ? { types: spec.types } : {}) }, async (m, delivery, settle, retryLater) => {
-      if (types && !types.has(m.attributes.type ?? '')) return settle.ack();
       let event: Envelope;
       try {
-        event = decodeEnvelope(m.data);
+        // The producer contract (shared/events/binding.ts): CloudEvents binary mode, envelope or data-only.
+        event = eventFromMessage({ data: m.data, attributes: m.attributes, messageId: m.id, publishTime: m.publishTime.toISOString() }, { topic }).event;
       } catch (err) {
         return this.deadLetter(m, topic, delivery, describeError(err), settle, retryLater);
       }
+      // A valid event of another type the topic carries belongs to a sibling subscription (see typesFilter).
+      if (types && !types.has(event.type)) return settle.ack();
       try {
         await handler(event, delivery);
         settle.ack();
@@ -236,14 +241,20 @@ export class PubsubEventBus implements EventBus, DeadLetterReader {
 
   private async deadLetter(m: Message, topic: string, delivery: Delivery, reason: string, settle: Settle, retryLater: () => void): Promise<void> {
     try {
-      await this.publishRaw(deadLetterTopic(topic), m.data, deadLetterAttributes(m.attributes, {
-        topic, subscription: delivery.subscription, attempts: delivery.attempt, reason, time: new Date(),
-      }, m.data.length));
+      const dl = deadLetterMessage(m.data, m.attributes, {
+        topic, subscription: delivery.subscription, attempts: delivery.attempt, reason, time: new Date(), messageId: m.id, publishTime: m.publishTime,
+      });
+      await this.publishRaw(deadLetterTopic(topic), dl.data, dl.attributes);
       settle.ack();
     } catch (err) {
       this.onError(err, `subscription ${delivery.subscription}: dead-lettering message ${m.id} failed; nacking it`);
       retryLater();
     }
+  }
+
+  /** Publish a message as any producer would (data and attributes as given); checked against Pub/Sub's limits. */
+  async publishMessage(topic: string, data: Buffer, attributes: Record<string, string> = {}): Promise<string> {
+    return this.publishRaw(checkResourceId('topic', topic), data, attributes);
   }
 
   private async publishRaw(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string> {

@@ -1,6 +1,7 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { BackendError, ConfigError, TransientError, CtloopError } from '../../../errors.js';
-import { deadLetterTopic } from '../../../events/catalog.js';
+import { catalog, deadLetterTopic } from '../../../events/catalog.js';
+import { eventsOfTopic } from '../../../events/binding.js';
 import type { RetryPolicy } from '../../../ports/event-bus.js';
 
 /**
@@ -66,10 +67,19 @@ export function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
 
-/** Server-side filter for `types` (Pub/Sub limits filters to 256 bytes; longer ones are left to the client). */
-export function typesFilter(types: string[] | undefined): string {
+/**
+ * Server-side filter of a subscription that takes only `types`: it excludes the other types the topic carries
+ * (`carried`, from the catalog)
+ * (`NOT attributes.type = "…"`), never "only these types" — a message that does not say its type, or says one
+ * the topic does not carry, must reach the subscription so it is read by its body and dead-lettered with a reason
+ * if invalid (a positive filter would ack it unseen on GCP). Empty when nothing is excluded (a topic that carries
+ * one type: no filter at all) or the filter would pass Pub/Sub's 256-byte limit (the client skips them anyway).
+ */
+export function typesFilter(carried: string[], types: string[] | undefined): string {
   if (!types || types.length === 0) return '';
-  const filter = types.map((t) => `attributes.type = ${JSON.stringify(t)}`).join(' OR ');
+  const others = carried.filter((t) => !types.includes(t));
+  if (others.length === 0) return '';
+  const filter = others.map((t) => `NOT attributes.type = ${JSON.stringify(t)}`).join(' AND ');
   return Buffer.byteLength(filter) <= 256 ? filter : '';
 }
 
@@ -102,7 +112,7 @@ export async function ensureSubscription(pubsub: PubSub, s: SubscriptionSettings
     await pubsub.createSubscription(s.topic, s.name, {
       ackDeadlineSeconds: s.ackDeadlineSeconds,
       retryPolicy,
-      filter: typesFilter(s.types),
+      filter: typesFilter(eventsOfTopic(s.topic).map((n) => catalog[n].type), s.types),
       ...(s.deadLetter
         ? { deadLetterPolicy: { deadLetterTopic: topicPath(s.project, deadLetterTopic(s.topic)), maxDeliveryAttempts: s.retry.maxDeliveryAttempts } }
         : {}),
@@ -112,17 +122,30 @@ export async function ensureSubscription(pubsub: PubSub, s: SubscriptionSettings
   }
 }
 
-/** Name of the subscription that keeps a dead-letter topic's messages (a topic without subscriptions drops them). */
-export function retainedSubscription(topic: string): string {
-  return `${deadLetterTopic(topic)}-retained`;
+/**
+ * Name of the subscription that keeps a dead-letter topic's messages (a topic without subscriptions drops them):
+ * `<topic>-dead-letter-hold`, the name Terraform gives it (infra/modules/event_topic), so `ctloop dead-letters`
+ * reads the same subscription in emulators and gcp modes.
+ */
+export function holdSubscription(topic: string): string {
+  return `${deadLetterTopic(topic)}-hold`;
 }
 
-/** Topic, dead-letter topic, and the retaining subscription on the dead-letter topic (7 days). */
+/**
+ * Retention of the hold subscription when this adapter creates it (the emulator; on GCP Terraform creates it with
+ * `dead_letter_retention`, up to 31 days): Pub/Sub emulator 0.8.20 refuses more than 7 days ("message_retention_duration
+ * out of bounds"). Dead letters filed by `ctloop run` stay in the object store for good.
+ */
+export const HOLD_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** Topic, dead-letter topic, and the hold subscription on the dead-letter topic (7 days, never expires). */
 export async function ensureTopicWithDeadLetter(pubsub: PubSub, topic: string): Promise<void> {
   const dlt = deadLetterTopic(topic);
   await Promise.all([ensureTopic(pubsub, topic), ensureTopic(pubsub, dlt)]);
   try {
-    await pubsub.createSubscription(dlt, retainedSubscription(topic), { messageRetentionDuration: { seconds: 7 * 24 * 3600 } });
+    await pubsub.createSubscription(dlt, holdSubscription(topic), {
+      ackDeadlineSeconds: 60, messageRetentionDuration: { seconds: HOLD_RETENTION_SECONDS }, expirationPolicy: {},
+    });
   } catch (err) {
     if (grpcCode(err) !== GRPC.ALREADY_EXISTS) throw err;
   }
