@@ -13,7 +13,15 @@ import { onJobStateLog, reconcileRuns } from '../../shared/training/job-state.js
 export function completeTrainingFunction(getRuntime: () => Promise<Runtime>) {
   return async (ce: IncomingCloudEvent): Promise<void> => {
     const rt = await getRuntime();
-    const { body, messageId } = decodePubsubCloudEvent(ce);
+    const { data, messageId } = decodePubsubCloudEvent(ce);
+    let body: unknown;
+    try {
+      body = JSON.parse(data.toString('utf8'));
+    } catch {
+      // Not a log entry nor a reconcile request: nothing this consumer can act on (a retry would not change it).
+      log('warning', 'vertex job state: message is not JSON, ignored', { messageId, bytes: data.length });
+      return;
+    }
     const ctx = await trainingContext(rt);
     const deps = { ...rt, launcher: ctx.launcher, project: rt.config.project, region: rt.config.region };
     if ((body as { reconcile?: unknown } | null)?.reconcile === true) {
