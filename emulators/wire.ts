@@ -1,6 +1,7 @@
 /**
  * Wires the Pub/Sub emulator like Terraform wires GCP, from the function registry: for every function in
- * shared/topology/functions.ts, its trigger topic, the dead-letter topic (with a `-hold` subscription so dead
+ * shared/topology/functions.ts and shared/topology/message-functions.ts (complete-training, fed by the raw Vertex AI
+ * job-state topic), its trigger topic, the dead-letter topic (with a `-hold` subscription so dead
  * letters are kept), and a PUSH subscription `ctloop-<name>-push` (the name Terraform uses) delivering to a local
  * functions-framework server, with deadLetterPolicy and retryPolicy. The push path is
  * `/projects/<project>/topics/<topic>`: functions-framework derives the CloudEvent `source` from it.
@@ -14,6 +15,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { deadLetterTopic, catalog } from '../shared/events/catalog.js';
 import { ConfigError } from '../shared/errors.js';
 import { functionRegistry, type FunctionSpec } from '../shared/topology/functions.js';
+import { messageFunctionRegistry, type MessageFunctionSpec } from '../shared/topology/message-functions.js';
 import { functionDeployedName } from '../shared/topology/generate.js';
 import type { RetryPolicy } from '../shared/ports/event-bus.js';
 import { checkRetryPolicy, duration, ensureTopicWithDeadLetter, grpcCode, topicPath } from '../shared/adapters/event-bus/pubsub/topology.js';
@@ -22,9 +24,11 @@ export interface WireOptions {
   emulatorHost: string;
   project: string;
   /** Base URL (http://host:port) of the functions-framework server running each function; unlisted ones are skipped. */
-  endpointFor: (f: FunctionSpec) => string | undefined;
+  endpointFor: (f: { name: string }) => string | undefined;
   retry: RetryPolicy;
   functions?: FunctionSpec[];
+  /** Functions fed by raw topics; default: the registry's when `functions` is not given, none when it is. */
+  messageFunctions?: MessageFunctionSpec[];
 }
 
 export interface WiredFunction {
@@ -45,13 +49,17 @@ export async function wireEmulatorTopology(opts: WireOptions): Promise<{ wired: 
   const wired: WiredFunction[] = [];
   const skipped: string[] = [];
   try {
-    for (const f of opts.functions ?? functionRegistry) {
+    const targets = [
+      ...(opts.functions ?? functionRegistry).map((f) => ({ name: f.name, topic: catalog[f.trigger].topic, timeoutSeconds: f.timeoutSeconds })),
+      ...(opts.messageFunctions ?? (opts.functions ? [] : messageFunctionRegistry)),
+    ];
+    for (const f of targets) {
       const base = opts.endpointFor(f);
       if (!base) {
         skipped.push(f.name);
         continue;
       }
-      const topic = catalog[f.trigger].topic;
+      const topic = f.topic;
       const subscription = `${functionDeployedName(f.name)}-push`;
       const endpoint = pushEndpoint(base, opts.project, topic);
       await ensureTopicWithDeadLetter(client, topic);
@@ -101,8 +109,9 @@ async function main(): Promise<void> {
   }
   const { endpoints, fallback } = parseArgs(process.argv.slice(2));
   for (const name of endpoints.keys()) {
-    if (!functionRegistry.some((f) => f.name === name)) {
-      throw new ConfigError(`no function ${name} in shared/topology/functions.ts`, { hint: `use one of: ${functionRegistry.map((f) => f.name).join(', ')}` });
+    const names = [...functionRegistry, ...messageFunctionRegistry].map((f) => f.name);
+    if (!names.includes(name)) {
+      throw new ConfigError(`no function ${name} in shared/topology/functions.ts or message-functions.ts`, { hint: `use one of: ${names.join(', ')}` });
     }
   }
   const { wired, skipped } = await wireEmulatorTopology({

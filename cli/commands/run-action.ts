@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { handlers } from '../../functions/handlers.js';
+import { messageHandlers } from '../../functions/message-handlers.js';
 import { catalog } from '../../shared/events/catalog.js';
 import { ValidationError } from '../../shared/errors.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
 import { startLocalFunctions, stopLocalFunctions } from '../../shared/runtime/local-loop.js';
-import { LocalScheduler } from '../../shared/runtime/local-scheduler.js';
+import { LocalScheduler, localRawTargets } from '../../shared/runtime/local-scheduler.js';
 import { buildTopology } from '../../shared/topology/generate.js';
 import { functionRegistry } from '../../shared/topology/functions.js';
 import { loadSchedulePlan } from '../../shared/topology/schedules.js';
@@ -18,7 +19,8 @@ export async function runLoop(opts: { schedules: string; fire?: string[]; for?: 
     if (rt.config.warehouse.kind === 'duckdb') await applyFeatureRepo(rt.warehouse, rt.repo);
     const plan = await loadSchedulePlan(resolve(opts.schedules));
     const { topology } = buildTopology({ catalog, registry: functionRegistry, features: rt.repo, schedules: plan });
-    const scheduler = new LocalScheduler(topology.scheduler_jobs, rt.bus);
+    // Raw-message jobs (the training reconciler) run their function's handler in this process, as the functions do.
+    const scheduler = new LocalScheduler(topology.scheduler_jobs, rt.bus, localRawTargets(rt, messageHandlers));
     const fns = await startLocalFunctions(rt, handlers);
     try {
       for (const name of opts.fire ?? []) {

@@ -22,14 +22,19 @@ export function completeTrainingFunction(getRuntime: () => Promise<Runtime>) {
       log('warning', 'vertex job state: message is not JSON, ignored', { messageId, bytes: data.length });
       return;
     }
-    const ctx = await trainingContext(rt);
-    const deps = { ...rt, launcher: ctx.launcher, project: rt.config.project, region: rt.config.region };
-    if ((body as { reconcile?: unknown } | null)?.reconcile === true) {
-      const runs = await reconcileRuns(deps);
-      log('info', 'training runs reconciled', { messageId, runs: runs.length });
-      return;
-    }
-    const r = await onJobStateLog(deps, body);
-    if (r.action !== 'ignored') log('info', 'vertex job state', { messageId, ...r });
+    await completeTrainingHandler(body, rt, { messageId });
   };
+}
+
+/** One message of the job-state topic, decoded: what the function does, and what `ctloop run`'s scheduler runs in-process. */
+export async function completeTrainingHandler(body: unknown, rt: Runtime, { messageId }: { messageId: string }): Promise<void> {
+  const ctx = await trainingContext(rt);
+  const deps = { ...rt, launcher: ctx.launcher, project: rt.config.project, region: rt.config.region };
+  if ((body as { reconcile?: unknown } | null)?.reconcile === true) {
+    const runs = await reconcileRuns(deps);
+    log('info', 'training runs reconciled', { messageId, runs: runs.length });
+    return;
+  }
+  const r = await onJobStateLog(deps, body);
+  if (r.action !== 'ignored') log('info', 'vertex job state', { messageId, ...r });
 }

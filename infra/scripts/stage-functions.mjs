@@ -9,7 +9,12 @@
 // lockfile (same versions and integrity hashes, derived offline). The buildpack runs `npm ci` against it, so nothing
 // floats at deploy time, then `functions-framework --target=<entry_point>`.
 //
-// usage: node infra/scripts/stage-functions.mjs [--features features.yaml] [--root <repository root>]
+// A function whose code records the code version (shared/training/code-version.ts: launch-training) also gets
+// build-info.json, {"commit": "<sha>", "dirty": <bool>}: a deployed function has no git. The commit is --commit, else
+// $COMMIT_SHA (Cloud Build), else `git rev-parse HEAD` of the root (dirty when tracked files differ from it).
+//
+// usage: node infra/scripts/stage-functions.mjs [--features features.yaml] [--root <repository root>] [--commit <sha>]
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +32,22 @@ const fail = (msg, hint) => {
 if (!existsSync(join(root, 'dist'))) fail('dist/ does not exist', 'run `npm run build` first');
 if (!existsSync(features)) fail(`feature definitions not found at ${features}`, 'pass --features <file>');
 if (!existsSync(join(root, 'package-lock.json'))) fail('package-lock.json does not exist', 'run `npm install` to create it');
+
+// The commit being staged (see the header).
+function buildInfo() {
+  const given = option('--commit', process.env.COMMIT_SHA || '');
+  if (given) {
+    if (!/^[0-9a-f]{7,40}$/.test(given)) fail(`--commit ${given} is not a git commit`, 'pass the full or short hexadecimal SHA, e.g. --commit "$COMMIT_SHA"');
+    return { commit: given, dirty: false };
+  }
+  const git = (...a) => spawnSync('git', a, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0 || !/^[0-9a-f]{40}$/.test(head.stdout.trim())) return null;
+  const status = git('status', '--porcelain', '--untracked-files=no');
+  return { commit: head.stdout.trim(), dirty: status.status !== 0 || status.stdout.trim() !== '' };
+}
+const build = buildInfo();
+if (!build) console.warn('warning: no commit known (no --commit, no $COMMIT_SHA, not a git checkout): training runs will record code version "unknown"');
 
 const topology = JSON.parse(readFileSync(join(root, 'infra/generated/topology.auto.tfvars.json'), 'utf8'));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -54,6 +75,10 @@ for (const [name, fn] of Object.entries(topology.functions)) {
   // Model definitions (launch-training reads models.yaml beside features.yaml: shared/config/config.ts).
   const models = join(dirname(features), 'models.yaml');
   if (existsSync(models)) cpSync(models, join(dir, 'models.yaml'));
+  // Only where the code reads it: the commit changes the archive's hash, so a function with build-info.json redeploys
+  // at every commit; the others keep redeploying only when their own files change.
+  const stamped = Boolean(build) && traced.files.some((f) => f.endsWith(join('shared', 'training', 'code-version.js')));
+  if (stamped) writeFileSync(join(dir, 'build-info.json'), `${JSON.stringify(build)}\n`);
 
   const { scripts: _scripts, bin: _bin, devDependencies: _dev, dependencies: _deps, ...rest } = pkg;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...rest, name: `ctloop-${name}`, main: fn.source_path, dependencies: deps.dependencies }, null, 2)}\n`);
@@ -65,6 +90,7 @@ for (const [name, fn] of Object.entries(topology.functions)) {
     `staged ${name} → infra/.build/functions/${name}: ${traced.files.length} files (${mb(source)}), ` +
       `${Object.keys(deps.dependencies).length} dependencies, ${Object.keys(deps.lock.packages).length - 1} packages installed` +
       (installed > 0 ? ` (${mb(installed)})` : '') +
-      ` — deployed ≈ ${mb(source + installed)}; main ${fn.source_path}, target ${fn.entry_point}`,
+      ` — deployed ≈ ${mb(source + installed)}; main ${fn.source_path}, target ${fn.entry_point}` +
+      (stamped ? `; build-info.json: commit ${build.commit.slice(0, 12)}${build.dirty ? ' (dirty)' : ''}` : ''),
   );
 }

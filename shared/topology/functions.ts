@@ -13,6 +13,7 @@ export type GcpNeed =
   | 'storage.write' // write artifacts (roles/storage.objectAdmin on the bucket)
   | 'online.read' // read the online store (Firestore: roles/datastore.viewer on its database; Bigtable: roles/bigtable.reader on the instance)
   | 'online.write' // write the online store, newest wins (Firestore: roles/datastore.user on its database; Bigtable: roles/bigtable.user on the instance)
+  | 'vertex.read' // read custom jobs' state (roles/aiplatform.viewer)
   | 'vertex.train' // submit custom jobs (roles/aiplatform.user)
   | 'vertex.deploy'; // upload/deploy models (roles/aiplatform.user)
 

@@ -7,6 +7,7 @@ import type { FeatureRepo } from '../features/definitions.js';
 import type { ColumnSchema } from '../ports/warehouse.js';
 import type { FunctionSpec } from './functions.js';
 import { needGrants, withoutImpliedRoles, type ActAs } from './iam.js';
+import { messageFunctionRegistry, RECONCILE_MESSAGE, type MessageFunctionSpec } from './message-functions.js';
 import { SCHEDULER_ATTRIBUTES } from './scheduler-message.js';
 import type { SchedulePlan } from './schedules.js';
 import { warehouseTables } from './tables.js';
@@ -35,6 +36,8 @@ export interface RetryDefaults {
 export interface TopologyInputs {
   catalog: Record<string, CatalogLike>;
   registry: FunctionSpec[];
+  /** Functions fed by raw topics outside the catalog (shared/topology/message-functions.ts); default: that registry. */
+  messageFunctions?: MessageFunctionSpec[];
   features: FeatureRepo;
   schedules: SchedulePlan;
   retry?: RetryDefaults;
@@ -54,6 +57,7 @@ export interface FunctionInfra {
   entry_point: string;
   /** Compiled module inside the source archive that exports `entry_point`. */
   source_path: string;
+  /** Catalog event name and type of the trigger; '' for a raw topic outside the catalog (message functions). */
   trigger_event: string;
   trigger_event_type: string;
   trigger_topic: string;
@@ -90,8 +94,9 @@ export interface SchedulerJobInfra {
   schedule: string;
   time_zone: string;
   topic: string;
+  /** Catalog event name; '' for a raw message to a topic outside the catalog (the training reconciler). */
   event: string;
-  /** The message body: the event's `data` as JSON (see shared/topology/scheduler-message.ts). */
+  /** The message body: the event's `data` as JSON (see shared/topology/scheduler-message.ts), or the raw message. */
   data_json: string;
   attributes: Record<string, string>;
 }
@@ -194,11 +199,28 @@ function buildTopics(catalog: Record<string, CatalogLike>): Record<string, Topic
 }
 
 function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, retry: RetryDefaults): FunctionInfra {
+  const trigger = catalog[f.trigger];
+  if (!trigger) fail(`function ${f.name} is triggered by "${f.trigger}", which is not in the event catalog`, 'add the event to shared/events/catalog.ts or fix the trigger');
+  return functionInfra(f, { source: f.name, event: f.trigger, type: trigger.type, topic: trigger.topic }, catalog, retry);
+}
+
+/** A second entry point of a function folder, fed by a raw topic (shared/topology/message-functions.ts). */
+function buildMessageFunction(m: MessageFunctionSpec, registry: FunctionSpec[], catalog: Record<string, CatalogLike>, retry: RetryDefaults): FunctionInfra {
+  if (!registry.some((f) => f.name === m.source)) {
+    fail(`message function ${m.name} runs the source of "${m.source}", which is not a registered function`, 'set source to a folder of shared/topology/functions.ts');
+  }
+  if (Object.values(catalog).some((e) => e.topic === m.topic)) {
+    fail(`message function ${m.name} is fed by ${m.topic}, a catalog topic`, 'catalog topics carry envelopes: register the function in shared/topology/functions.ts instead');
+  }
+  return functionInfra(m, { source: m.source, event: '', type: '', topic: m.topic }, catalog, retry);
+}
+
+function functionInfra(
+  f: Omit<FunctionSpec, 'trigger'>, trigger: { source: string; event: string; type: string; topic: string }, catalog: Record<string, CatalogLike>, retry: RetryDefaults,
+): FunctionInfra {
   if (!/^[a-z][a-z0-9-]{0,50}[a-z0-9]$/.test(f.name)) {
     fail(`function name "${f.name}" is not a valid Cloud Functions name`, 'use lower-case letters, digits and -, at most 52 characters (shared/topology/functions.ts)');
   }
-  const trigger = catalog[f.trigger];
-  if (!trigger) fail(`function ${f.name} is triggered by "${f.trigger}", which is not in the event catalog`, 'add the event to shared/events/catalog.ts or fix the trigger');
   const publishes = f.publishes.map((p) => {
     const e = catalog[p];
     if (!e) fail(`function ${f.name} publishes "${p}", which is not in the event catalog`, 'add the event to shared/events/catalog.ts or fix publishes');
@@ -214,8 +236,8 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
     deployed_name: functionDeployedName(f.name),
     description: f.description,
     entry_point: f.entryPoint,
-    source_path: functionSourcePath(f.name),
-    trigger_event: f.trigger,
+    source_path: functionSourcePath(trigger.source),
+    trigger_event: trigger.event,
     trigger_event_type: trigger.type,
     trigger_topic: trigger.topic,
     subscription: `${functionDeployedName(f.name)}-push`,
@@ -244,7 +266,7 @@ function buildFunction(f: FunctionSpec, catalog: Record<string, CatalogLike>, re
 const DEFAULT_CPU: Record<FunctionSpec['memory'], string> = { '256Mi': '0.167', '512Mi': '0.333', '1Gi': '0.583', '2Gi': '1', '4Gi': '2' };
 
 /** Gen2 rules: concurrency 1..1000, and above 1 at least 1 vCPU (cloud.google.com/functions/docs/configuring/concurrency). */
-function checkScaling(f: FunctionSpec): { concurrency: number; cpu: string } {
+function checkScaling(f: Omit<FunctionSpec, 'trigger'>): { concurrency: number; cpu: string } {
   // Without `scaling`: one request per instance and gen2's default vCPU for the memory size.
   const s = f.scaling ?? { concurrency: 1, cpu: DEFAULT_CPU[f.memory] };
   if (!Number.isInteger(s.concurrency) || s.concurrency < 1 || s.concurrency > 1000) {
@@ -324,6 +346,24 @@ function buildSchedulerJobs(inputs: TopologyInputs): Record<string, SchedulerJob
       }),
     );
   }
+  const reconciler = schedules.trainingReconciler;
+  if (reconciler.enabled) {
+    const consumer = (inputs.messageFunctions ?? messageFunctionRegistry).find((m) => m.entryPoint === 'completeTraining');
+    if (!consumer) fail('schedules: the training reconciler is enabled but no function consumes its topic', 'register complete-training in shared/topology/message-functions.ts, or set trainingReconciler.enabled to false');
+    const name = jobName('reconcile-training');
+    jobs.push([
+      name,
+      {
+        description: 'Training reconciler: complete every unfinished run whose job ended, expire those past their deadline',
+        schedule: reconciler.schedule,
+        time_zone: schedules.timeZone,
+        topic: consumer.topic,
+        event: '',
+        data_json: JSON.stringify(RECONCILE_MESSAGE),
+        attributes: { [SCHEDULER_ATTRIBUTES.source]: `cloud-scheduler/${name}` },
+      },
+    ]);
+  }
   return sorted(jobs);
 }
 
@@ -355,11 +395,20 @@ export function buildTopology(inputs: TopologyInputs): { topology: Topology; sch
   const retry = inputs.retry ?? DEFAULT_RETRY;
   if (retry.maxDeliveryAttempts < 5 || retry.maxDeliveryAttempts > 100) fail('maxDeliveryAttempts must be 5..100', 'Pub/Sub dead-letter policies allow 5..100 attempts');
   const names = new Set<string>();
-  const functions: [string, FunctionInfra][] = inputs.registry.map((f) => {
-    if (names.has(f.name)) fail(`function ${f.name} is registered twice`, 'names in shared/topology/functions.ts must be unique');
-    names.add(f.name);
-    return [f.name, buildFunction(f, inputs.catalog, retry)];
-  });
+  const unique = (name: string) => {
+    if (names.has(name)) fail(`function ${name} is registered twice`, 'names in shared/topology/functions.ts and message-functions.ts must be unique');
+    names.add(name);
+  };
+  const functions: [string, FunctionInfra][] = [
+    ...inputs.registry.map((f): [string, FunctionInfra] => {
+      unique(f.name);
+      return [f.name, buildFunction(f, inputs.catalog, retry)];
+    }),
+    ...(inputs.messageFunctions ?? messageFunctionRegistry).map((m): [string, FunctionInfra] => {
+      unique(m.name);
+      return [m.name, buildMessageFunction(m, inputs.registry, inputs.catalog, retry)];
+    }),
+  ];
   const accounts = new Set<string>();
   for (const [, f] of functions) {
     if (accounts.has(f.service_account_id)) fail(`two functions share service account ${f.service_account_id}`, 'rename one function');

@@ -38,6 +38,8 @@ export const needGrants: Record<GcpNeed, { grants: NeedGrant[]; actAs: ActAs[] }
     grants: [{ scope: 'firestore_database', role: 'roles/datastore.user' }, { scope: 'bigtable_instance', role: 'roles/bigtable.user' }],
     actAs: [],
   },
+  // getCustomJob / listCustomJobs: read-only, no job is started (so no actAs).
+  'vertex.read': { grants: [{ scope: 'project', role: 'roles/aiplatform.viewer' }], actAs: [] },
   // Vertex AI custom jobs run as the trainer service account: the caller needs actAs on it.
   'vertex.train': { grants: [{ scope: 'project', role: 'roles/aiplatform.user' }], actAs: ['trainer'] },
   // Deployed models run as the server service account.
@@ -50,6 +52,7 @@ const IMPLIES: Record<string, string[]> = {
   'roles/bigquery.dataEditor': ['roles/bigquery.dataViewer'],
   'roles/datastore.user': ['roles/datastore.viewer'],
   'roles/bigtable.user': ['roles/bigtable.reader'],
+  'roles/aiplatform.user': ['roles/aiplatform.viewer'],
 };
 
 /** Drop roles already included in another role of the same list (same scope). */

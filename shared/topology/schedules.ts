@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../errors.js';
 
 /**
- * What runs on a timer in GCP (Cloud Scheduler → Pub/Sub): a drift check per feature view, and optional scheduled
- * retraining per model. Kept in `infra/schedules.json`; `ctloop infra gen` turns it into scheduler jobs whose messages
+ * What runs on a timer in GCP (Cloud Scheduler → Pub/Sub): a drift check per feature view, optional scheduled
+ * retraining per model, and the training reconciler. Kept in `infra/schedules.json`; `ctloop infra gen` turns it into scheduler jobs whose messages
  * are validated against the event catalog, so a job cannot send a payload the function would misread.
  */
 
@@ -34,6 +34,15 @@ const retraining = z.object({
   windowSeconds: positiveSeconds.optional(),
 });
 
+/**
+ * The safety net of training completion: `{"reconcile": true}` to the Vertex AI job-state topic, so every unfinished
+ * run is looked at even when its job's log line or its completion message was lost (shared/training/job-state.ts).
+ */
+const trainingReconciler = z.object({
+  enabled: z.boolean().default(true),
+  schedule: cron.default('*/15 * * * *'),
+});
+
 export const schedulePlanSchema = z.object({
   timeZone: z.string().min(1).default('Etc/UTC'),
   driftChecks: z
@@ -44,6 +53,7 @@ export const schedulePlanSchema = z.object({
     })
     .default({ defaults: { schedule: '0 6 * * *', windowSeconds: 86_400 }, views: {} }),
   retraining: z.array(retraining).default([]),
+  trainingReconciler: trainingReconciler.default({ enabled: true, schedule: '*/15 * * * *' }),
 });
 
 export type SchedulePlan = z.infer<typeof schedulePlanSchema>;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { isPermanent, NotFoundError, type CtloopError } from '../errors.js';
 import type { EventOf } from '../events/catalog.js';
 import type { FeatureRepo } from '../features/definitions.js';
@@ -138,14 +137,5 @@ export async function labelledDataEnd(deps: Pick<LaunchDeps, 'warehouse' | 'repo
   return rows[0]?.hi instanceof Date ? new Date((rows[0].hi as Date).getTime() + 1) : null;
 }
 
-let cachedVersion: string | undefined;
-/** The code that ran: CTLOOP_CODE_VERSION-free, read once from git when available, else the package version. */
-export function codeVersion(cwd = process.cwd()): string {
-  if (cachedVersion) return cachedVersion;
-  try {
-    cachedVersion = `git:${execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim()}`;
-  } catch {
-    cachedVersion = 'unknown';
-  }
-  return cachedVersion;
-}
+/** The code that ran: build-info.json of a staged function, else git, else 'unknown' (shared/training/code-version.ts). */
+export { codeVersion } from './code-version.js';

@@ -29,6 +29,12 @@ describe('what a function loads', () => {
     expect(t.packages.includes('@duckdb/node-api')).toBe(duckdbOnCloudPath);
   });
 
+  it('launch-training (and complete-training, its second entry point) records the code version; the others do not', () => {
+    const reads = (name: string) => traceImports(join(ROOT, 'functions', name, 'index.ts')).files.some((f) => f.endsWith(join('shared', 'training', 'code-version.ts')));
+    expect(reads('launch-training')).toBe(true);
+    expect(reads('ingest-features')).toBe(false);
+  });
+
   it('drift and ingest functions ship without DuckDB', () => {
     for (const name of ['detect-drift', 'ingest-features']) expect(traceImports(join(ROOT, 'functions', name, 'index.ts')).packages).not.toContain('@duckdb/node-api');
   });
@@ -145,6 +151,53 @@ describe('infra/scripts/stage-functions.mjs', () => {
     expect(existsSync(join(out, 'dist/shared/unused.js'))).toBe(false);
     expect(existsSync(join(out, 'dist/shared/adapters/warehouse/duckdb/index.js'))).toBe(false);
     expect(existsSync(join(out, 'features.yaml'))).toBe(true);
+  });
+
+  it('copies models.yaml beside features.yaml and stamps the commit (build-info.json) where the code reads it', () => {
+    const root = join(tmp, 'stamped');
+    mkdirSync(join(root, 'infra/generated'), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(root, f));
+    cpSync(FEATURES, join(root, 'features.yaml'));
+    cpSync(join(ROOT, 'models.yaml'), join(root, 'models.yaml'));
+    const js = (p: string, text: string) => {
+      mkdirSync(join(root, p, '..'), { recursive: true });
+      writeFileSync(join(root, p), text);
+    };
+    // `train` records its code version (shared/training/code-version.js); `other` does not.
+    js('dist/functions/train/index.js', "import { codeVersion } from '../../shared/training/code-version.js';\nexport const t = codeVersion;\n");
+    js('dist/shared/training/code-version.js', "import { readFileSync } from 'node:fs';\nexport const codeVersion = () => readFileSync;\n");
+    js('dist/functions/other/index.js', 'export const o = 1;\n');
+    writeFileSync(join(root, 'infra/generated/topology.auto.tfvars.json'), JSON.stringify({ functions: {
+      train: { source_path: 'dist/functions/train/index.js', entry_point: 't' },
+      other: { source_path: 'dist/functions/other/index.js', entry_point: 'o' },
+    } }));
+    const stage = (...extra: string[]) => spawnSync(process.execPath, [join(ROOT, 'infra/scripts/stage-functions.mjs'), '--root', root, ...extra], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COMMIT_SHA: '' } });
+    const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+
+    const r = stage('--commit', sha);
+    expect(r.status, r.stderr).toBe(0);
+    const out = (n: string) => join(root, 'infra/.build/functions', n);
+    for (const n of ['train', 'other']) {
+      expect(readFileSync(join(out(n), 'models.yaml'), 'utf8'), n).toBe(readFileSync(join(ROOT, 'models.yaml'), 'utf8'));
+      expect(existsSync(join(out(n), 'features.yaml')), n).toBe(true);
+    }
+    expect(JSON.parse(readFileSync(join(out('train'), 'build-info.json'), 'utf8'))).toEqual({ commit: sha, dirty: false });
+    expect(r.stdout).toMatch(/staged train .*; build-info\.json: commit abcdef012345/);
+    // Not stamped where nothing reads it: its archive (and deployment) changes only with its own files.
+    expect(existsSync(join(out('other'), 'build-info.json'))).toBe(false);
+
+    // $COMMIT_SHA (Cloud Build) when no --commit; no commit at all (not a checkout) → a warning and no file.
+    const env = spawnSync(process.execPath, [join(ROOT, 'infra/scripts/stage-functions.mjs'), '--root', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COMMIT_SHA: sha.slice(0, 7) } });
+    expect(env.status, env.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out('train'), 'build-info.json'), 'utf8'))).toEqual({ commit: sha.slice(0, 7), dirty: false });
+    const none = stage();
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/no commit known .* code version "unknown"/);
+    expect(existsSync(join(out('train'), 'build-info.json'))).toBe(false);
+
+    const bad = stage('--commit', 'main');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--commit main is not a git commit/);
   });
 
   it('fails with the fix when a compiled import is missing', () => {

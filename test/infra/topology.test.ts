@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { catalog, deadLetterTopic, eventNames } from '../../shared/events/catalog.js';
 import { offlineColumns, type FeatureRepo } from '../../shared/features/definitions.js';
 import { functionRegistry, type FunctionSpec } from '../../shared/topology/functions.js';
+import { messageFunctionRegistry, RAW_TOPICS, RECONCILE_MESSAGE } from '../../shared/topology/message-functions.js';
 import { bigQuerySchema, buildTopology, renderTopologyFiles, type Topology, type TopologyInputs } from '../../shared/topology/generate.js';
 import { isPrimitiveRole, needGrants, withoutImpliedRoles } from '../../shared/topology/iam.js';
 import { clientGcRule, columnFamily, goDuration } from '../../shared/adapters/online-store/bigtable/layout.js';
@@ -11,7 +12,7 @@ import { envelopeFromDataOnlyMessage } from '../../shared/topology/scheduler-mes
 import { loadSchedulePlan, parseSchedulePlan } from '../../shared/topology/schedules.js';
 import { staleFiles } from '../../shared/topology/stale.js';
 import { readGenerated } from '../../shared/topology/files.js';
-import { GENERATED, loadFeatures, SCHEDULES } from './helpers.js';
+import { blocksIn, GENERATED, loadFeatures, MODULES, SCHEDULES } from './helpers.js';
 
 let features: FeatureRepo;
 let inputs: TopologyInputs;
@@ -45,12 +46,15 @@ describe('topics', () => {
 
 describe('functions', () => {
   it('every registered function has infrastructure in the checked-in topology', () => {
-    for (const f of functionRegistry) expect(checkedIn.functions[f.name], `${f.name} has no infrastructure`).toBeDefined();
-    expect(Object.keys(checkedIn.functions).sort()).toEqual(functionRegistry.map((f) => f.name).sort());
+    for (const f of [...functionRegistry, ...messageFunctionRegistry]) expect(checkedIn.functions[f.name], `${f.name} has no infrastructure`).toBeDefined();
+    expect(Object.keys(checkedIn.functions).sort()).toEqual([...functionRegistry, ...messageFunctionRegistry].map((f) => f.name).sort());
   });
 
   it("every function's trigger names an existing topic carrying that event", () => {
+    const raw = new Set(messageFunctionRegistry.map((m) => m.name));
     for (const [name, f] of Object.entries(checkedIn.functions)) {
+      for (const p of f.publishes_topics) expect(checkedIn.topics[p], `${name} publishes to missing topic ${p}`).toBeDefined();
+      if (raw.has(name)) continue; // raw topics: see 'message functions' below
       expect(checkedIn.topics[f.trigger_topic], `${name} triggers on missing topic ${f.trigger_topic}`).toBeDefined();
       expect(checkedIn.topics[f.trigger_topic]!.event_types).toContain(f.trigger_event_type);
       for (const p of f.publishes_topics) expect(checkedIn.topics[p], `${name} publishes to missing topic ${p}`).toBeDefined();
@@ -58,7 +62,7 @@ describe('functions', () => {
   });
 
   it('every subscription has a dead-letter topic that exists and a bounded number of attempts', () => {
-    const deadLetters = new Set(Object.values(checkedIn.topics).map((t) => t.dead_letter_topic));
+    const deadLetters = new Set([...Object.values(checkedIn.topics).map((t) => t.dead_letter_topic), `${RAW_TOPICS.vertexJobState}-dead-letter`]);
     for (const [name, f] of Object.entries(checkedIn.functions)) {
       expect(f.subscription, name).toMatch(/^[a-zA-Z][\w.~+%-]{2,254}$/);
       expect(deadLetters.has(f.dead_letter_topic), `${name}: dead-letter topic ${f.dead_letter_topic} is not created`).toBe(true);
@@ -82,7 +86,7 @@ describe('functions', () => {
   });
 
   it('roles are exactly those derived from the registry needs, never primitive', () => {
-    for (const spec of functionRegistry) {
+    for (const spec of [...functionRegistry, ...messageFunctionRegistry]) {
       const f = checkedIn.functions[spec.name]!;
       // Derived from the needs, minus roles another granted role already includes (objectAdmin ⊃ objectViewer, …).
       const want = (scope: string) => withoutImpliedRoles([...new Set(spec.needs.flatMap((n) => needGrants[n].grants.filter((g) => g.scope === scope).map((g) => g.role)))].sort());
@@ -113,7 +117,7 @@ describe('functions', () => {
   // Cloud Functions gen2 serve one request per instance unless max_instance_request_concurrency is set; a
   // concurrency above 1 needs at least 1 vCPU (https://cloud.google.com/functions/docs/configuring/concurrency).
   it('sets request concurrency and CPU per function from the registry, each with a stated reason', () => {
-    for (const spec of functionRegistry) {
+    for (const spec of [...functionRegistry, ...messageFunctionRegistry]) {
       const f = checkedIn.functions[spec.name]!;
       expect(spec.scaling, `${spec.name}: scaling`).toBeDefined();
       expect(spec.scaling!.reason.length, `${spec.name}: scaling reason`).toBeGreaterThan(20);
@@ -130,6 +134,35 @@ describe('functions', () => {
       () => buildTopology({ ...inputs, registry: functionRegistry.map((f) => (f.name === 'ingest-features' ? { ...f, scaling } : f)) });
     expect(bad({ concurrency: 8, cpu: '0.5', reason: 'test: too little CPU for concurrency' })).toThrow(/at least 1 vCPU/);
     expect(bad({ concurrency: 1001, cpu: '2', reason: 'test: above the gen2 maximum of 1000' })).toThrow(/1\.\.1000/);
+  });
+});
+
+describe('message functions (raw topics outside the catalog)', () => {
+  it('complete-training is the launch-training source with the completeTraining entry point, fed by the Vertex AI job-state topic', () => {
+    const f = checkedIn.functions['complete-training']!;
+    expect(f).toMatchObject({
+      deployed_name: 'ctloop-complete-training', entry_point: 'completeTraining', source_path: 'dist/functions/launch-training/index.js',
+      trigger_event: '', trigger_event_type: '', trigger_topic: RAW_TOPICS.vertexJobState, subscription: 'ctloop-complete-training-push',
+      dead_letter_topic: `${RAW_TOPICS.vertexJobState}-dead-letter`, publishes_topics: [catalog.trainingCompleted.topic], act_as: [],
+    });
+    // Reads jobs (getCustomJob), never starts one: viewer, not user, and no actAs on the trainer.
+    expect(f.project_roles).toEqual(['roles/aiplatform.viewer', 'roles/bigquery.jobUser']);
+    expect(f.dataset_roles).toEqual(['roles/bigquery.dataEditor']);
+    expect(f.artifact_bucket_roles).toEqual(['roles/storage.objectAdmin']);
+    expect(readFileSync(join(GENERATED, '../../functions/launch-training/index.ts'), 'utf8')).toMatch(/ff\.cloudEvent\('completeTraining'/);
+  });
+
+  it('the raw topic is the one the vertex_ai module creates (its job_state_topic default), and is no catalog topic', async () => {
+    const vars = await blocksIn(join(MODULES, 'vertex_ai'), 'variable');
+    expect(vars.job_state_topic[0].default).toBe(RAW_TOPICS.vertexJobState);
+    expect(Object.keys(checkedIn.topics)).not.toContain(RAW_TOPICS.vertexJobState);
+  });
+
+  it('a message function must run a registered source and may not take a catalog topic', () => {
+    const m = messageFunctionRegistry[0]!;
+    expect(() => buildTopology({ ...inputs, messageFunctions: [{ ...m, source: 'nope' }] })).toThrow(/not a registered function/);
+    expect(() => buildTopology({ ...inputs, messageFunctions: [{ ...m, topic: catalog.trainingCompleted.topic as typeof m.topic }] })).toThrow(/a catalog topic/);
+    expect(() => buildTopology({ ...inputs, messageFunctions: [{ ...m, name: 'launch-training' }] })).toThrow(/registered twice/);
   });
 });
 
@@ -256,7 +289,7 @@ describe('a function or event added in code without infrastructure fails', () =>
   it('long function names still get a valid, distinct service account id', () => {
     const a = { ...extra, name: 'reconcile-vertex-training-job-state' };
     const b = { ...extra, name: 'reconcile-vertex-training-job-states' };
-    const t = buildTopology({ ...inputs, registry: [a, b] }).topology;
+    const t = buildTopology({ ...inputs, registry: [a, b], messageFunctions: [], schedules: parseSchedulePlan({ trainingReconciler: { enabled: false } }) }).topology;
     const ids = [t.functions[a.name]!.service_account_id, t.functions[b.name]!.service_account_id];
     for (const id of ids) expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
     expect(ids[0]).not.toBe(ids[1]);
@@ -275,6 +308,7 @@ describe('scheduler jobs', () => {
   it("every job's message parses with the event's zod schema and becomes a valid envelope", () => {
     expect(Object.keys(checkedIn.scheduler_jobs).length).toBeGreaterThan(0);
     for (const [name, job] of Object.entries(checkedIn.scheduler_jobs)) {
+      if (job.event === '') continue; // the raw reconcile message: below
       const e = catalog[job.event as keyof typeof catalog];
       expect(e, `${name}: unknown event ${job.event}`).toBeDefined();
       expect(job.topic).toBe(e.topic);
@@ -301,6 +335,19 @@ describe('scheduler jobs', () => {
     expect((env1.data as { dedupKey: string }).dedupKey).toBe('schedule:flight_delay:2026-01-05T03:00');
     expect((env1.data as { dedupKey: string }).dedupKey).not.toBe((env2.data as { dedupKey: string }).dedupKey);
     expect(Object.values(t.scheduler_jobs).some((j) => j.data_json.includes(`"view":"${features.views[0]!.name}"`))).toBe(false);
+  });
+
+  it('the training reconciler publishes {"reconcile": true} to the job-state topic every 15 minutes, where complete-training consumes it', () => {
+    const job = checkedIn.scheduler_jobs['ctloop-reconcile-training']!;
+    expect(job).toMatchObject({ schedule: '*/15 * * * *', topic: RAW_TOPICS.vertexJobState, event: '', attributes: { source: 'cloud-scheduler/ctloop-reconcile-training' } });
+    expect(JSON.parse(job.data_json)).toEqual(RECONCILE_MESSAGE);
+    expect(Object.values(checkedIn.functions).filter((f) => f.trigger_topic === job.topic).map((f) => f.entry_point)).toEqual(['completeTraining']);
+    // Configurable, and refused without a consumer.
+    const off = buildTopology({ ...inputs, schedules: parseSchedulePlan({ trainingReconciler: { enabled: false } }) }).topology;
+    expect(off.scheduler_jobs['ctloop-reconcile-training']).toBeUndefined();
+    const hourly = buildTopology({ ...inputs, schedules: parseSchedulePlan({ trainingReconciler: { schedule: '0 * * * *' } }) }).topology;
+    expect(hourly.scheduler_jobs['ctloop-reconcile-training']!.schedule).toBe('0 * * * *');
+    expect(() => buildTopology({ ...inputs, messageFunctions: [] })).toThrow(/no function consumes its topic/);
   });
 
   it('invalid schedules are refused with the reason', () => {

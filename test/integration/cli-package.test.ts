@@ -38,8 +38,24 @@ describe('the packaged CLI', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('ships the bin, compiled code and the example definitions only', () => {
-    expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/ctloop.mjs', 'bin/build-stamp.mjs', 'features.yaml']));
-    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples)\/.+\.js)$/);
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/ctloop.mjs', 'bin/build-stamp.mjs', 'features.yaml', 'models.yaml', 'trainers/flight-delay/train.py']));
+    // The reference trainer's program (the local runs' command in models.yaml), not its image build (Dockerfile).
+    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|models\.yaml|trainers\/flight-delay\/train\.py|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples)\/.+\.js)$/);
+  });
+
+  it('the packaged models.yaml loads beside the packaged features.yaml, and its trainer program is in the package', async () => {
+    const { parse } = await import('yaml');
+    const models = (parse(await readFile(join(pkg, 'models.yaml'), 'utf8')) as { models: { name: string; trainer: { command: string[] } }[] }).models;
+    expect(models.map((m) => m.name)).toContain('flight_delay');
+    // Local runs start the command in the directory of models.yaml: its relative paths must be packaged files.
+    for (const m of models) {
+      for (const part of m.trainer.command.filter((c) => !c.startsWith('/') && /\.(py|sh|mjs|js)$/.test(c))) expect(packed, `${m.name}: ${part}`).toContain(part);
+    }
+    const env = { ...process.env, CTLOOP_MODE: 'embedded', CTLOOP_STATE_DIR: join(dir, 'state-train'), CTLOOP_FEATURES: join(pkg, 'features.yaml'), CTLOOP_LOG: 'silent' };
+    const bin = join(pkg, 'bin/ctloop.mjs');
+    const r = await runCli(['train', '--model', 'no_such_model', '--format', 'json'], { bin, env, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: 'NOT_FOUND', message: `model "no_such_model" is not defined in ${join(pkg, 'models.yaml')}`, hint: 'defined models: flight_delay' });
   });
 
   it('starts from dist/ with runtime dependencies only', async () => {

@@ -41,6 +41,13 @@ locals {
     server  = module.vertex_ai.server_service_account
   }
 
+  # Topics that feed functions and scheduler jobs: the catalog's, and the Vertex AI job-state topic (raw Cloud Logging
+  # entries and the reconcile schedule's {"reconcile": true}; consumed by complete-training, see message-functions.ts).
+  trigger_topics = merge(
+    { for name, t in module.topics : name => { topic_id = t.topic_id, dead_letter_topic_id = t.dead_letter_topic_id } },
+    { (module.vertex_ai.job_state_topic) = { topic_id = module.vertex_ai.job_state_topic_id, dead_letter_topic_id = module.vertex_ai.job_state_dead_letter_topic_id } },
+  )
+
   function_builder_roles = ["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"]
 
   # Every role this configuration grants on the project to an identity other than the deployer: the only roles the
@@ -226,8 +233,8 @@ module "functions" {
   act_as_service_accounts       = { for a in each.value.act_as : a => local.act_as[a] }
   publishes_topics              = { for t in each.value.publishes_topics : t => module.topics[t].topic_name }
   trigger_topic                 = each.value.trigger_topic
-  trigger_topic_id              = module.topics[each.value.trigger_topic].topic_id
-  dead_letter_topic_id          = module.topics[each.value.trigger_topic].dead_letter_topic_id
+  trigger_topic_id              = local.trigger_topics[each.value.trigger_topic].topic_id
+  dead_letter_topic_id          = local.trigger_topics[each.value.trigger_topic].dead_letter_topic_id
   subscription                  = each.value.subscription
   ack_deadline_seconds          = each.value.ack_deadline_seconds
   max_delivery_attempts         = each.value.max_delivery_attempts
@@ -246,23 +253,13 @@ module "functions" {
   # changes, replacing every function's source object. The function resource waits through build_service_account.
 }
 
-# Functions that reconcile Vertex AI job state (registry names) may pull the job-state subscription, nothing more.
-resource "google_pubsub_subscription_iam_member" "job_state_readers" {
-  for_each = toset(var.vertex_job_state_readers)
-
-  project      = var.project_id
-  subscription = module.vertex_ai.job_state_subscription
-  role         = "roles/pubsub.subscriber"
-  member       = "serviceAccount:${module.functions[each.value].service_account_email}"
-}
-
 module "scheduler" {
   source = "../scheduler_jobs"
 
   project_id         = var.project_id
   region             = var.region
   jobs               = var.scheduler_jobs
-  topic_ids          = { for name, t in module.topics : name => t.topic_id }
+  topic_ids          = { for name, t in local.trigger_topics : name => t.topic_id }
   schedule_overrides = var.schedule_overrides
   paused             = var.scheduler_paused
 

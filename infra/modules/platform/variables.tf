@@ -270,9 +270,3 @@ variable "topics" {
   }))
   description = "Generated: catalog topics by name, with their dead-letter topics."
 }
-
-variable "vertex_job_state_readers" {
-  type        = list(string)
-  description = "Registry names of functions that may pull Vertex AI job-state log entries."
-  default     = []
-}

@@ -5,7 +5,10 @@
 # CustomJobs have no state-change event. Their service writes log entries (resource.type="ml_job",
 # resource.labels.task_name="service": "Job is running." ... "Job completed successfully."). The sink forwards those
 # entries to `job_state_topic`; the consumer calls getCustomJob and acts only on terminal states (SUCCEEDED, FAILED,
-# CANCELLED, EXPIRED), idempotently per job id, publishing ctloop.training.completed.v1.
+# CANCELLED, EXPIRED), idempotently per job id, publishing ctloop.training.completed.v1. The consumer is the
+# `complete-training` function (shared/topology/message-functions.ts), deployed by the platform with the event_function
+# module: its push subscription on this topic dead-letters to `<job_state_topic>-dead-letter` below. A scheduler job
+# publishes {"reconcile": true} to the same topic every 15 minutes (the safety net for lost log lines).
 
 resource "google_vertex_ai_endpoint" "this" {
   project      = var.project_id
@@ -63,7 +66,7 @@ resource "google_storage_bucket_iam_member" "server_artifacts" {
   member = "serviceAccount:${google_service_account.server.email}"
 }
 
-# Training-job state: log sink → topic (+ dead-letter topic and a held subscription for the consumer).
+# Training-job state: log sink → topic (+ the dead-letter topic of the consumer's push subscription, held).
 resource "google_pubsub_topic" "job_state" {
   project                    = var.project_id
   name                       = var.job_state_topic
@@ -89,42 +92,11 @@ resource "google_pubsub_subscription" "job_state_dead_letter_hold" {
   }
 }
 
-# Pull subscription read by the training-state reconciler; poison entries go to the dead-letter topic.
-resource "google_pubsub_subscription" "job_state" {
-  project                    = var.project_id
-  name                       = "${var.job_state_topic}-reconciler"
-  topic                      = google_pubsub_topic.job_state.id
-  labels                     = var.labels
-  ack_deadline_seconds       = 60
-  message_retention_duration = "604800s"
-
-  dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.job_state_dead_letter.id
-    max_delivery_attempts = var.max_delivery_attempts
-  }
-
-  retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
-  }
-
-  expiration_policy {
-    ttl = ""
-  }
-}
-
 resource "google_pubsub_topic_iam_member" "job_state_dead_letter_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.job_state_dead_letter.name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${var.pubsub_service_agent}"
-}
-
-resource "google_pubsub_subscription_iam_member" "job_state_dead_letter_subscriber" {
-  project      = var.project_id
-  subscription = google_pubsub_subscription.job_state.name
-  role         = "roles/pubsub.subscriber"
-  member       = "serviceAccount:${var.pubsub_service_agent}"
 }
 
 resource "google_logging_project_sink" "job_state" {

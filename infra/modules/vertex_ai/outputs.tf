@@ -3,9 +3,14 @@ output "endpoint_id" {
   value       = google_vertex_ai_endpoint.this.id
 }
 
-output "job_state_subscription" {
-  description = "Pull subscription with Vertex AI job-state log entries."
-  value       = google_pubsub_subscription.job_state.name
+output "job_state_dead_letter_topic_id" {
+  description = "Full id of the job-state dead-letter topic (the consumer's push subscription forwards poison entries to it)."
+  value       = google_pubsub_topic.job_state_dead_letter.id
+}
+
+output "job_state_topic" {
+  description = "Name of the job-state topic (the trigger topic of the complete-training function)."
+  value       = google_pubsub_topic.job_state.name
 }
 
 output "job_state_topic_id" {

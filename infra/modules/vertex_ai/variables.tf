@@ -36,12 +36,6 @@ variable "labels" {
   default     = {}
 }
 
-variable "max_delivery_attempts" {
-  type        = number
-  description = "Delivery attempts before a job-state entry is dead-lettered (5..100)."
-  default     = 5
-}
-
 variable "project_id" {
   type        = string
   description = "GCP project id."
