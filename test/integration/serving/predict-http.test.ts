@@ -174,7 +174,7 @@ describe.skipIf(Boolean(skip))('POST /predict on the embedded default (online fe
   });
 
   it('401 without the API key or with a wrong one (any length); the right key passes', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { 'x-api-key': 'x'.repeat(500) }, { authorization: `Bearer ${API_KEY}x` }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { 'x-api-key': 'x'.repeat(500) }, { authorization: `Bearer ${API_KEY}x` }] as Record<string, string>[]) {
       const r = await fetch(`${http.url}/predict`, { method: 'POST', headers, body: JSON.stringify({ instances: [{ hour: 1 }] }) });
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/Bearer/);
