@@ -19,7 +19,9 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
   { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
+  { name: 'predict', description: 'predict for the instances in a file: in this process (model server + online features), or through --url', load: () => import('./predict.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
+  { name: 'serve', description: 'serve POST /predict on 127.0.0.1: online features, model servers, serving log (until interrupted)', load: () => import('./serve.js') },
 ];
 
 /**

@@ -4,29 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedOnlineStore } from '../../../shared/adapters/online-store/embedded/index.js';
 import { createWarehouse } from '../../../shared/adapters/warehouse/index.js';
-import { parseFeatureRepo } from '../../../shared/features/definitions.js';
 import type { Warehouse } from '../../../shared/ports/warehouse.js';
 import { startPredictServer, type PredictHttpServer } from '../../../shared/serving/http.js';
 import { startModelServer, type ModelServerProcess } from '../../../shared/serving/model-server-process.js';
 import { PredictService } from '../../../shared/serving/predict-service.js';
 import { SingleVersionPredictor } from '../../../shared/serving/single-version-predictor.js';
 import { SERVING_LOG_TABLE, ServingLog } from '../../../shared/serving/serving-log.js';
+import { servingRepo } from '../../helpers/serving-fixtures.js';
 import { trainSmallModel, xgboostSkipReason, type TrainedModel } from '../../helpers/xgb-model.js';
 
 const skip = xgboostSkipReason();
 if (skip) console.warn(`skipping /predict tests: ${skip}`);
-
-export const servingRepo = () => parseFeatureRepo({
-  entities: [
-    { name: 'route', joinKeys: [{ name: 'origin', type: 'STRING' }, { name: 'destination', type: 'STRING' }] },
-    { name: 'airport', joinKeys: [{ name: 'airport', type: 'STRING' }] },
-  ],
-  featureViews: [
-    { name: 'route_daily', entity: 'route', timestampField: 'event_timestamp', ttl: '7d', features: [{ name: 'route_avg_delay', type: 'FLOAT64' }] },
-    { name: 'airport_daily', entity: 'airport', timestampField: 'event_timestamp', ttl: '2d', features: [{ name: 'airport_delayed_share', type: 'FLOAT64' }] },
-  ],
-  featureServices: [{ name: 'delay_model', features: ['route_daily:route_avg_delay', 'airport_daily:airport_delayed_share'] }],
-});
 
 const NOW = new Date('2001-04-10T12:00:00Z');
 const API_KEY = 's3cret-key';
