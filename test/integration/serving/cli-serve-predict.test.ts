@@ -91,4 +91,25 @@ describe.skipIf(Boolean(skip))('ctloop predict and ctloop serve (embedded defaul
       await rt.close();
     }
   });
+
+  it('labels ingest then monitor: the labelled predictions give live metrics per version and day; bad input is refused', async () => {
+    writeFileSync(join(dir, 'four.json'), JSON.stringify({ instances: [{ origin: 'ORD', destination: 'LAX', hour: 1 }, { origin: 'ORD', destination: 'LAX', hour: 9 }, { origin: 'ORD', destination: 'LAX', hour: 17 }, { origin: 'ORD', destination: 'LAX', hour: 22 }] }));
+    const p = JSON.parse((await runCli(['predict', '--model', 'flight_delay', '--instances', join(dir, 'four.json'), '--format', 'json'], { env })).stdout) as { requestId: string };
+    writeFileSync(join(dir, 'labels.jsonl'), [0, 1, 1, 0].map((label, instance) => JSON.stringify({ request_id: p.requestId, instance, label })).join('\n'));
+    const ingest = await runCli(['labels', 'ingest', '--model', 'flight_delay', '--file', join(dir, 'labels.jsonl'), '--format', 'json'], { env });
+    expect(ingest.code).toBe(0);
+    expect(JSON.parse(ingest.stdout)).toEqual({ read: 4, labelled: 4, unmatchedLines: [] });
+    const mon = await runCli(['monitor', '--model', 'flight_delay', '--format', 'json'], { env });
+    expect(mon.code).toBe(0);
+    const all = (JSON.parse(mon.stdout) as { metrics: { version: string; day: string; labelled: number; auc: number | null }[] }).metrics.find((m) => m.day === 'all');
+    expect(all).toMatchObject({ version: '1', labelled: 4 });
+    expect(all!.auc).not.toBeNull();
+    const text = await runCli(['monitor', '--model', 'flight_delay'], { env });
+    expect(text.stdout).toMatch(/^version\s+day\s+predictions\s+labelled/);
+    const badFile = await runCli(['labels', 'ingest', '--model', 'flight_delay', '--file', join(dir, 'nope.jsonl')], { env });
+    expect(badFile.code).not.toBe(0);
+    expect(badFile.stderr).toMatch(/cannot read --file/);
+    const badSince = await runCli(['monitor', '--model', 'flight_delay', '--since', 'yesterday'], { env });
+    expect(badSince.code).toBe(2);
+  });
 });
