@@ -2,6 +2,7 @@ import { runBackfillBench } from './backfill.js';
 import { runIngestBench } from './ingest.js';
 import { runOnlineBench } from './online.js';
 import { runPitBench } from './pit.js';
+import { runPredictBench } from './predict.js';
 
 /**
  * `npm run bench`: every benchmark with its baseline measured in the same run. Figures are medians; these machines
@@ -21,6 +22,7 @@ if (want('ingest')) {
 if (want('backfill')) await runBackfillBench({ sizes: small ? [200_000] : [1_000_000, 4_000_000] });
 if (want('online')) await runOnlineBench(small ? { entities: 10_000, emulatorEntities: 2_000, rowsPerEntity: 5, lookups: 500 } : { entities: 100_000, emulatorEntities: 10_000, rowsPerEntity: 20, lookups: 2000 });
 if (want('pit')) await runPitBench(small ? { featureRows: 1_000_000, spineRows: 100_000, entities: 10_000, repeats: 3 } : { featureRows: 10_000_000, spineRows: 1_000_000, entities: 100_000, repeats: 3 });
+if (want('predict')) await runPredictBench(small ? { routes: 1000, warmup: 300, requests: 1000, concurrency: 8 } : { routes: 10_000, warmup: 1000, requests: 5000, concurrency: 8 });
 if (want('drift')) {
   const driftModule = './drift.js'; // resolved at run time: the drift benchmark lands with its issue
   const mod = await import(driftModule).catch(() => null);

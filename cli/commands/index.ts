@@ -19,9 +19,13 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'events', description: 'the event catalog for producers: JSON Schemas and an AsyncAPI document', load: () => import('./events.js') },
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
+  { name: 'labels', description: 'delayed labels: join observed outcomes to the serving log', load: () => import('./labels.js') },
   { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
-  { name: 'runs', description: 'training runs: list them, show one, compare parameters and metrics side by side', load: () => import('./runs.js') },
+  { name: 'monitor', description: 'live AUC and log loss per model version and day, from the serving log and delayed labels', load: () => import('./monitor.js') },
+  { name: 'predict', description: 'predict for the instances in a file: in this process (model server + online features), or through --url', load: () => import('./predict.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
+  { name: 'runs', description: 'training runs: list them, show one, compare parameters and metrics side by side', load: () => import('./runs.js') },
+  { name: 'serve', description: 'serve POST /predict on 127.0.0.1: online features, model servers, serving log (until interrupted)', load: () => import('./serve.js') },
   { name: 'train', description: 'request training of a model (a manual training request through the loop\'s events); --wait for its result', load: () => import('./train.js') },
 ];
 

@@ -38,9 +38,10 @@ describe('the packaged CLI', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('ships the bin, compiled code and the example definitions only', () => {
-    expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/ctloop.mjs', 'bin/build-stamp.mjs', 'features.yaml', 'models.yaml', 'trainers/flight-delay/train.py']));
-    // The reference trainer's program (the local runs' command in models.yaml), not its image build (Dockerfile).
-    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|models\.yaml|trainers\/flight-delay\/train\.py|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples)\/.+\.js)$/);
+    expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/ctloop.mjs', 'bin/build-stamp.mjs', 'features.yaml', 'models.yaml', 'trainers/flight-delay/train.py', 'server/server.py']));
+    // The reference trainer's program (the local runs' command in models.yaml) and the model server program (local
+    // serving), not their image builds (Dockerfiles).
+    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|models\.yaml|trainers\/flight-delay\/train\.py|server\/server\.py|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples)\/.+\.js)$/);
   });
 
   it('the packaged models.yaml loads beside the packaged features.yaml, and its trainer program is in the package', async () => {
