@@ -1,3 +1,5 @@
+import { TransientError } from '../errors.js';
+
 /**
  * Endpoint port: where registered model versions are deployed and answer predictions. One endpoint per model.
  * Adapters: embedded (one supervised model-server process per deployed version, traffic split by weight with a
@@ -46,4 +48,15 @@ export interface Endpoint {
   undeploy(model: string, deployedModelId: string): Promise<void>;
   describe(model: string): Promise<EndpointState | null>;  // deployed models, split, health
   predict(model: string, instances: unknown[], opts?: { requestId?: string }): Promise<Prediction>;
+}
+
+/**
+ * A long-running endpoint operation (Vertex deployModel / undeployModel) was started or is still running: nothing is
+ * awaited inside one invocation. Calling the same method again later resumes the operation by its name (kept by the
+ * adapter) and returns its result once it is done.
+ */
+export class OperationPendingError extends TransientError {
+  constructor(readonly operation: string, what: string) {
+    super(`${what} is still running (operation ${operation})`, { hint: 'call again later: the operation is resumed by name, not started twice' });
+  }
 }

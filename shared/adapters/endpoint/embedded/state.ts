@@ -1,0 +1,45 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeployedModel } from '../../../ports/endpoint.js';
+
+/**
+ * The embedded endpoint's durable state, one JSON file per model under the state directory: what is deployed and
+ * the traffic split. Every process that hosts the endpoint (the local loop, `ctloop serve`, the CLI) reads it, so a
+ * deployment made by one is served by the others. Written whole to a temporary file and renamed (atomic).
+ */
+export interface StoredDeployment extends DeployedModel {
+  /** Local directory holding the version's artifacts (model.bst, …). */
+  modelDir: string;
+}
+
+export interface StoredEndpoint {
+  model: string;
+  /** Last deployment number handed out (ids are `<version>-<n>`). */
+  seq: number;
+  deployedModels: StoredDeployment[];
+  trafficSplit: Record<string, number>;
+}
+
+export class EndpointStateFiles {
+  constructor(readonly dir: string) {}
+
+  private file(model: string): string {
+    return join(this.dir, `${model}.json`);
+  }
+
+  async read(model: string): Promise<StoredEndpoint | null> {
+    try {
+      return JSON.parse(await readFile(this.file(model), 'utf8')) as StoredEndpoint;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async write(state: StoredEndpoint): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = `${this.file(state.model)}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    await rename(tmp, this.file(state.model));
+  }
+}
