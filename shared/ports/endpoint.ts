@@ -11,7 +11,9 @@ import { TransientError } from '../errors.js';
  *   sums to 100 (a first deployment takes 100 whatever is asked).
  * - `setTraffic` takes the complete split (deployed model id → percent, summing to 100).
  * - `undeploy` of a model still carrying traffic is refused (shift it away first); of an unknown id is a no-op.
- * - `predict` with the same request id reaches the same deployed model while the split is unchanged.
+ * - `predict` with the same request id reaches the same deployed model while the split is unchanged (embedded;
+ *   Vertex splits by its own draw).
+ * - `describe` is null while nothing of the model is deployed.
  */
 export interface DeployedModel {
   /** The endpoint's id for this deployment (Vertex's deployedModel.id; embedded: `<version>-<n>`). */

@@ -114,7 +114,7 @@ export class EmbeddedEndpoint implements Endpoint {
     checkModelName(model);
     const state = await this.files.read(model);
     this.prune(model, state);
-    if (!state) return null;
+    if (!state || state.deployedModels.length === 0) return null;
     const servers = state.deployedModels.map((d) => this.server(model, d));
     // A server this process just started reports once its first health wait is over.
     await Promise.all(servers.map((s) => s.start().catch(() => undefined)));

@@ -217,8 +217,8 @@ export class VertexEndpoint implements Endpoint {
   async describe(model: string): Promise<EndpointState | null> {
     checkModelName(model);
     const e = await this.getEndpoint(model);
-    if (!e) return null;
-    const mine = this.deployedOf(model, e);
+    const mine = e ? this.deployedOf(model, e) : [];
+    if (!e || mine.length === 0) return null;
     const ids = new Set(mine.map((d) => d.deployedModelId));
     return {
       model, endpoint: this.endpointName(model),
@@ -237,7 +237,7 @@ export class VertexEndpoint implements Endpoint {
       }, opts.requestId ? { otherArgs: { headers: { 'X-Request-Id': opts.requestId } } } : {});
     } catch (err) {
       const code = (err as { code?: number }).code;
-      if (code === NOT_FOUND) throw new NotFoundError(`model ${model} is not deployed on ${this.endpointName(model)}`, { hint: 'deploy a version first: `ctloop deploy M@version`', cause: err });
+      if (code === NOT_FOUND || code === 9) throw new NotFoundError(`model ${model} is not deployed on ${this.endpointName(model)}`, { hint: 'deploy a version first: `ctloop deploy M@version`', cause: err });
       if (code === 3) throw new ValidationError(`${model} refused the instances: ${(err as Error).message}`, { hint: "check the instances match the model's features", cause: err });
       return mapError(err, `rawPredict ${this.endpointName(model)}`);
     }
