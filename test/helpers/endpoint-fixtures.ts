@@ -28,7 +28,7 @@ export async function registerStandinVersion(
 ): Promise<string> {
   const base = `gs://${bucket}/training/${runId}/model/`;
   await objectStore.put(`${base}standin.json`, JSON.stringify(spec), { contentType: 'application/json' });
-  await objectStore.put(`${base}predictions.csv`, `label,prediction\n${testPredictions.map((p, i) => `${i % 2},${p}`).join('\n')}\n`, { contentType: 'text/csv' });
+  await objectStore.put(`${base}predictions.csv`, `row_id,label,score\n${testPredictions.map((p, i) => `r${i},${i % 2},${p}`).join('\n')}\n`, { contentType: 'text/csv' });
   const { version } = await registry.registerVersion({
     model, runId, artifactUri: base, metrics: { auc: 0.65 }, blessed: true, evaluation: { blessed: true }, baselineProfileUri: null,
     lineage: { runId, dataUris: {}, trigger: null }, aliases, servingImage: 'standin',
