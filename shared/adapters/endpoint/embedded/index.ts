@@ -140,11 +140,14 @@ export class EmbeddedEndpoint implements Endpoint {
     } catch (err) {
       throw new TransientError(`${model} version ${d.version} (${d.deployedModelId}) is not serving: ${(err as Error).message}`, {
         hint: s.health === 'unhealthy' ? 'the server keeps failing; `ctloop endpoints` shows why, `ctloop rollback` removes it' : 'it is being restarted; retry', cause: err,
+        details: { deployedModelId: d.deployedModelId, version: d.version },
       });
     }
     if (res.status !== 200) {
       const E = res.status >= 500 ? TransientError : ValidationError;
-      throw new E(`${model} version ${d.version} answered ${res.status}: ${res.body.slice(0, 300)}`, { hint: res.status >= 500 ? 'retry; see the server log' : 'check the instances match the model\'s features' });
+      throw new E(`${model} version ${d.version} answered ${res.status}: ${res.body.slice(0, 300)}`, {
+        hint: res.status >= 500 ? 'retry; see the server log' : 'check the instances match the model\'s features', details: { deployedModelId: d.deployedModelId, version: d.version, status: res.status },
+      });
     }
     const body = JSON.parse(res.body) as { predictions?: unknown };
     if (!Array.isArray(body.predictions)) throw new BackendError(`${model} version ${d.version} answered without predictions`, { hint: 'the server must answer {"predictions": [...]}' });
