@@ -39,12 +39,12 @@ describe('canary delivery on the embedded endpoint', () => {
 
     await h.traffic(M, 600);
     h.advance(300);
-    [r] = await reconcileRollouts(h.deps); // enough predictions, but the period is not over
-    expect(r!.phase).toBe('canary');
+    r = (await reconcileRollouts(h.deps))[0]!; // enough predictions, but the period is not over
+    expect(r.phase).toBe('canary');
     h.advance(301);
-    [r] = await reconcileRollouts(h.deps);
-    expect(r!.phase).toBe('promoted');
-    expect(r!.checks.map((c) => [c.check, c.status])).toEqual([['error_rate', 'passed'], ['latency_p99', 'passed'], ['prediction_drift', 'passed']]);
+    r = (await reconcileRollouts(h.deps))[0]!;
+    expect(r.phase).toBe('promoted');
+    expect(r.checks.map((c) => [c.check, c.status])).toEqual([['error_rate', 'passed'], ['latency_p99', 'passed'], ['prediction_drift', 'passed']]);
     expect(await split()).toEqual({ [candidate]: 100 }); // the old version is undeployed
     expect((await h.registry.getVersion(M, 'champion'))!.version).toBe(candidate);
     expect(await new RolloutStore(h.deps.objectStore, BUCKET).get(M)).toBeNull();
@@ -57,7 +57,7 @@ describe('canary delivery on the embedded endpoint', () => {
       ['ctloop.model.deployed.v1', h.events[1]!.id],
     ]);
     expect(new Set(h.events.map((e) => e.correlationId))).toEqual(new Set([evaluated.correlationId]));
-    expect((h.events[2]!.data as { trafficSplit: Record<string, number> }).trafficSplit).toEqual({ [r!.candidateDeployedModelId!]: 100 });
+    expect((h.events[2]!.data as { trafficSplit: Record<string, number> }).trafficSplit).toEqual({ [r.candidateDeployedModelId!]: 100 });
     champion = candidate;
   });
 
@@ -68,10 +68,10 @@ describe('canary delivery on the embedded endpoint', () => {
     expect(await split()).toEqual({ [champion]: 80, [worse]: 20 });
     await h.traffic(M, 400);
     h.advance(700);
-    [r] = await reconcileRollouts(h.deps);
-    expect(r!.phase).toBe('rolled_back');
-    expect(Object.fromEntries(r!.checks.map((c) => [c.check, c.status]))).toEqual({ error_rate: 'failed', latency_p99: 'passed', prediction_drift: 'failed' });
-    expect(r!.reason).toMatch(/canary worse than allowed: error_rate: .*prediction_drift: psi distance/);
+    r = (await reconcileRollouts(h.deps))[0]!;
+    expect(r.phase).toBe('rolled_back');
+    expect(Object.fromEntries(r.checks.map((c) => [c.check, c.status]))).toEqual({ error_rate: 'failed', latency_p99: 'passed', prediction_drift: 'failed' });
+    expect(r.reason).toMatch(/canary worse than allowed: error_rate: .*prediction_drift: psi distance/);
     expect(await split()).toEqual({ [champion]: 100 });
     expect((await h.registry.getVersion(M, 'champion'))!.version).toBe(champion);
     await h.bus.drain();
@@ -98,12 +98,12 @@ describe('canary delivery on the embedded endpoint', () => {
     const quiet = await h.add(M, { bias: 0, weights: { x: 1 } });
     let r = await startRollout(h.deps, { model: M, version: quiet });
     h.advance(1200);
-    [r] = await reconcileRollouts(h.deps);
-    expect(r!.phase).toBe('canary'); // no predictions yet, below the maximum of 3600 s
+    r = (await reconcileRollouts(h.deps))[0]!;
+    expect(r.phase).toBe('canary'); // no predictions yet, below the maximum of 3600 s
     h.advance(2400);
-    [r] = await reconcileRollouts(h.deps);
-    expect(r!.phase).toBe('promoted');
-    expect(r!.checks.every((c) => c.status === 'skipped')).toBe(true);
+    r = (await reconcileRollouts(h.deps))[0]!;
+    expect(r.phase).toBe('promoted');
+    expect(r.checks.every((c) => c.status === 'skipped')).toBe(true);
     champion = quiet;
   });
 
