@@ -27,7 +27,8 @@ const num = (d: number) => z.coerce.number().min(0).default(d);
 
 const envSchema = z.object({
   CTLOOP_ENDPOINT: z.enum(['embedded', 'vertex']).optional(),
-  CTLOOP_VERTEX_ENDPOINT: z.string().regex(/^[0-9a-z-]{1,63}$/, 'an endpoint id: digits or lower-case letters and -').optional(),
+  /** The endpoint id, or its full resource name as Terraform's output gives it (projects/P/locations/R/endpoints/ID). */
+  CTLOOP_VERTEX_ENDPOINT: z.string().regex(/^(projects\/[^/]+\/locations\/[^/]+\/endpoints\/)?[0-9a-z-]{1,63}$/, 'an endpoint id (digits) or projects/P/locations/R/endpoints/ID').transform((s) => s.split('/').at(-1)!).optional(),
   CTLOOP_SERVING_MACHINE_TYPE: z.string().min(1).default('n1-standard-2'),
   CTLOOP_SERVING_MIN_REPLICAS: z.coerce.number().int().min(1).default(1),
   CTLOOP_SERVING_MAX_REPLICAS: z.coerce.number().int().min(1).default(2),
