@@ -15,10 +15,13 @@ export interface CommandGroup {
 export const commandGroups: readonly CommandGroup[] = [
   { name: 'dead-letters', description: 'messages the loop gave up on: list them with their reasons, replay them once fixed', load: () => import('./dead-letters.js') },
   { name: 'demo', description: 'run the feature-store stage of the loop on the flights data (what `npm start` runs)', load: () => import('./demo.js') },
+  { name: 'deploy', description: 'deploy a model version as a canary beside the champion; promoted or rolled back after the canary period', load: () => import('./deploy.js') },
   { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, read report history', load: () => import('./drift.js') },
+  { name: 'endpoints', description: 'deployed model versions per endpoint: traffic split, health, rollout in progress', load: () => import('./endpoints.js') },
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
   { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
+  { name: 'rollback', description: "end a model's rollout now: the canary is undeployed and the champion takes all traffic again", load: () => import('./rollback.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
 ];
 
