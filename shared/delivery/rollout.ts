@@ -105,6 +105,12 @@ export async function advanceRollout(deps: DeliveryDeps, r: Rollout): Promise<Ro
         log('info', 'rollout waits for an endpoint operation', { model: r.model, version: r.version, phase: r.phase, operation: err.operation });
         break;
       }
+      // A step that can never succeed must not leave a canary in place: roll back, saying why. Transient errors
+      // are retried by the next delivery or tick; failures while promoting or rolling back are raised.
+      if (err instanceof CtloopError && err.kind === 'permanent' && (r.phase === 'deploying' || r.phase === 'canary')) {
+        rollBackFor(r, deps, `the ${r.phase} step failed: ${err.message}`);
+        continue;
+      }
       throw err;
     } finally {
       await store.save(r);
@@ -165,7 +171,13 @@ async function testPredictions(deps: DeliveryDeps, r: Rollout): Promise<number[]
   if (!v) return [];
   const uri = `${v.artifactUri.replace(/\/?$/, '/')}predictions.csv`;
   if (!uri.startsWith('gs://') || !(await deps.objectStore.exists(uri))) return [];
-  return parsePredictions((await deps.objectStore.get(uri)).toString('utf8'), [], uri).scores;
+  try {
+    return parsePredictions((await deps.objectStore.get(uri)).toString('utf8'), [], uri).scores;
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    log('warning', 'test predictions unreadable: the prediction distribution check is skipped', { model: r.model, version: r.version, uri, error: err.message });
+    return [];
+  }
 }
 
 async function judgeCanary(deps: DeliveryDeps, r: Rollout): Promise<void> {

@@ -8,12 +8,25 @@ import type { DeliveryDeps } from './rollout.js';
  * Delivery of a runtime: its settings (read once), endpoint (built once, its servers stopped with the runtime) and
  * the dependencies of the rollout steps. `now` is the clock of the steps; tests inject theirs.
  */
-interface Delivery {
+export interface Delivery {
   config: DeliveryConfig;
   endpoint: ClosableEndpoint;
 }
 
 const cache = new WeakMap<Runtime, Promise<Delivery>>();
+
+/**
+ * Give a runtime its delivery settings and endpoint instead of building them from the environment (tests: an
+ * endpoint running stand-in model servers, a canary policy). Call before the runtime's first delivery use.
+ */
+export function provideDelivery(rt: Runtime, delivery: Delivery): void {
+  cache.set(rt, Promise.resolve(delivery));
+  const close = rt.close.bind(rt);
+  rt.close = async () => {
+    await delivery.endpoint.close();
+    await close();
+  };
+}
 
 export function deliveryOf(rt: Runtime): Promise<Delivery> {
   let d = cache.get(rt);
