@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -39,9 +39,10 @@ runEndpointContract('embedded (one stand-in model-server process per deployed ve
 });
 
 describe('embedded endpoint: supervision and split', () => {
+  const crashes: { deployedModelId: string }[] = [];
   let e: Awaited<ReturnType<typeof embedded>>;
   beforeAll(async () => {
-    e = await embedded({ healthTimeoutMs: 3000, maxRestarts: 3 });
+    e = await embedded({ healthTimeoutMs: 3000, maxRestarts: 3, onCrash: (c: { deployedModelId: string }) => crashes.push(c) });
   });
   afterAll(async () => {
     await e?.close();
@@ -70,6 +71,21 @@ describe('embedded endpoint: supervision and split', () => {
     expect(p.deployedModelId).toBe(d.deployedModelId);
     const s = await e.endpoint.describe('m_crash');
     expect(s!.deployedModels[0]).toMatchObject({ health: 'healthy', restarts: 1 });
+  });
+
+  it('a server that keeps failing after a crash is given up after maxRestarts, reported, and shown unhealthy', async () => {
+    const flag = join(e.dir, 'sick');
+    const v = await e.add('m_giveup', { bias: 0, crashOnPredict: 1, failHealthIf: flag });
+    await e.endpoint.deploy('m_giveup', v, { trafficPercent: 100 });
+    await writeFile(flag, '');
+    const before = crashes.length;
+    await expect(e.endpoint.predict('m_giveup', [{}])).rejects.toThrow(/is not serving/);
+    await vi.waitFor(async () => expect((await e.endpoint.describe('m_giveup'))!.deployedModels[0]!.health).toBe('unhealthy'), { timeout: 20_000, interval: 100 });
+    const d = (await e.endpoint.describe('m_giveup'))!.deployedModels[0]!;
+    expect(d.restarts).toBe(3);
+    expect(d.detail).toMatch(/failed 4 times in a row and is not restarted again/);
+    expect(crashes.slice(before).map((c) => c.deployedModelId)).toEqual([d.deployedModelId]); // the crash, reported once
+    await expect(e.endpoint.predict('m_giveup', [{}])).rejects.toMatchObject({ hint: expect.stringMatching(/keeps failing; `ctloop endpoints` shows why/) });
   });
 
   it('routes each request id to the same deployed model, in the proportions of the split', async () => {

@@ -36,7 +36,7 @@ export async function deliveryHarness(policy: CanaryPolicy = testPolicy) {
   const objectStore = new LocalObjectStore(join(dir, 'objects'));
   const registry = await createModelRegistry({ kind: 'embedded' }, { warehouse, objectStore, bucket: BUCKET });
   const endpoint = await createEndpoint({ kind: 'embedded', dir: join(dir, 'endpoints') }, {
-    registry, objectStore, bucket: BUCKET, command: standinServerCommand, supervisor: { healthTimeoutMs: 2000 },
+    registry, objectStore, bucket: BUCKET, command: standinServerCommand, supervisor: { healthTimeoutMs: 2000, maxRestarts: 1 },
   });
   const bus = new MemoryEventBus({ journalDir: join(dir, 'bus'), retry: { maxDeliveryAttempts: 5, minBackoffMs: 10, maxBackoffMs: 100 } });
   const events: Envelope[] = [];

@@ -14,6 +14,8 @@ export interface StandinModel {
   bias: number;
   weights?: Record<string, number>;
   failHealth?: boolean;
+  /** Health answers 503 while this file exists. */
+  failHealthIf?: string;
   crashOnPredict?: number;
   errorEvery?: number;
 }

@@ -3,9 +3,9 @@
 // 0.0.0.0, `{"instances": [...]}` → `{"predictions": [...]}`. Its "model" is `standin.json` in the model dir:
 //   { "bias": b, "weights": {feature: w}, "failHealth": false, "crashOnPredict": 0, "errorEvery": 0 }
 // prediction = sigmoid(bias + Σ w·x) for named instances (array instances use weights in key order).
-// failHealth: the health route answers 503 forever. crashOnPredict: n > 0 exits the process on the n-th predict.
+// failHealth: the health route answers 503 forever. failHealthIf: a path; health answers 503 while that file exists. crashOnPredict: n > 0 exits the process on the n-th predict.
 // errorEvery: n > 0 answers 500 on every n-th predict.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 
@@ -29,7 +29,9 @@ createServer((req, res) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  if (req.method === 'GET' && req.url === health) return model.failHealth ? send(503, { error: 'unhealthy' }) : send(200, {});
+  if (req.method === 'GET' && req.url === health) {
+    return model.failHealth || (model.failHealthIf && existsSync(model.failHealthIf)) ? send(503, { error: 'unhealthy' }) : send(200, {});
+  }
   if (req.method !== 'POST' || req.url !== predict) return send(404, { error: 'not found' });
   const chunks = [];
   req.on('data', (c) => chunks.push(c));

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RolloutStore } from '../../../shared/delivery/rollout-store.js';
 import { reconcileRollouts, rollbackNow, startRollout } from '../../../shared/delivery/rollout.js';
 import { createEvent } from '../../../shared/events/catalog.js';
@@ -92,6 +94,20 @@ describe('canary delivery on the embedded endpoint', () => {
     await h.bus.drain();
     expect(h.events.map((e) => e.type)).toEqual(['ctloop.deploy.requested.v1', 'ctloop.deployment.rolled_back.v1']);
     expect(h.events[1]!.causationId).toBe(h.events[0]!.id);
+  });
+
+  it('a canary whose server crashes and cannot come back during the period is rolled back on the next check', async () => {
+    const flag = join(h.dir, 'canary-sick');
+    const fragile = await h.add(M, { bias: 0, weights: { x: 1 }, crashOnPredict: 1, failHealthIf: flag });
+    let r = await startRollout(h.deps, { model: M, version: fragile, canaryPercent: 50 });
+    expect(r.phase).toBe('canary');
+    await writeFile(flag, '');
+    await h.traffic(M, 20); // the canary's first request crashes it; its restart never gets healthy
+    await vi.waitFor(async () => expect((await h.endpoint.describe(M))!.deployedModels.find((d) => d.version === fragile)!.health).toBe('unhealthy'), { timeout: 20_000, interval: 100 });
+    r = (await reconcileRollouts(h.deps))[0]!;
+    expect(r.phase).toBe('rolled_back');
+    expect(r.reason).toMatch(/the canary is unhealthy: model server failed 2 times in a row/);
+    expect(await split()).toEqual({ [champion]: 100 });
   });
 
   it('with too few canary predictions the period runs to its maximum, then decides on what it has', async () => {
