@@ -10,7 +10,7 @@ import protobuf from 'protobufjs';
  * over gRPC from the `.proto` files inside @google-cloud/aiplatform (as test/helpers/vertex-model-standin.ts does for
  * ModelService), so the real clients talk to it unchanged and every request is checked against the protos.
  *
- * Behaviour modelled on the API (REFERENCE.md, Vertex AI): `deployModel` needs an existing endpoint, a model name
+ * Behaviour modelled on the API (Vertex AI v1 docs and protos): `deployModel` needs an existing endpoint, a model name
  * `projects/P/locations/R/models/M[@V]` and dedicated resources (machine type, min replicas ≥ 1); its `trafficSplit`
  * uses `"0"` for the model being deployed, values sum to 100 and a non-empty map replaces the whole split. It returns
  * an unfinished operation that completes after `pollsBeforeDone` GetOperation calls (only then is the model deployed
