@@ -110,6 +110,7 @@ export class VertexEndpoint implements Endpoint {
 
   async deploy(model: string, version: string, opts: { trafficPercent: number }): Promise<DeployedModel> {
     checkModelName(model);
+    this.described.delete(model);
     checkPercent(opts.trafficPercent);
     const uri = this.markerUri(model, 'deploy', version);
     const pending = await this.marker(uri);
@@ -167,6 +168,7 @@ export class VertexEndpoint implements Endpoint {
   }
 
   async setTraffic(model: string, split: Record<string, number>): Promise<void> {
+    this.described.delete(model);
     const e = await this.getEndpoint(model);
     if (!e) throw new NotFoundError(`Vertex AI endpoint ${this.endpointName(model)} does not exist`, { hint: 'apply the Terraform (module vertex_ai)' });
     const ids = (e.deployedModels ?? []).map((d) => String(d.id));
@@ -179,6 +181,7 @@ export class VertexEndpoint implements Endpoint {
   }
 
   async undeploy(model: string, deployedModelId: string): Promise<void> {
+    this.described.delete(model);
     const uri = this.markerUri(model, 'undeploy', deployedModelId);
     const pending = await this.marker(uri);
     if (pending) {
@@ -247,8 +250,18 @@ export class VertexEndpoint implements Endpoint {
     return { predictions: parsed.predictions.map(Number), model, version: d.version, deployedModelId: d.deployedModelId };
   }
 
+  /** The endpoint's deployed models for attribution, read at most every 10 s (this instance's changes clear it). */
+  private readonly described = new Map<string, { at: number; state: Promise<EndpointState | null> }>();
+
   private async attribute(model: string, fromBody: string | null): Promise<{ deployedModelId: string; version: string }> {
-    const state = await this.describe(model);
+    const now = Date.now();
+    let hit = this.described.get(model);
+    if (!hit || now - hit.at > 10_000) {
+      hit = { at: now, state: this.describe(model) };
+      hit.state.catch(() => this.described.delete(model));
+      this.described.set(model, hit);
+    }
+    const state = await hit.state;
     const all = state?.deployedModels ?? [];
     const byBody = fromBody ? all.find((d) => d.deployedModelId === fromBody) : undefined;
     if (byBody) return byBody;
