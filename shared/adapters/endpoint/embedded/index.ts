@@ -128,7 +128,9 @@ export class EmbeddedEndpoint implements Endpoint {
   }
 
   async predict(model: string, instances: unknown[], opts: { requestId?: string } = {}): Promise<Prediction> {
-    const state = await this.must(model);
+    checkModelName(model);
+    const state = await this.files.readCached(model);
+    if (!state || state.deployedModels.length === 0) throw new NotFoundError(`model ${model} is not deployed`, { hint: 'deploy a version first: `ctloop deploy M@version`' });
     this.prune(model, state);
     const id = chooseDeployed(model, state.trafficSplit, opts.requestId);
     const d = state.deployedModels.find((x) => x.deployedModelId === id);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployedModel } from '../../../ports/endpoint.js';
 
@@ -21,7 +21,27 @@ export interface StoredEndpoint {
 }
 
 export class EndpointStateFiles {
+  /** Parsed state per model, reused while the file's change time, inode and size are the same (one stat per read). */
+  private readonly cache = new Map<string, { key: string; state: StoredEndpoint }>();
+
   constructor(readonly dir: string) {}
+
+  /** The state, from the cache when the file has not changed since it was parsed (the serving path). */
+  async readCached(model: string): Promise<StoredEndpoint | null> {
+    let st;
+    try {
+      st = await stat(this.file(model), { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const key = `${st.ctimeNs}:${st.ino}:${st.size}`;
+    const hit = this.cache.get(model);
+    if (hit?.key === key) return hit.state;
+    const state = await this.read(model);
+    if (state) this.cache.set(model, { key, state });
+    return state;
+  }
 
   private file(model: string): string {
     return join(this.dir, `${model}.json`);
