@@ -114,6 +114,11 @@ describe('embedded endpoint: supervision and split', () => {
     try {
       const p = await other.predict('m_shared', [{}]);
       expect(p.version).toBe(v);
+      // A traffic change made by one process is seen by the other's next request (its cached state is stale).
+      const v2 = await e.add('m_shared', { bias: 0.7 });
+      const d2 = await e.endpoint.deploy('m_shared', v2, { trafficPercent: 10 });
+      await e.endpoint.setTraffic('m_shared', { [p.deployedModelId]: 0, [d2.deployedModelId]: 100 });
+      expect((await other.predict('m_shared', [{}])).version).toBe(v2);
     } finally {
       await other.close();
     }
