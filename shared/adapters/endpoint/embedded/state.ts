@@ -21,8 +21,12 @@ export interface StoredEndpoint {
 }
 
 export class EndpointStateFiles {
-  /** Parsed state per model, reused while the file's change time, inode and size are the same (one stat per read). */
-  private readonly cache = new Map<string, { key: string; state: StoredEndpoint }>();
+  /**
+   * Parsed state per model, reused while the file's change time, inode and size are the same (one stat per read),
+   * and for at most a second: file times are as coarse as the kernel's clock tick and a renamed file may reuse an
+   * inode, so two writes of one size within a tick could look alike.
+   */
+  private readonly cache = new Map<string, { key: string; at: number; state: StoredEndpoint }>();
 
   constructor(readonly dir: string) {}
 
@@ -37,9 +41,10 @@ export class EndpointStateFiles {
     }
     const key = `${st.ctimeNs}:${st.ino}:${st.size}`;
     const hit = this.cache.get(model);
-    if (hit?.key === key) return hit.state;
+    const now = Date.now();
+    if (hit?.key === key && now - hit.at < 1000) return hit.state;
     const state = await this.read(model);
-    if (state) this.cache.set(model, { key, state });
+    if (state) this.cache.set(model, { key, at: now, state });
     return state;
   }
 
