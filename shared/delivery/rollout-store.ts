@@ -17,6 +17,8 @@ export interface Rollout {
   championVersion: string | null;
   championDeployedModelId: string | null;
   candidateDeployedModelId: string | null;
+  /** A deployment was started on the endpoint (its operation may still run), so a rollback must resume and undo it. */
+  deployStarted?: boolean;
   endpoint: string | null;
   phase: RolloutPhase;
   requestedAt: string;
@@ -55,6 +57,13 @@ export class RolloutStore {
     } else {
       await this.objects.put(this.active(r.model), body, { contentType: 'application/json' });
     }
+  }
+
+  /** A finished rollout by id, or null. */
+  async finishedById(model: string, id: string): Promise<Rollout | null> {
+    const uri = this.history(model, id);
+    if (!(await this.objects.exists(uri))) return null;
+    return JSON.parse((await this.objects.get(uri)).toString('utf8')) as Rollout;
   }
 
   /** Finished rollouts of a model, oldest first. */

@@ -65,6 +65,10 @@ function championOf(s: EndpointState | null): { deployedModelId: string; version
 export async function startRollout(deps: DeliveryDeps, req: StartRequest): Promise<Rollout> {
   const store = new RolloutStore(deps.objectStore, deps.bucket);
   const percent = req.canaryPercent ?? deps.policy.percent;
+  if (req.cause) {
+    const done = await store.finishedById(req.model, `${req.cause.id}:deploy`);
+    if (done) return done; // the same evaluation delivered again after its rollout finished
+  }
   const active = await store.get(req.model);
   if (active) {
     if (active.version === req.version) return advanceRollout(deps, active); // a redelivered request
@@ -147,7 +151,9 @@ async function deployCanary(deps: DeliveryDeps, r: Rollout): Promise<void> {
   try {
     deployedModelId = (await deps.endpoint.deploy(r.model, r.version, { trafficPercent: percent })).deployedModelId;
   } catch (err) {
+    if (err instanceof OperationPendingError) r.deployStarted = true;
     if (err instanceof OperationPendingError || !(err instanceof CtloopError) || err.kind !== 'permanent') throw err;
+    r.deployStarted = false; // the deployment failed: nothing of it is on the endpoint
     return rollBackFor(r, deps, `the canary was not deployed: ${err.message}`);
   }
   r.candidateDeployedModelId = deployedModelId;
@@ -215,6 +221,15 @@ async function promote(deps: DeliveryDeps, r: Rollout): Promise<void> {
 }
 
 async function rollBack(deps: DeliveryDeps, r: Rollout): Promise<void> {
+  if (!r.candidateDeployedModelId && r.deployStarted) {
+    // Rolled back while its deployment was running: resume that operation (by name) to learn what to undo.
+    try {
+      r.candidateDeployedModelId = (await deps.endpoint.deploy(r.model, r.version, { trafficPercent: r.canaryPercent })).deployedModelId;
+    } catch (err) {
+      if (!(err instanceof CtloopError) || err.kind !== 'permanent') throw err; // pending: the next tick looks again
+    }
+    r.deployStarted = false;
+  }
   const state = await deps.endpoint.describe(r.model);
   const id = r.candidateDeployedModelId;
   if (id && state?.deployedModels.some((d) => d.deployedModelId === id)) {

@@ -10,7 +10,8 @@ import { TransientError } from '../errors.js';
  * - `deploy` gives the new version `trafficPercent` and scales the existing split down proportionally so the split
  *   sums to 100 (a first deployment takes 100 whatever is asked).
  * - `setTraffic` takes the complete split (deployed model id → percent, summing to 100).
- * - `undeploy` of a model still carrying traffic is refused (shift it away first); of an unknown id is a no-op.
+ * - `undeploy` of a model still carrying traffic is refused (shift it away first) unless it is the last one deployed;
+ *   of an unknown id is a no-op.
  * - `predict` with the same request id reaches the same deployed model while the split is unchanged (embedded;
  *   Vertex splits by its own draw).
  * - `describe` is null while nothing of the model is deployed.

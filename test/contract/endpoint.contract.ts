@@ -103,5 +103,11 @@ export function runEndpointContract(label: string, make: () => Promise<EndpointT
       await expect(settle(() => t.endpoint.deploy(model, '999', { trafficPercent: 10 }))).rejects.toBeInstanceOf(NotFoundError);
       expect((await t.endpoint.describe(model))!.trafficSplit).toEqual({ [id2]: 100 });
     });
+
+    it('the last deployed model may be undeployed with its traffic; then nothing serves', async () => {
+      await settle(() => t.endpoint.undeploy(model, id2));
+      expect(await t.endpoint.describe(model)).toBeNull();
+      await expect(t.endpoint.predict(model, [{}])).rejects.toBeInstanceOf(NotFoundError);
+    });
   });
 }

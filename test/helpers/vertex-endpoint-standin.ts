@@ -16,7 +16,7 @@ import protobuf from 'protobufjs';
  * an unfinished operation that completes after `pollsBeforeDone` GetOperation calls (only then is the model deployed
  * and the split applied); `failNextDeploy` makes it finish with an error (a container that never got healthy), with
  * nothing deployed. `updateEndpoint` changes traffic only with `update_mask` `traffic_split`. `undeployModel` is
- * refused while the model takes traffic (unless the request's split removes it) and is long-running too.
+ * refused while the model takes traffic (unless the request's split removes it, or it is the last deployed model) and is long-running too.
  * `rawPredict` picks a deployed model by the split and answers with `predictor`.
  */
 const require = createRequire(import.meta.url);
@@ -155,7 +155,7 @@ export async function startVertexEndpointStandin(): Promise<VertexEndpointStandi
         const bad = validSplit(split, e.deployedModels.map((d) => d.id), 'UndeployModel');
         if (bad) return cb(bad);
         if ((split[id] ?? 0) > 0) return cb(err(grpc.status.INVALID_ARGUMENT, `the traffic split must remove ${id}`));
-      } else if ((e.trafficSplit[id] ?? 0) > 0) {
+      } else if ((e.trafficSplit[id] ?? 0) > 0 && e.deployedModels.length > 1) {
         return cb(err(grpc.status.FAILED_PRECONDITION, `Model ${id} still has ${e.trafficSplit[id]}% traffic; update the traffic split first.`));
       }
       const name = `${String(req.endpoint)}/operations/${++seq}`;

@@ -91,5 +91,10 @@ describe('functions/deploy-model and reconcile-deployments on the embedded runti
     const mine = seen.filter((e) => e.correlationId === ev2.correlationId);
     expect(mine.map((e) => e.type)).toEqual(['ctloop.deploy.requested.v1', 'ctloop.model.deployed.v1', 'ctloop.model.deployed.v1']);
     expect(mine[0]!.causationId).toBe(ev2.id);
+    // The same evaluation delivered again after its rollout finished: nothing is redeployed, nothing republished.
+    await deployModelHandler(ev2, rt, ctx());
+    await rt.bus.drain(10_000);
+    expect(seen.filter((e) => e.correlationId === ev2.correlationId)).toHaveLength(3);
+    expect(await store.get(M)).toBeNull();
   });
 });

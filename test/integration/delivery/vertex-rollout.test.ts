@@ -7,7 +7,7 @@ import { createEndpoint, type ClosableEndpoint } from '../../../shared/adapters/
 import { createModelRegistry } from '../../../shared/adapters/model-registry/index.js';
 import { LocalObjectStore } from '../../../shared/adapters/object-store/index.js';
 import { createDuckDbWarehouse } from '../../../shared/adapters/warehouse/duckdb/index.js';
-import { reconcileRollouts, startRollout, type DeliveryDeps } from '../../../shared/delivery/rollout.js';
+import { reconcileRollouts, rollbackNow, startRollout, type DeliveryDeps } from '../../../shared/delivery/rollout.js';
 import { SERVING_LOG_TABLE, servingLogTable } from '../../../shared/delivery/serving-log-schema.js';
 import type { Warehouse } from '../../../shared/ports/warehouse.js';
 import { registerStandinVersion } from '../../helpers/endpoint-fixtures.js';
@@ -106,6 +106,20 @@ describe('rollout on the Vertex AI endpoint: operations resumed by name across t
     expect(standin.calls.filter((c) => c.method === 'undeployModel')).toHaveLength(1);
     expect((await endpoint.describe(M))!.trafficSplit).toEqual({ [canary]: 100 });
     expect((await deps.registry.getVersion(M, 'champion'))!.version).toBe(v2);
+  });
+
+  it('a rollback while the deployment is still running resumes that operation and undeploys what it deployed', async () => {
+    const v4 = await add(0);
+    const before = (await endpoint.describe(M))!.trafficSplit;
+    let r = await startRollout(deps, { model: M, version: v4 });
+    expect(r.phase).toBe('deploying');
+    r = await rollbackNow(deps, M); // the operation polls once: not done yet
+    expect(r.phase).toBe('rolling_back');
+    r = (await reconcileRollouts(deps))[0]!; // done: the canary is undeployed (another operation)
+    expect(r.candidateDeployedModelId).not.toBeNull();
+    while (r.phase !== 'rolled_back') r = (await reconcileRollouts(deps))[0]!;
+    expect((await endpoint.describe(M))!.trafficSplit).toEqual(before);
+    expect(standin.calls.filter((c) => c.method === 'deployModel' && (c.request.deployedModel as { model: string }).model.endsWith(`@${v4}`))).toHaveLength(1);
   });
 
   it('a deployment Vertex AI fails (container never healthy) is rolled back; the champion keeps all traffic', async () => {

@@ -99,7 +99,7 @@ export class EmbeddedEndpoint implements Endpoint {
   async undeploy(model: string, deployedModelId: string): Promise<void> {
     const state = await this.files.read(model);
     if (!state || !state.deployedModels.some((d) => d.deployedModelId === deployedModelId)) return;
-    if ((state.trafficSplit[deployedModelId] ?? 0) > 0) {
+    if ((state.trafficSplit[deployedModelId] ?? 0) > 0 && state.deployedModels.length > 1) {
       throw new ValidationError(`${model}: deployed model ${deployedModelId} still takes ${state.trafficSplit[deployedModelId]}% of the traffic`, {
         hint: 'shift its traffic to other deployed models first (setTraffic), then undeploy it',
       });

@@ -201,7 +201,7 @@ export class VertexEndpoint implements Endpoint {
     const e = await this.getEndpoint(model);
     if (!e || !(e.deployedModels ?? []).some((d) => String(d.id) === deployedModelId)) return;
     const traffic = Number(e.trafficSplit?.[deployedModelId] ?? 0);
-    if (traffic > 0) {
+    if (traffic > 0 && (e.deployedModels ?? []).length > 1) {
       throw new ValidationError(`${model}: deployed model ${deployedModelId} still takes ${traffic}% of the traffic`, {
         hint: 'shift its traffic to other deployed models first (setTraffic), then undeploy it',
       });
