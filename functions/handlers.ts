@@ -1,10 +1,12 @@
 import type { EventName } from '../shared/events/catalog.js';
 import type { EventHandler } from '../shared/runtime/cloud-event.js';
+import { deployModelHandler } from './deploy-model/handler.js';
 import { detectDriftHandler } from './detect-drift/handler.js';
 import { evaluateModelHandler } from './evaluate-model/handler.js';
 import { ingestFeaturesHandler } from './ingest-features/handler.js';
 import { launchTrainingHandler } from './launch-training/handler.js';
 import { loadFeatureFileHandler } from './load-feature-file/handler.js';
+import { reconcileDeploymentsHandler } from './reconcile-deployments/handler.js';
 
 /**
  * Core handler of every function, by function name (the same names as shared/topology/functions.ts). The local
@@ -17,4 +19,6 @@ export const handlers: Record<string, EventHandler<EventName>> = {
   'detect-drift': detectDriftHandler as EventHandler<EventName>,
   'evaluate-model': evaluateModelHandler as EventHandler<EventName>,
   'launch-training': launchTrainingHandler as EventHandler<EventName>,
+  'deploy-model': deployModelHandler as EventHandler<EventName>,
+  'reconcile-deployments': reconcileDeploymentsHandler as EventHandler<EventName>,
 };

@@ -136,6 +136,11 @@ export const deploymentRolledBackData = z.object({
   reason: z.string().min(1),
 });
 
+export const deploymentCheckRequestedData = z.object({
+  /** Advance this model's rollout only; absent = every active rollout. */
+  model: z.string().min(1).optional(),
+});
+
 interface CatalogEntry<S extends z.ZodType> {
   /** Versioned type name carried in the envelope and in the message's `type` attribute. */
   type: string;
@@ -170,6 +175,8 @@ export const catalog = {
     description: 'Deploy a blessed model version behind the inference endpoint, as a canary.' }),
   modelDeployed: entry({ type: 'ctloop.model.deployed.v1', topic: 'ctloop-model-deployments', schema: modelDeployedData,
     description: 'A model version is serving with the given traffic split.' }),
+  deploymentCheckRequested: entry({ type: 'ctloop.deployment.check_requested.v1', topic: 'ctloop-deployment-checks', schema: deploymentCheckRequestedData,
+    description: 'Advance active rollouts: resume endpoint operations, end canary periods (sent every minute by Cloud Scheduler or the local timer).' }),
   deploymentRolledBack: entry({ type: 'ctloop.deployment.rolled_back.v1', topic: 'ctloop-rollbacks', schema: deploymentRolledBackData,
     description: 'A canary or deployment was rolled back to the previous version.' }),
 } as const;

@@ -119,6 +119,37 @@ export const functionRegistry: FunctionSpec[] = [
       reason: 'an export joins the training windows point-in-time and writes them out; rare (one per training request), one per instance keeps memory bounded',
     },
   },
+  {
+    name: 'deploy-model',
+    entryPoint: 'deployModel',
+    trigger: 'modelEvaluated',
+    publishes: ['deployRequested', 'modelDeployed', 'deploymentRolledBack'],
+    // bigquery: the serving log (canary signals); storage: rollout records, operation markers, test predictions.
+    needs: ['bigquery.read', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.deploy'],
+    description: 'Start the canary rollout of a blessed candidate beside the champion: deploy.requested, deployModel with the canary share, health; later steps are taken by reconcile-deployments.',
+    timeoutSeconds: 120,
+    memory: '512Mi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'one rollout step per instance: a step reads and writes the model\'s rollout record, and at most one candidate per model is evaluated at a time, so instances never need to share',
+    },
+  },
+  {
+    name: 'reconcile-deployments',
+    entryPoint: 'reconcileDeployments',
+    trigger: 'deploymentCheckRequested',
+    publishes: ['modelDeployed', 'deploymentRolledBack'],
+    needs: ['bigquery.read', 'bigquery.jobs', 'storage.read', 'storage.write', 'vertex.deploy'],
+    description: 'Every minute: advance active rollouts without waiting — resume deploy/undeploy operations by name, end canary periods, compare canary and champion on the serving log, promote or roll back.',
+    timeoutSeconds: 120,
+    memory: '512Mi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'a timer tick every minute walks every active rollout in turn; one tick per instance keeps two ticks from taking the same step at once',
+    },
+  },
 ];
 
 export function functionSpec(name: string): FunctionSpec {

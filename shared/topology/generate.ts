@@ -364,6 +364,10 @@ function buildSchedulerJobs(inputs: TopologyInputs): Record<string, SchedulerJob
       },
     ]);
   }
+  if (schedules.deploymentChecks.enabled) {
+    jobs.push(schedulerJob(catalog, 'deploymentCheckRequested', jobName('deployment-checks'), 'Advance active rollouts: resume endpoint operations, end canary periods',
+      schedules.deploymentChecks.schedule, schedules.timeZone, {}));
+  }
   return sorted(jobs);
 }
 

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 
 /**
  * What runs on a timer in GCP (Cloud Scheduler → Pub/Sub): a drift check per feature view, optional scheduled
- * retraining per model, and the training reconciler. Kept in `infra/schedules.json`; `ctloop infra gen` turns it into scheduler jobs whose messages
+ * retraining per model, the training reconciler and the deployment reconciler's tick. Kept in `infra/schedules.json`; `ctloop infra gen` turns it into scheduler jobs whose messages
  * are validated against the event catalog, so a job cannot send a payload the function would misread.
  */
 
@@ -54,6 +54,11 @@ export const schedulePlanSchema = z.object({
     .default({ defaults: { schedule: '0 6 * * *', windowSeconds: 86_400 }, views: {} }),
   retraining: z.array(retraining).default([]),
   trainingReconciler: trainingReconciler.default({ enabled: true, schedule: '*/15 * * * *' }),
+  /**
+   * The rollout reconciler's tick (deployment.check_requested): resumes endpoint operations and ends canary
+   * periods. A canary period ends at the first tick after it is over, so this is the resolution of its length.
+   */
+  deploymentChecks: z.object({ enabled: z.boolean().default(true), schedule: cron.default('* * * * *') }).default({ enabled: true, schedule: '* * * * *' }),
 });
 
 export type SchedulePlan = z.infer<typeof schedulePlanSchema>;

@@ -9,6 +9,7 @@ module "platform" {
   region                = var.region
   bq_location           = var.bq_location
   endpoint_id           = var.endpoint_id
+  endpoint_invokers     = var.endpoint_invokers
   deletion_protection   = true
   scheduler_paused      = var.scheduler_paused
   schedule_overrides    = var.schedule_overrides

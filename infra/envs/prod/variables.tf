@@ -10,6 +10,12 @@ variable "endpoint_id" {
   default     = "1002"
 }
 
+variable "endpoint_invokers" {
+  type        = list(string)
+  description = "Members allowed to call the Vertex AI endpoint (predict / rawPredict): serviceAccount:, user: or group: members, never public."
+  default     = []
+}
+
 variable "feature_tables" {
   type = map(object({
     clustering      = list(string)

@@ -8,6 +8,7 @@ data "google_project" "this" {
 locals {
   labels               = { app = "ctloop", env = var.environment }
   pubsub_service_agent = "service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  vertex_service_agent = "service-${data.google_project.this.number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
   artifact_bucket      = "${var.project_id}-ctloop-artifacts"
   source_bucket        = "${var.project_id}-ctloop-sources"
   trainer_image        = "${module.artifact_registry.repository_url}/trainer:${var.image_tag}"
@@ -156,6 +157,10 @@ module "vertex_ai" {
   dataset_id           = module.feature_dataset.dataset_id
   pubsub_service_agent = local.pubsub_service_agent
   labels               = local.labels
+  bq_location          = var.bq_location
+  vertex_service_agent = local.vertex_service_agent
+  endpoint_invokers    = var.endpoint_invokers
+  deletion_protection  = var.deletion_protection
 
   depends_on = [google_project_service.apis]
 }

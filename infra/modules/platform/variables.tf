@@ -94,6 +94,12 @@ variable "endpoint_id" {
   description = "Numeric id of the Vertex AI endpoint."
 }
 
+variable "endpoint_invokers" {
+  type        = list(string)
+  description = "Members allowed to call the Vertex AI endpoint (predict / rawPredict): serviceAccount:, user: or group: members, never public."
+  default     = []
+}
+
 variable "environment" {
   type        = string
   description = "Environment name (dev, prod), used in labels and CI resource names."

@@ -17,6 +17,56 @@ resource "google_vertex_ai_endpoint" "this" {
   description  = "ctloop online inference endpoint (champion + canary traffic split managed by the deploy function)."
   location     = var.region
   labels       = var.labels
+
+  # Every sampled request and response, with the deployed model that answered, lands in BigQuery.
+  predict_request_response_logging_config {
+    enabled       = true
+    sampling_rate = var.request_log_sampling_rate
+
+    bigquery_destination {
+      output_uri = "bq://${var.project_id}.${google_bigquery_dataset.request_log.dataset_id}.${var.request_log_table}"
+    }
+  }
+
+  depends_on = [google_bigquery_dataset_iam_member.request_log_writer]
+}
+
+# Request-response log of the endpoint (predictRequestResponseLoggingConfig). The dataset is Terraform's; the
+# table is created by Vertex AI on the first logged request with its fixed schema (endpoint, deployed_model_id,
+# logging_time, request_id, request_payload, response_payload): the API requires that a named table does not exist
+# yet, so Terraform never creates it. Vertex AI's service agent writes it and nothing else is granted here.
+resource "google_bigquery_dataset" "request_log" {
+  project                    = var.project_id
+  dataset_id                 = var.request_log_dataset_id
+  location                   = var.bq_location
+  description                = "ctloop: Vertex AI endpoint request-response log (table ${var.request_log_table}, created by Vertex AI)."
+  labels                     = var.labels
+  delete_contents_on_destroy = !var.deletion_protection
+}
+
+resource "google_bigquery_dataset_iam_member" "request_log_writer" {
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.request_log.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${var.vertex_service_agent}"
+}
+
+# Callers of the endpoint: named members only (never allUsers / allAuthenticatedUsers, refused by the variable's
+# validation), with a custom role that can call predict / rawPredict and nothing else.
+resource "google_project_iam_custom_role" "endpoint_invoker" {
+  project     = var.project_id
+  role_id     = "ctloopEndpointInvoker"
+  title       = "ctloop endpoint invoker"
+  description = "Call predict and rawPredict on Vertex AI endpoints; no deploy, no read of models or data."
+  permissions = ["aiplatform.endpoints.predict"]
+}
+
+resource "google_project_iam_member" "endpoint_invoker" {
+  for_each = toset(var.endpoint_invokers)
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.endpoint_invoker.id
+  member  = each.value
 }
 
 # Identity of training CustomJobs (passed as jobSpec.serviceAccount).

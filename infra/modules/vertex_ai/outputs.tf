@@ -42,3 +42,13 @@ output "trainer_project_roles" {
   description = "Project roles granted to the trainer service account."
   value       = local.trainer_project_roles
 }
+
+output "endpoint_invoker_role" {
+  description = "Custom role granted to the endpoint's named callers (aiplatform.endpoints.predict only)."
+  value       = google_project_iam_custom_role.endpoint_invoker.id
+}
+
+output "request_log_table" {
+  description = "BigQuery table of the endpoint's request-response log (project.dataset.table; created by Vertex AI)."
+  value       = "${var.project_id}.${google_bigquery_dataset.request_log.dataset_id}.${var.request_log_table}"
+}
