@@ -6,6 +6,8 @@ import { loadServedModels } from './served-models.js';
 import { ServingLog, type ServingLogOptions } from './serving-log.js';
 import { SingleVersionPredictor } from './single-version-predictor.js';
 import { modelServerCommand } from './server-command.js';
+import { EndpointFirstPredictor } from './endpoint-predictor.js';
+import { deliveryOf } from '../delivery/runtime.js';
 
 export interface LocalServing {
   service: PredictService;
@@ -38,8 +40,10 @@ export async function openLocalServing(rt: Runtime, opts: { models?: string[]; r
   const specs = await loadServedModels(rt.config.training.modelsFile, rt.repo);
   const predictor = await SingleVersionPredictor.start(registry, models.map((model) => ({ model, ref })), { command: modelServerCommand(opts.python ? { python: opts.python } : {}) });
   const log = new ServingLog(rt.warehouse, opts.log);
+  // Deployed models are served by the loop's endpoint (traffic split, canary); the others by their champion.
+  const { endpoint } = await deliveryOf(rt);
   const service = new PredictService({
-    predictor, online: rt.online, repo: rt.repo, models: specs, log,
+    predictor: new EndpointFirstPredictor(endpoint, predictor), online: rt.online, repo: rt.repo, models: specs, log,
     defaultModel: models.length === 1 ? models[0]! : null, served: new Set(models),
   });
   return {
