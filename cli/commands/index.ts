@@ -15,7 +15,7 @@ export interface CommandGroup {
 export const commandGroups: readonly CommandGroup[] = [
   { name: 'dead-letters', description: 'messages the loop gave up on: list them with their reasons, replay them once fixed', load: () => import('./dead-letters.js') },
   { name: 'demo', description: 'run the feature-store stage of the loop on the flights data (what `npm start` runs)', load: () => import('./demo.js') },
-  { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, read report history', load: () => import('./drift.js') },
+  { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, check a window now, read report history', load: () => import('./drift.js') },
   { name: 'events', description: 'the event catalog for producers: JSON Schemas and an AsyncAPI document', load: () => import('./events.js') },
   { name: 'features', description: 'feature store: tables, ingestion, training sets, online values, quarantined rows', load: () => import('./features.js') },
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
