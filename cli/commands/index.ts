@@ -21,8 +21,12 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'infra', description: 'Terraform inputs derived from the code (see infra/README.md)', load: () => import('./infra.js') },
   { name: 'models', description: 'model registry: versions with their metrics, verdict, aliases and lineage', load: () => import('./models.js') },
   { name: 'runs', description: 'training runs: list them, show one, compare parameters and metrics side by side', load: () => import('./runs.js') },
+  { name: 'report', description: 'write the loop\'s report: one self-contained HTML page with plots (drift per feature, metrics per version and slice, canary, live performance, lineage)', load: () => import('./report.js') },
   { name: 'run', description: 'run the functions and the scheduler jobs in this process until interrupted (embedded or emulators mode)', load: () => import('./run.js') },
+  { name: 'status', description: 'the loop at a glance: models and aliases, endpoints and traffic, last drift reports, runs in flight, dead letters', load: () => import('./status.js') },
   { name: 'train', description: 'request training of a model (a manual training request through the loop\'s events); --wait for its result', load: () => import('./train.js') },
+  { name: 'ui', description: 'serve the report on 127.0.0.1 (rebuilt on every reload) until interrupted', load: () => import('./ui.js') },
+  { name: 'why', description: 'why a model version exists: serving ← canary ← evaluation ← training run ← request ← drift report ← window and baseline ← data', load: () => import('./why.js') },
 ];
 
 /**
