@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
+import { ConfigError } from '../errors.js';
 import type { ReportData } from './data.js';
 import { reportSections } from './specs.js';
 
@@ -10,11 +12,20 @@ import { reportSections } from './specs.js';
  * `document.body.dataset.ready` is set once every plot rendered (`error` if one failed), for tests and tools.
  */
 const require = createRequire(import.meta.url);
-const LIBRARIES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
+const LIBRARIES = [['vega', 'build/vega.min.js'], ['vega-lite', 'build/vega-lite.min.js'], ['vega-embed', 'build/vega-embed.min.js']] as const;
+
+/** A file of a package that its `exports` do not list: found from the package's directory. */
+function packageFile(name: string, file: string): string {
+  const entry = require.resolve(name);
+  const marker = `${sep}node_modules${sep}${name}${sep}`;
+  const at = entry.lastIndexOf(marker);
+  if (at < 0) throw new ConfigError(`cannot locate the ${name} package (resolved to ${entry})`, { hint: 'reinstall dependencies: npm ci' });
+  return join(entry.slice(0, at + marker.length), file);
+}
 
 let libraries: Promise<string[]> | undefined;
 function loadLibraries(): Promise<string[]> {
-  libraries ??= Promise.all(LIBRARIES.map(async (p) => (await readFile(require.resolve(p), 'utf8')).replace(/<\/script/gi, '<\\/script')));
+  libraries ??= Promise.all(LIBRARIES.map(async ([name, file]) => (await readFile(packageFile(name, file), 'utf8')).replace(/<\/script/gi, '<\\/script')));
   return libraries;
 }
 
