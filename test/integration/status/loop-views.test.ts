@@ -32,7 +32,7 @@ describe.skipIf(missing !== null)('drift check, why, status and the report on a 
   let drift: { reportId: string; baseline: string; decision: { action: string; runId: string; eventId: string }; report: { dataset_drift: boolean; features: { name: string; drifted: boolean }[] } };
 
   beforeAll(async () => {
-    fx = await trainingFixture({ models: testModels({ split: '{ train: 14d, validation: 7d, test: 7d }' }), flights: 20_000, from: '2001-04-20', to: '2001-06-02' });
+    fx = await trainingFixture({ models: `${testModels({ split: '{ train: 14d, validation: 7d, test: 7d }' })}    minSliceSize: 50\n`, flights: 20_000, from: '2001-04-20', to: '2001-06-02' });
     for (const view of ['flights', 'route_daily']) {
       await registerBaseline({ warehouse: fx.rt.warehouse, objectStore: fx.rt.objectStore, bucket: fx.rt.config.artifactBucket }, { view: fx.rt.repo.view(view), from: new Date('2001-04-20T00:00:00Z'), to: new Date('2001-04-27T00:00:00Z') });
     }
