@@ -12,6 +12,8 @@ import { checkPreset, checkSelection } from '../../shared/drift/selection.js';
 import { UsageError, ValidationError } from '../../shared/errors.js';
 import { parseTimestamp } from '../../shared/features/validate.js';
 import { output, withRuntime } from '../context.js';
+import { instant, integerIn } from '../options.js';
+import type { CheckOptions } from './drift-check.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -60,7 +62,7 @@ interface FileModeOptions {
 export function register(program: Command): void {
   const drift = program
     .command('drift')
-    .description('drift and data validation: compare two files (file mode), register baselines, read report history')
+    .description('drift and data validation: compare two files (file mode), register baselines, check a window now, read report history')
     .option('--reference <file>', 'reference CSV or Parquet file (e.g. the training set)')
     .option('--current <file>', 'current CSV or Parquet file')
     .option('--method <col=name>', 'per-column method: ks, chisquare, z, jensenshannon, wasserstein, psi, kl_div, hellinger, l_infinity, jensenshannon_divergence (repeatable)', collect, [])
@@ -116,6 +118,21 @@ export function register(program: Command): void {
         output(cmd, { id: b.id, version: b.version, uri: b.uri, view: b.view, window: b.window, rows: b.profile.rows, features: b.profile.features.map((f) => ({ name: f.name, kind: f.kind, bins: f.bins?.type ?? null })) },
           () => `baseline ${b.id} (${b.profile.rows} rows of ${b.view}, ${b.window.start} → ${b.window.end})\nstored at ${b.uri}`);
       });
+    });
+
+  drift
+    .command('check')
+    .description('check one window of a view now: publish a drift check request for it (what the scheduler sends); --wait prints the report and the decision')
+    .requiredOption('--view <view>', 'feature view')
+    .requiredOption('--from <time>', 'window start (inclusive), ISO-8601', instant)
+    .requiredOption('--to <time>', 'window end (exclusive), ISO-8601', instant)
+    .option('--model <model>', 'model the check is for (default: the view name)')
+    .option('--baseline <id>', 'baseline to compare with, e.g. flights@v2 (default: the latest of the view)')
+    .addOption(new Option('--preset <preset>', 'methods and thresholds').choices(['evidently', 'vertex']))
+    .option('--wait', 'wait for the report and print it with the decision (embedded mode always handles the check in this process)')
+    .option('--timeout <seconds>', 'with --wait outside embedded mode: give up after this many seconds', integerIn(1, 86_400), 600)
+    .action(async (opts: CheckOptions, cmd: Command) => {
+      await (await import('./drift-check.js')).runDriftCheck(opts, cmd, renderReport);
     });
 
   drift

@@ -68,6 +68,11 @@ function hash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
 }
 
+/** The id of the report a trigger yields for a baseline and window (also how `ctloop drift check --wait` finds it). */
+export function reportIdFor(view: string, triggerId: string, baselineId: string, window: TimeWindow): string {
+  return `drift-${view}-${window.start.slice(0, 19).replace(/[-:]/g, '')}-${hash(triggerId, baselineId, window.start, window.end)}`;
+}
+
 /** JSON has no Infinity/NaN: clamp infinities, keep NaN as null. */
 export function jsonSafe<T>(x: T): T {
   return JSON.parse(JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE) : v))) as T;
@@ -99,7 +104,7 @@ export async function detectDrift(deps: DetectDeps, trigger: EventOf<'driftCheck
   const report = jsonSafe(compareProfiles(baseline.profile, current, anomalies, { cardinality, ...(data.preset ? { preset: data.preset } : {}) }));
   const model = data.model ?? view.name;
 
-  const reportId = `drift-${view.name}-${window.start.slice(0, 19).replace(/[-:]/g, '')}-${hash(trigger.id, baseline.id, window.start, window.end)}`;
+  const reportId = reportIdFor(view.name, trigger.id, baseline.id, window);
   const reportUri = `gs://${deps.bucket}/drift/reports/${view.name}/${reportId}.json`;
   const now = new Date();
   const artifact = {
