@@ -30,6 +30,16 @@ export class LocalScheduler {
     return ids;
   }
 
+  /**
+   * Simulated time: fire, minute by minute and in order, every job due in [from, to), as the timer would have had the
+   * clock run through that span (the demo's replay drives it). Returns the published event ids.
+   */
+  async advance(from: Date, to: Date): Promise<string[]> {
+    const ids: string[] = [];
+    for (let t = Math.ceil(from.getTime() / 60_000) * 60_000; t < to.getTime(); t += 60_000) ids.push(...(await this.tick(new Date(t))));
+    return ids;
+  }
+
   /** Publish one job now, whatever its schedule (`ctloop run --fire <job>`). */
   async fire(name: string, job: SchedulerJobInfra, at: Date): Promise<string> {
     const event = envelopeFromDataOnlyMessage({

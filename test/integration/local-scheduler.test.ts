@@ -33,4 +33,16 @@ describe('local scheduler (the embedded Cloud Scheduler)', () => {
     expect(ev).toMatchObject({ id: ids[0], time: '2001-03-01T06:00:00.000Z', source: 'cloud-scheduler/ctloop-drift-check-route-stats', data: { view: 'route_stats', windowSeconds: 3600 } });
     await bus.close();
   });
+
+  it('advances a simulated clock: every due minute of [from, to) fires once, in order, and nothing outside it', async () => {
+    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * 1', windowSeconds: 604_800 } } });
+    const { topology } = buildTopology({ catalog, registry: functionRegistry, features: testRepo(), schedules: plan });
+    const bus = createEventBus({ kind: 'memory', journalDir: join(dir, 'bus-advance') }, { minBackoffMs: 1, maxBackoffMs: 10, maxDeliveryAttempts: 5 });
+    const s = new LocalScheduler(topology.scheduler_jobs, bus);
+    // Mondays 2001-03-05 and 2001-03-12 at 06:00 lie inside; 2001-03-19 06:00 is the (excluded) end.
+    const ids = await s.advance(new Date('2001-03-01T00:00:30Z'), new Date('2001-03-19T06:00:00Z'));
+    expect(ids).toEqual(s.jobNames.flatMap((j) => [`${j}@2001-03-05T06:00`]).concat(s.jobNames.map((j) => `${j}@2001-03-12T06:00`)));
+    expect(await s.advance(new Date('2001-03-19T06:00:00Z'), new Date('2001-03-19T06:01:00Z'))).toEqual(s.jobNames.map((j) => `${j}@2001-03-19T06:00`));
+    await bus.close();
+  });
 });
