@@ -12,8 +12,9 @@ import { formatOf, output } from '../context.js';
 /** `ctloop demo` (registered in demo.ts; loaded when it runs). */
 export async function runDemo(opts: { quick?: boolean; flightRows?: number; batch: number; scenario: boolean; schedules: string }, cmd: Command): Promise<void> {
   const t0 = Date.now();
-  const json = formatOf(cmd) === 'json';
-  const reporter = new DemoReporter(json && !process.stderr.isTTY ? { write: () => true } : process.stderr);
+  formatOf(cmd); // refuse a bad --format before any work
+  // Progress and narrative go to stderr in every format (a long run never looks hung); --format json keeps stdout clean.
+  const reporter = new DemoReporter(process.stderr);
   const config = loadConfig();
   const { removed } = await freshDemoState(config);
   reporter.line(`ctloop demo${opts.quick ? ' --quick' : ''}: mode ${config.mode}, state in ${config.stateDir}${removed ? ' (the previous demo\'s state was removed)' : ''}`);

@@ -11,7 +11,7 @@ import type { DemoReporter } from './progress.js';
 import type { DemoContext, DemoOptions, DemoRecord, DemoStage, WeekHook } from './stage.js';
 import { EventWatch } from './watch.js';
 
-const WATCHED: EventName[] = ['driftReported', 'alertRaised', 'trainingRequested', 'trainingCompleted', 'modelEvaluated', 'modelDeployed', 'deploymentRolledBack'];
+const WATCHED: EventName[] = ['driftCheckRequested', 'driftReported', 'alertRaised', 'trainingRequested', 'trainingCompleted', 'modelEvaluated', 'modelDeployed', 'deploymentRolledBack'];
 
 /**
  * Run the demo's stages on a runtime: every function subscribed in this process, the scheduler jobs of the demo's

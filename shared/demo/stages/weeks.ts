@@ -54,7 +54,9 @@ async function onReport(ctx: DemoContext, report: Seen): Promise<number> {
   const outcome: DriftOutcome = { reportId: d.reportId, window: d.window, datasetDrift: d.datasetDrift, shareDrifted: d.shareDrifted, drifted: drifted.map((f) => f.name), decision };
   ctx.record.drift.push(outcome);
   const detail = drifted.map((f) => `${f.name} ${f.method}=${f.statistic.toFixed(3)} > ${f.threshold}`).join(', ');
-  ctx.narrate(`drift check ${d.window.start.slice(0, 10)} → ${d.window.end.slice(0, 10)}: ${d.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}${detail ? ` (${detail})` : ''} → ${decision}`);
+  const check = ctx.watch.seen.find((s) => s.name === 'driftCheckRequested' && s.event.id === report.event.causationId);
+  const by = check ? `${check.event.source.replace(/^cloud-scheduler\//, 'scheduler job ')} at ${check.event.time.slice(0, 16).replace('T', ' ')}` : 'a drift check';
+  ctx.narrate(`${by}: window ${d.window.start.slice(0, 10)} → ${d.window.end.slice(0, 10)}: ${d.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}${detail ? ` (${detail})` : ''} → ${decision}`);
   if (!request) return 0;
   const data = request.event.data as { model: string; dedupKey: string };
   const runId = runIdFor(data.model, data.dedupKey);
