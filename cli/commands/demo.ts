@@ -5,17 +5,21 @@ import { integerIn } from '../options.js';
 export const MAX_EVENT_ROWS = 10_000;
 
 /**
- * The main job (`npm start`): the loop's feature-store stage on 3M real flights. Application events flow through
- * the event bus into the ingest function, a bulk file goes through the file-ready event, and a point-in-time
- * training set is built for the delay model. Runs in any mode (embedded by default; emulators or gcp by config).
+ * The main job (`npm start`): the continuous-training loop on real flights (Jan–Jun 2001) replayed in simulated
+ * time — feature events and files through the functions week by week, a first model trained, evaluated and
+ * registered, then weekly drift checks fired by the scheduler on the simulated clock, a drift-triggered retrain and
+ * the gate's verdict. Stages: shared/demo/stages.ts.
  */
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the feature-store stage of the loop on the flights data (what `npm start` runs)')
-    .option('--spine-rows <n>', 'flights in the training spine (1 to 3000000; the data holds about 3M flights)', integerIn(1, 3_000_000), 200_000)
-    .option('--batch <n>', `rows per published feature event (1 to ${MAX_EVENT_ROWS}, the most one event carries)`, integerIn(1, MAX_EVENT_ROWS), 500)
-    .action(async (opts: { spineRows: number; batch: number }, cmd: Command) => {
+    .description('replay six months of real flights through the whole loop: features, training, evaluation, drift checks, retraining (what `npm start` runs)')
+    .option('--quick', 'a small slice (fewer departures) that runs in about a minute, for tests')
+    .option('--flight-rows <n>', 'departures replayed, sampled from the 3M (1000 to 3000000; default 300000, 40000 with --quick)', integerIn(1000, 3_000_000))
+    .option('--batch <n>', `rows per published feature event (1 to ${MAX_EVENT_ROWS}, the most one event carries)`, integerIn(1, MAX_EVENT_ROWS), MAX_EVENT_ROWS)
+    .option('--no-scenario', 'replay only the real data (no injected schedule change; real weekly drift is too mild to trigger a retrain)')
+    .option('--schedules <file>', 'schedule plan of the drift checks (format of infra/schedules.json)', 'examples/flights/schedules.json')
+    .action(async (opts: { quick?: boolean; flightRows?: number; batch: number; scenario: boolean; schedules: string }, cmd: Command) => {
       await (await import('./demo-action.js')).runDemo(opts, cmd);
     });
 }

@@ -43,9 +43,16 @@ export function parseCron(expr: string): Cron {
   };
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 /** Wall-clock parts of an instant in a time zone (IANA name), for matching a cron expression. */
 export function zonedParts(at: Date, timeZone: string): { minute: number; hour: number; day: number; month: number; weekday: number } {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' });
+  // Building a formatter costs ~140 µs, using one ~10 µs: one per time zone (a simulated clock ticks every minute).
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' });
+    formatters.set(timeZone, f);
+  }
   const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
   const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(String(parts.weekday));
   return { minute: Number(parts.minute), hour: Number(parts.hour), day: Number(parts.day), month: Number(parts.month), weekday };

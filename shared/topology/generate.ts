@@ -329,7 +329,7 @@ function buildSchedulerJobs(inputs: TopologyInputs): Record<string, SchedulerJob
     if (o && !o.enabled) continue;
     const d = schedules.driftChecks.defaults;
     const preset = o?.preset ?? d.preset;
-    const data = { view: v.name, windowSeconds: o?.windowSeconds ?? d.windowSeconds, ...(preset ? { preset } : {}) };
+    const data = { view: v.name, ...(o?.model ? { model: o.model } : {}), windowSeconds: o?.windowSeconds ?? d.windowSeconds, ...(preset ? { preset } : {}) };
     const name = jobName('drift-check', v.name);
     jobs.push(schedulerJob(catalog, 'driftCheckRequested', name, `Drift check of feature view ${v.name} over the trailing window`, o?.schedule ?? d.schedule, schedules.timeZone, data));
   }

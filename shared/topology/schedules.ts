@@ -22,6 +22,11 @@ const driftDefaults = z.object({
 
 const driftOverride = z.object({
   enabled: z.boolean().default(true),
+  /**
+   * The model whose retraining this view's drift requests (models.yaml), e.g. flight_delay for the flights view.
+   * Absent: the drift policy names the view itself as the model.
+   */
+  model: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'model names are lower-case letters, digits and _').optional(),
   schedule: cron.optional(),
   windowSeconds: positiveSeconds.optional(),
   preset: z.enum(['evidently', 'vertex']).optional(),

@@ -273,7 +273,8 @@ describe('a function or event added in code without infrastructure fails', () =>
   it('a new feature view makes the schemas stale', async () => {
     const raw = { entities: features.entities, featureViews: [{ name: 'extra_view', entity: features.entities[0]!.name, features: [{ name: 'x', type: 'FLOAT64' }] }] };
     const { parseFeatureRepo } = await import('../../shared/features/definitions.js');
-    const files = renderTopologyFiles({ ...inputs, features: parseFeatureRepo(raw) });
+    // The checked-in schedule plan names this repo's views; the repo here has only the new one.
+    const files = renderTopologyFiles({ ...inputs, features: parseFeatureRepo(raw), schedules: parseSchedulePlan({}) });
     const stale = staleFiles(files, await readGenerated(GENERATED));
     expect(stale).toContain('bigquery-schemas/fv_extra_view.json: missing');
   });

@@ -25,7 +25,7 @@ describe('ctloop usage errors', () => {
     ['fractional batch size', [...ingest, '--batch-size', '1.5'], /--batch-size.*"1\.5"/],
     ['batch size of zero', [...ingest, '--batch-size', '0'], /--batch-size.*got 0\./],
     ['batch size over the range', [...ingest, '--batch-size', '1000001'], /--batch-size.*got 1000001\./],
-    ['demo spine of no rows', ['demo', '--spine-rows', '0'], /--spine-rows.*from 1 to 3000000, got 0/],
+    ['demo replay of too few departures', ['demo', '--flight-rows', '10'], /--flight-rows.*from 1000 to 3000000, got 10/],
     ['demo event larger than an event may be', ['demo', '--batch', '10001'], /--batch <n>.*from 1 to 10000, got 10001/],
     ['negative demo batch', ['demo', '--batch=-5'], /--batch <n>.*got -5/],
     ['run for no time', ['run', '--for', '0'], /--for <seconds>.*got 0/],

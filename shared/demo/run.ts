@@ -1,0 +1,51 @@
+import { join, resolve } from 'node:path';
+import { handlers } from '../../functions/handlers.js';
+import { catalog, type EventName } from '../events/catalog.js';
+import { startLocalFunctions, stopLocalFunctions } from '../runtime/local-loop.js';
+import { LocalScheduler } from '../runtime/local-scheduler.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { buildTopology } from '../topology/generate.js';
+import { functionRegistry } from '../topology/functions.js';
+import { loadSchedulePlan } from '../topology/schedules.js';
+import type { DemoReporter } from './progress.js';
+import type { DemoContext, DemoOptions, DemoRecord, DemoStage, WeekHook } from './stage.js';
+import { EventWatch } from './watch.js';
+
+const WATCHED: EventName[] = ['driftCheckRequested', 'driftReported', 'alertRaised', 'trainingRequested', 'trainingCompleted', 'modelEvaluated', 'modelDeployed', 'deploymentRolledBack'];
+
+/**
+ * Run the demo's stages on a runtime: every function subscribed in this process, the scheduler jobs of the demo's
+ * schedule plan on a simulated clock, and a watcher for the narrative. Returns what the stages recorded.
+ */
+export async function runDemoStages(rt: Runtime, opts: DemoOptions, stages: DemoStage[], hooks: WeekHook[], reporter: DemoReporter): Promise<DemoRecord> {
+  const plan = await loadSchedulePlan(resolve(opts.schedules));
+  const { topology } = buildTopology({ catalog, registry: functionRegistry, features: rt.repo, schedules: plan });
+  const record: DemoRecord = { models: [], drift: [], deployments: [], driftToRegisteredMs: [], stages: [] };
+  const watch = await EventWatch.start(rt.bus, WATCHED);
+  const fns = await startLocalFunctions(rt, handlers);
+  const ctx: DemoContext = {
+    rt, opts, dir: join(rt.config.stateDir, 'demo'), clock: { now: new Date(0) },
+    scheduler: new LocalScheduler(topology.scheduler_jobs, rt.bus), watch,
+    narrate: (l) => reporter.line(`  ${ctx.clock.now.getTime() ? `[${ctx.clock.now.toISOString().slice(0, 10)}] ` : ''}${l}`),
+    replay: null, firstModelAt: null, weekHooks: hooks, record,
+  };
+  reporter.line(`scheduler jobs on the simulated clock (${opts.schedules}): ${Object.entries(topology.scheduler_jobs).map(([n, j]) => `${n} "${j.schedule}"`).join(', ') || 'none'}`);
+  try {
+    for (const [i, stage] of stages.entries()) {
+      const t0 = Date.now();
+      const p = reporter.stage(i + 1, stages.length, stage.name);
+      try {
+        const s = await stage.run(ctx, p);
+        const seconds = (Date.now() - t0) / 1000;
+        record.stages.push({ name: stage.name, seconds, headline: s.headline });
+        p.done(seconds, s.headline);
+      } catch (err) {
+        p.failed((Date.now() - t0) / 1000);
+        throw err;
+      }
+    }
+  } finally {
+    await stopLocalFunctions(rt.bus, fns, 120_000).finally(() => watch.stop());
+  }
+  return record;
+}

@@ -1,0 +1,70 @@
+import { runIdFor } from '../../training/runs.js';
+import { awaitModel, verdict } from '../await-model.js';
+import { replayWeek } from '../replay-week.js';
+import type { DemoContext, DemoStage, DriftOutcome } from '../stage.js';
+import type { Seen } from '../watch.js';
+import { DEMO_MODEL } from './history.js';
+
+interface DriftData {
+  reportId: string;
+  window: { start: string; end: string };
+  datasetDrift: boolean;
+  shareDrifted: number;
+  features: { name: string; method: string; statistic: number; threshold: number; drifted: boolean }[];
+  anomalies: { kind: string; feature: string | null }[];
+}
+
+/**
+ * The weeks after the first model: each week's data arrives, the week hooks run (serving, labels), and the scheduler
+ * jobs due that week fire on the simulated clock (the same jobs Terraform creates). Each drift report is narrated with
+ * the policy's decision; a drift-triggered training request is followed to its gate verdict, and the wall-clock
+ * time from the drift report to the new registered version is measured.
+ */
+export const weeksStage: DemoStage = {
+  name: 'weeks with drift checks',
+  async run(ctx, progress) {
+    const weeks = ctx.replay!.weeks.filter((w) => w.start >= ctx.firstModelAt!);
+    let seen = ctx.watch.seen.length;
+    let retrains = 0;
+    for (const [i, w] of weeks.entries()) {
+      await replayWeek(ctx, w);
+      for (const hook of ctx.weekHooks) await hook.onWeek(ctx, w);
+      const fired = await ctx.scheduler.advance(w.start, w.end);
+      await ctx.rt.bus.drain(600_000);
+      const fresh = ctx.watch.seen.slice(seen);
+      seen = ctx.watch.seen.length;
+      for (const report of fresh.filter((s) => s.name === 'driftReported')) retrains += await onReport(ctx, report);
+      progress.update(i + 1, weeks.length, `simulated ${w.end.toISOString().slice(0, 10)}; ${fired.length} scheduled job(s) fired`);
+    }
+    const reports = ctx.record.drift.length;
+    return { headline: `${weeks.length} weeks, ${reports} drift report(s), ${ctx.record.drift.filter((d) => d.datasetDrift).length} with dataset drift, ${retrains} drift-triggered retrain(s)` };
+  },
+};
+
+async function onReport(ctx: DemoContext, report: Seen): Promise<number> {
+  const d = report.event.data as DriftData;
+  const drifted = d.features.filter((f) => f.drifted);
+  const request = ctx.watch.seen.find((s) => s.name === 'trainingRequested' && s.event.causationId === report.event.id);
+  const alert = ctx.watch.seen.find((s) => s.name === 'alertRaised' && s.event.causationId === report.event.id);
+  const share = `${(d.shareDrifted * 100).toFixed(0)}% of features drifted`;
+  const decision = alert ? `alert: ${(alert.event.data as { reason: string }).reason}`
+    : request ? `retrain: ${share}`
+    : d.datasetDrift ? `retrain decided (${share}) but no new request: the policy's cooldown or an earlier request for this window`
+    : `none: no dataset drift (${share})`;
+  const outcome: DriftOutcome = { reportId: d.reportId, window: d.window, datasetDrift: d.datasetDrift, shareDrifted: d.shareDrifted, drifted: drifted.map((f) => f.name), decision };
+  ctx.record.drift.push(outcome);
+  const detail = drifted.map((f) => `${f.name} ${f.method}=${f.statistic.toFixed(3)} > ${f.threshold}`).join(', ');
+  const check = ctx.watch.seen.find((s) => s.name === 'driftCheckRequested' && s.event.id === report.event.causationId);
+  const by = check ? `${check.event.source.replace(/^cloud-scheduler\//, 'scheduler job ')} at ${check.event.time.slice(0, 16).replace('T', ' ')}` : 'a drift check';
+  ctx.narrate(`${by}: window ${d.window.start.slice(0, 10)} → ${d.window.end.slice(0, 10)}: ${d.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}${detail ? ` (${detail})` : ''} → ${decision}`);
+  if (!request) return 0;
+  const data = request.event.data as { model: string; dedupKey: string };
+  const runId = runIdFor(data.model, data.dedupKey);
+  ctx.narrate(`training requested by drift report ${d.reportId} (event ${request.event.id}); the simulated clock waits while it trains`);
+  const { outcome: model, at } = await awaitModel(ctx, data.model ?? DEMO_MODEL, runId, 'drift', ctx.clock.now);
+  const ms = at - report.at;
+  ctx.record.driftToRegisteredMs.push(ms);
+  ctx.narrate(`gate: ${verdict(model)}`);
+  ctx.narrate(`drift reported → new model registered in ${(ms / 1000).toFixed(1)} s (wall clock)`);
+  return 1;
+}
