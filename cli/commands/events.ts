@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { packageInfo } from '../package-info.js';
 
 /**
  * `ctloop events schema [--out DIR] [--check]`: the producer contract for other languages — a JSON Schema per event
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const [{ ValidationError }, { renderEventDocs }, { checkEventDocs, writeEventDocs }] = await Promise.all([
         import('../../shared/errors.js'), import('../../shared/events/schema.js'), import('../../shared/events/schema-files.js'),
       ]);
-      const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const pkg = packageInfo();
       const files = renderEventDocs({ version: pkg.version });
       const dir = resolve(opts.out);
       if (opts.check) {

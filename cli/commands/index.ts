@@ -14,7 +14,7 @@ export interface CommandGroup {
 
 export const commandGroups: readonly CommandGroup[] = [
   { name: 'dead-letters', description: 'messages the loop gave up on: list them with their reasons, replay them once fixed', load: () => import('./dead-letters.js') },
-  { name: 'demo', description: 'run the feature-store stage of the loop on the flights data (what `npm start` runs)', load: () => import('./demo.js') },
+  { name: 'demo', description: 'replay six months of real flights through the whole loop: features, training, evaluation, drift checks, retraining (what `npm start` runs)', load: () => import('./demo.js') },
   { name: 'deploy', description: 'deploy a model version as a canary beside the champion; promoted or rolled back after the canary period', load: () => import('./deploy.js') },
   { name: 'drift', description: 'drift and data validation: compare two files (file mode), register baselines, check a window now, read report history', load: () => import('./drift.js') },
   { name: 'endpoints', description: 'deployed model versions per endpoint: traffic split, health, rollout in progress', load: () => import('./endpoints.js') },

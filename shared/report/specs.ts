@@ -73,7 +73,7 @@ export function reportSections(d: ReportData): PlotSection[] {
         },
       }),
     section('canary', 'Canary vs champion', 'Each rollout\'s checks: the canary\'s value beside the champion\'s over the canary period.',
-      d.canary, 'no rollouts yet', 'no deployments yet', {
+      d.canary, 'no canary checks yet (a rollout decides at the end of its canary period)', 'no deployments yet', {
         facet: { row: { field: 'rollout', type: 'nominal', title: null } },
         spec: {
           width: 400, mark: 'bar',
