@@ -1,6 +1,11 @@
 import { readRowBatches } from '../features/local-files.js';
 import { ingestLabels, type LabelInput } from '../serving/labels.js';
-import { openLocalServing, type LocalServing } from '../serving/local-serving.js';
+import { deliveryOf } from '../delivery/runtime.js';
+import { EndpointFirstPredictor } from '../serving/endpoint-predictor.js';
+import { PredictService } from '../serving/predict-service.js';
+import { loadServedModels } from '../serving/served-models.js';
+import { ServingLog } from '../serving/serving-log.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { describeError } from '../errors.js';
 import type { ReplayWeek } from '../../examples/flights/replay.js';
 import type { DemoContext, WeekHook } from './stage.js';
@@ -34,6 +39,21 @@ async function departures(week: ReplayWeek, cap: number): Promise<Departure[]> {
 }
 
 /**
+ * `/predict` as `ctloop serve` builds it (shared/serving/local-serving.ts), in process: online features from the
+ * runtime's online store, the serving log in its warehouse, predictions from the loop's endpoint (the deployed
+ * champion and canary, split per request). No fallback server: the demo predicts only once a version is deployed.
+ * Its clock is the simulated one.
+ */
+function openServing(rt: Runtime, specs: Awaited<ReturnType<typeof loadServedModels>>, endpoint: Awaited<ReturnType<typeof deliveryOf>>['endpoint'], now: () => Date): { service: PredictService; log: ServingLog } {
+  const log = new ServingLog(rt.warehouse, { flushMs: 0, maxBatch: 5_000 });
+  const service = new PredictService({
+    predictor: new EndpointFirstPredictor(endpoint, null), online: rt.online, repo: rt.repo, models: specs, log,
+    defaultModel: DEMO_MODEL, served: new Set([DEMO_MODEL]), now,
+  });
+  return { service, log };
+}
+
+/**
  * Serving traffic for every simulated week once a model is deployed: that week's departures (all of them with
  * --quick, an even sample otherwise) are predicted through `/predict` (the PredictService in process, no HTTP), in
  * small requests stamped at the departure's simulated time, so the endpoint's traffic split (champion, canary) and the
@@ -42,16 +62,16 @@ async function departures(week: ReplayWeek, cap: number): Promise<Departure[]> {
  * turns into live AUC per version.
  */
 export function servingHook(): WeekHook {
-  let serving: LocalServing | null = null;
+  let serving: { service: PredictService; log: ServingLog } | null = null;
   let at = new Date(0);
   let pending: LabelInput[] = [];
   return {
     name: 'serving',
     async onWeek(ctx: DemoContext, week: ReplayWeek) {
       if (!serving) {
-        serving = await openLocalServing(ctx.rt, { models: [DEMO_MODEL], now: () => at, log: { flushMs: 0, maxBatch: 5_000 } });
-        const s = serving;
-        ctx.closers.push(() => s.close());
+        serving = openServing(ctx.rt, await loadServedModels(ctx.rt.config.training.modelsFile, ctx.rt.repo), (await deliveryOf(ctx.rt)).endpoint, () => at);
+        const log = serving.log;
+        ctx.closers.push(() => log.close());
       }
       const s = ctx.record.serving;
       if (pending.length > 0) {
@@ -82,7 +102,7 @@ export function servingHook(): WeekHook {
       s.predictions += served;
       s.failed += failed;
       for (const [v, n] of Object.entries(byVersion)) s.byVersion[v] = (s.byVersion[v] ?? 0) + n;
-      ctx.narrate(`/predict: ${served} departures of the week predicted in ${Math.ceil(deps.length / PER_REQUEST)} requests (${Object.entries(byVersion).map(([v, n]) => `v${v}: ${n}`).join(', ') || 'none'})${failed ? `, ${failed} failed` : ''}; serving log ${serving.log.written} rows`);
+      ctx.narrate(`/predict: ${served} departures of the week to ${week.end.toISOString().slice(0, 10)} predicted in ${Math.ceil(deps.length / PER_REQUEST)} requests (${Object.entries(byVersion).map(([v, n]) => `v${v}: ${n}`).join(', ') || 'none'})${failed ? `, ${failed} failed` : ''}; serving log ${serving.log.written} rows`);
     },
   };
 }

@@ -39,8 +39,8 @@ export interface DemoStage {
 
 /**
  * A hook run for every simulated week after the first model exists (serving traffic, delayed labels, ...): what
- * plugs into the replay without its own stage. It runs after the week's data is ingested and before its scheduled
- * jobs fire.
+ * plugs into the replay without its own stage. It runs when the week begins (the simulated clock at its start),
+ * before the week's data is ingested and its scheduled jobs fire.
  */
 export interface WeekHook {
   name: string;

@@ -24,7 +24,7 @@ export interface LocalServing {
  * features from the runtime's online store, the serving log in the runtime's warehouse. With no `models`, every
  * registered model that has `ref` is served.
  */
-export async function openLocalServing(rt: Runtime, opts: { models?: string[]; ref?: string; python?: string; log?: ServingLogOptions; now?: () => Date } = {}): Promise<LocalServing> {
+export async function openLocalServing(rt: Runtime, opts: { models?: string[]; ref?: string; python?: string; log?: ServingLogOptions } = {}): Promise<LocalServing> {
   const registry = await registryOf(rt);
   const ref = opts.ref ?? 'champion';
   let models = opts.models ?? [];
@@ -44,7 +44,7 @@ export async function openLocalServing(rt: Runtime, opts: { models?: string[]; r
   const { endpoint } = await deliveryOf(rt);
   const service = new PredictService({
     predictor: new EndpointFirstPredictor(endpoint, predictor), online: rt.online, repo: rt.repo, models: specs, log,
-    defaultModel: models.length === 1 ? models[0]! : null, served: new Set(models), ...(opts.now ? { now: opts.now } : {}),
+    defaultModel: models.length === 1 ? models[0]! : null, served: new Set(models),
   });
   return {
     service, predictor, log,

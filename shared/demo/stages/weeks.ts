@@ -18,7 +18,7 @@ interface DriftData {
 }
 
 /**
- * The weeks after the first model: each week's data arrives, the week hooks run (serving, labels), and the scheduler
+ * The weeks after the first model: the week hooks run (serving, labels), the week's data arrives, and the scheduler
  * jobs due that week fire on the simulated clock (the same jobs Terraform creates). Each drift report is narrated with
  * the policy's decision; a drift-triggered training request is followed to its gate verdict, and the wall-clock
  * time from the drift report to the new registered version is measured.
@@ -30,8 +30,12 @@ export const weeksStage: DemoStage = {
     let seen = ctx.watch.seen.length;
     let retrains = 0;
     for (const [i, w] of weeks.entries()) {
-      await replayWeek(ctx, w);
+      // Serving first: the week's departures are predicted with what the online store knows when the week begins
+      // (a value stamped after the prediction would be the future: the store reports it NOT_FOUND); then the week's
+      // data arrives.
+      ctx.clock.now = w.start;
       for (const hook of ctx.weekHooks) await hook.onWeek(ctx, w);
+      await replayWeek(ctx, w);
       // The week's scheduled jobs, a simulated day at a time: the delivery clock stands at each day's end while that
       // day's jobs run (drift checks, deployment checks ending a canary period).
       const fired: string[] = [];
