@@ -40,7 +40,7 @@ export async function runDemo(opts: { quick?: boolean; flightRows?: number; batc
       '',
       renderSummary(record, seconds),
       '',
-      champion ? `Champion serving: flight_delay v${champion.version} (AUC ${champion.metrics.auc?.toFixed(4) ?? 'n/a'}), answering /predict${serving ? ` (e.g. request ${serving.requestId} answered by v${serving.model.version}: ${serving.prediction.toFixed(3)})` : ''}.` : 'No champion is serving.',
+      champion ? `Champion serving: flight_delay v${champion.version} (AUC ${champion.metrics.auc?.toFixed(4) ?? 'n/a'}), answering /predict${serving ? ` (its first live answer in the replay: request ${serving.requestId}, by v${serving.model.version}: ${serving.prediction.toFixed(3)})` : ''}.` : 'No champion is serving.',
       'Next: npx ctloop why flight_delay@champion · npx ctloop status · npx ctloop monitor --model flight_delay · npx ctloop serve',
     ].join('\n'));
   } finally {

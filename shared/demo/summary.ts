@@ -22,7 +22,7 @@ export function renderSummary(r: DemoRecord, totalSeconds: number): string {
   ])));
   out.push('', 'Deployments (deploy-model, reconcile-deployments; simulated time)', r.deployments.length ? table(['version', 'beside', 'requested', 'decided', 'outcome', 'reasons'], r.deployments.map((d) => [
     d.version, d.championVersion ? `v${d.championVersion} (canary ${d.canaryPercent}%)` : '-', d.requestedAt.slice(0, 16).replace('T', ' '), d.decidedAt?.slice(0, 16).replace('T', ' ') ?? '-', d.phase,
-    [d.reason ?? '', ...d.checks.map((c) => `${c.check} ${c.status}`)].filter(Boolean).join('; '),
+    d.reason ?? '-',
   ])) : '  none: no version was deployed');
   const sv = r.serving;
   out.push('', `Serving (/predict): ${sv.predictions} predictions (${Object.entries(sv.byVersion).map(([v, n]) => `v${v}: ${n}`).join(', ') || 'none'})${sv.failed ? `, ${sv.failed} failed` : ''}; ${sv.labelled} delayed labels joined`);
