@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { buildReport } from './report-build.js';
 import { loadConfig } from '../../shared/config/config.js';
 import { DemoReporter } from '../../shared/demo/progress.js';
 import { freshDemoState } from '../../shared/demo/fresh-state.js';
@@ -23,15 +26,22 @@ export async function runDemo(opts: { quick?: boolean; flightRows?: number; batc
     const record = await runDemoStages(rt, {
       quick: Boolean(opts.quick), flightRows: opts.flightRows ?? (opts.quick ? 40_000 : 300_000), batch: opts.batch,
       scenario: opts.scenario ? scheduleChange : null, schedules: opts.schedules, trainingTimeoutMs: 15 * 60_000,
-    }, demoStages, weekHooks, reporter);
+    }, demoStages, weekHooks(), reporter);
+    // What `ctloop report` writes, from the same state: drift, metrics, canary vs champion, live performance, lineage.
+    const r0 = Date.now();
+    const { html } = await buildReport(rt);
+    record.report = join(config.stateDir, 'demo', 'report.html');
+    await writeFile(record.report, html);
+    reporter.line(`report: wrote ${record.report} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KB) in ${((Date.now() - r0) / 1000).toFixed(1)} s; \`npx ctloop ui\` serves it`);
     const seconds = (Date.now() - t0) / 1000;
-    const champion = record.models.find((m) => m.aliases.includes('champion'));
+    const champion = [...record.models].reverse().find((m) => record.deployments.some((d) => d.version === m.version && d.phase === 'promoted'));
+    const serving = record.serving.sample;
     output(cmd, { seconds, ...record }, () => [
       '',
       renderSummary(record, seconds),
       '',
-      champion ? `Champion: flight_delay v${champion.version} (AUC ${champion.metrics.auc?.toFixed(4) ?? 'n/a'}).` : 'No champion was registered.',
-      'Next: npx ctloop models list · npx ctloop runs list · npx ctloop drift history --view flights',
+      champion ? `Champion serving: flight_delay v${champion.version} (AUC ${champion.metrics.auc?.toFixed(4) ?? 'n/a'}), answering /predict${serving ? ` (its first live answer in the replay: request ${serving.requestId}, by v${serving.model.version}: ${serving.prediction.toFixed(3)})` : ''}.` : 'No champion is serving.',
+      'Next: npx ctloop why flight_delay@champion · npx ctloop status · npx ctloop monitor --model flight_delay · npx ctloop serve',
     ].join('\n'));
   } finally {
     await rt.close();

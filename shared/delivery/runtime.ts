@@ -11,6 +11,8 @@ import type { DeliveryDeps } from './rollout.js';
 export interface Delivery {
   config: DeliveryConfig;
   endpoint: ClosableEndpoint;
+  /** The clock of the rollout steps when a caller gives none (the demo's simulated clock); default the wall clock. */
+  now?: () => Date;
 }
 
 const cache = new WeakMap<Runtime, Promise<Delivery>>();
@@ -48,10 +50,10 @@ export function deliveryOf(rt: Runtime): Promise<Delivery> {
   return d;
 }
 
-export async function deliveryDeps(rt: Runtime, source: string, now: () => Date = () => new Date()): Promise<DeliveryDeps> {
-  const { config, endpoint } = await deliveryOf(rt);
+export async function deliveryDeps(rt: Runtime, source: string, now?: () => Date): Promise<DeliveryDeps> {
+  const { config, endpoint, now: provided } = await deliveryOf(rt);
   return {
     endpoint, registry: await registryOf(rt), warehouse: rt.warehouse, objectStore: rt.objectStore, bucket: rt.config.artifactBucket,
-    bus: rt.bus, policy: config.canary, now, source,
+    bus: rt.bus, policy: config.canary, now: now ?? provided ?? (() => new Date()), source,
   };
 }

@@ -39,8 +39,8 @@ export interface DemoStage {
 
 /**
  * A hook run for every simulated week after the first model exists (serving traffic, delayed labels, ...): what
- * plugs into the replay without its own stage. It runs after the week's data is ingested and before its scheduled
- * jobs fire.
+ * plugs into the replay without its own stage. It runs when the week begins (the simulated clock at its start),
+ * before the week's data is ingested and its scheduled jobs fire.
  */
 export interface WeekHook {
   name: string;
@@ -68,13 +68,53 @@ export interface DriftOutcome {
   decision: string;
 }
 
+/** One rollout of the delivery function, as it ended (or stands). */
+export interface DeploymentOutcome {
+  version: string;
+  /** The champion it was compared with (null for the first deployment). */
+  championVersion: string | null;
+  canaryPercent: number;
+  phase: string;
+  reason: string | null;
+  checks: { check: string; status: string; detail: string }[];
+  /** Simulated times. */
+  requestedAt: string;
+  decidedAt: string | null;
+}
+
+export interface ServingOutcome {
+  /** Instances answered through /predict, and those that failed. */
+  predictions: number;
+  failed: number;
+  /** Predictions that received their delayed label. */
+  labelled: number;
+  byVersion: Record<string, number>;
+  /** The first answer, as /predict gave it. */
+  sample: { requestId: string; model: { name: string; version: string }; prediction: number; at: string } | null;
+}
+
+/** Live performance per version from the delayed labels (`ctloop monitor`). */
+export interface LiveOutcome {
+  version: string;
+  predictions: number;
+  labelled: number;
+  auc: number | null;
+  logLoss: number | null;
+}
+
 /** What the stages found, for the summary table. */
 export interface DemoRecord {
   models: ModelOutcome[];
   drift: DriftOutcome[];
-  deployments: { version: string; detail: string }[];
+  deployments: DeploymentOutcome[];
+  serving: ServingOutcome;
+  live: LiveOutcome[];
   /** Drift report received → new model registered (wall-clock ms), per drift-triggered retrain. */
   driftToRegisteredMs: number[];
+  /** Drift report received → the new model serving live traffic as canary (wall-clock ms), per blessed drift retrain. */
+  driftToServingMs: number[];
+  /** The HTML report written at the end (ctloop report). */
+  report: string | null;
   stages: { name: string; seconds: number; headline: string }[];
 }
 
@@ -93,4 +133,6 @@ export interface DemoContext {
   firstModelAt: Date | null;
   weekHooks: WeekHook[];
   record: DemoRecord;
+  /** Run when the stages end, whatever their outcome (servers and logs opened by hooks). */
+  closers: (() => Promise<void>)[];
 }

@@ -4,6 +4,9 @@ import { replayWeek } from '../replay-week.js';
 import type { DemoContext, DemoStage, DriftOutcome } from '../stage.js';
 import type { Seen } from '../watch.js';
 import { DEMO_MODEL } from './history.js';
+import { narrateDeployments } from '../deployments.js';
+
+const DAY = 86_400_000;
 
 interface DriftData {
   reportId: string;
@@ -15,7 +18,7 @@ interface DriftData {
 }
 
 /**
- * The weeks after the first model: each week's data arrives, the week hooks run (serving, labels), and the scheduler
+ * The weeks after the first model: the week hooks run (serving, labels), the week's data arrives, and the scheduler
  * jobs due that week fire on the simulated clock (the same jobs Terraform creates). Each drift report is narrated with
  * the policy's decision; a drift-triggered training request is followed to its gate verdict, and the wall-clock
  * time from the drift report to the new registered version is measured.
@@ -27,13 +30,27 @@ export const weeksStage: DemoStage = {
     let seen = ctx.watch.seen.length;
     let retrains = 0;
     for (const [i, w] of weeks.entries()) {
-      await replayWeek(ctx, w);
+      // Serving first: the week's departures are predicted with what the online store knows when the week begins
+      // (a value stamped after the prediction would be the future: the store reports it NOT_FOUND); then the week's
+      // data arrives.
+      ctx.clock.now = w.start;
       for (const hook of ctx.weekHooks) await hook.onWeek(ctx, w);
-      const fired = await ctx.scheduler.advance(w.start, w.end);
-      await ctx.rt.bus.drain(600_000);
-      const fresh = ctx.watch.seen.slice(seen);
-      seen = ctx.watch.seen.length;
-      for (const report of fresh.filter((s) => s.name === 'driftReported')) retrains += await onReport(ctx, report);
+      await replayWeek(ctx, w);
+      // The week's scheduled jobs, a simulated day at a time: the delivery clock stands at each day's end while that
+      // day's jobs run (drift checks, deployment checks ending a canary period).
+      const fired: string[] = [];
+      for (let t = w.start.getTime(); t < w.end.getTime(); t += DAY) {
+        const to = new Date(Math.min(t + DAY, w.end.getTime()));
+        ctx.clock.now = to;
+        fired.push(...(await ctx.scheduler.advance(new Date(t), to)));
+        await ctx.rt.bus.drain(600_000);
+        const fresh = ctx.watch.seen.slice(seen);
+        for (const report of fresh.filter((s) => s.name === 'driftReported')) retrains += await onReport(ctx, report);
+        await ctx.rt.bus.drain(600_000);
+        await narrateDeployments(ctx, ctx.watch.seen.slice(seen).filter((s) => s.name === 'modelDeployed' || s.name === 'deploymentRolledBack'));
+        seen = ctx.watch.seen.length;
+      }
+      ctx.clock.now = w.end;
       progress.update(i + 1, weeks.length, `simulated ${w.end.toISOString().slice(0, 10)}; ${fired.length} scheduled job(s) fired`);
     }
     const reports = ctx.record.drift.length;
@@ -66,5 +83,15 @@ async function onReport(ctx: DemoContext, report: Seen): Promise<number> {
   ctx.record.driftToRegisteredMs.push(ms);
   ctx.narrate(`gate: ${verdict(model)}`);
   ctx.narrate(`drift reported → new model registered in ${(ms / 1000).toFixed(1)} s (wall clock)`);
+  if (model.blessed) {
+    // deploy-model reacts to the blessed model.evaluated: the candidate serves as canary beside the champion.
+    const live = await ctx.watch.waitFor((s) => (s.name === 'modelDeployed' && (s.event.data as { version: string }).version === model.version)
+      || (s.name === 'deploymentRolledBack' && (s.event.data as { fromVersion: string }).fromVersion === model.version), 120_000, `the deployment of ${DEMO_MODEL} v${model.version}`);
+    if (live.name === 'modelDeployed') {
+      const serving = live.at - report.at;
+      ctx.record.driftToServingMs.push(serving);
+      ctx.narrate(`drift reported → new model serving live traffic (canary) in ${(serving / 1000).toFixed(1)} s (wall clock)`);
+    }
+  }
   return 1;
 }
