@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { localModelDir } from '../adapters/endpoint/index.js';
 import { registryOf } from '../adapters/model-registry/runtime.js';
 import { NotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -38,7 +40,10 @@ export async function openLocalServing(rt: Runtime, opts: { models?: string[]; r
     }
   }
   const specs = await loadServedModels(rt.config.training.modelsFile, rt.repo);
-  const predictor = await SingleVersionPredictor.start(registry, models.map((model) => ({ model, ref })), { command: modelServerCommand(opts.python ? { python: opts.python } : {}) });
+  // Registered artifacts live in the object store (gs:// URIs, also on the embedded default): serve a local copy.
+  const cache = join(rt.config.stateDir, 'endpoints', 'models');
+  const predictor = await SingleVersionPredictor.start(registry, models.map((model) => ({ model, ref })), { command: modelServerCommand(opts.python ? { python: opts.python } : {}) },
+    (model, version) => localModelDir({ registry, objectStore: rt.objectStore }, cache, model, version));
   const log = new ServingLog(rt.warehouse, opts.log);
   // Deployed models are served by the loop's endpoint (traffic split, canary); the others by their champion.
   const { endpoint } = await deliveryOf(rt);

@@ -19,7 +19,11 @@ export class SingleVersionPredictor implements Predictor {
   private constructor(private readonly served: Map<string, ServedVersion>) {}
 
   /** Start one server per model for `ref` (a version or an alias) of each; fails naming models with no such version. */
-  static async start(registry: ModelRegistry, models: { model: string; ref: string }[], opts: StartOptions = {}): Promise<SingleVersionPredictor> {
+  static async start(
+    registry: ModelRegistry, models: { model: string; ref: string }[], opts: StartOptions = {},
+    /** The version's artifacts as a local directory (registries hold gs:// URIs); default: the artifact URI as is. */
+    modelDir: (model: string, version: string, artifactUri: string) => Promise<string> = async (_m, _v, uri) => uri,
+  ): Promise<SingleVersionPredictor> {
     const served = new Map<string, ServedVersion>();
     try {
       for (const { model, ref } of models) {
@@ -30,7 +34,7 @@ export class SingleVersionPredictor implements Predictor {
             hint: known.length ? `versions: ${known.map((k) => `${k.version}${k.aliases.length ? ` (${k.aliases.join(', ')})` : ''}`).join(', ')}` : `no versions of ${model} are registered: train one first (ctloop train --model ${model})`,
           });
         }
-        served.set(model, { model, version: v.version, server: await startModelServer(v.artifactUri, opts) });
+        served.set(model, { model, version: v.version, server: await startModelServer(await modelDir(model, v.version, v.artifactUri), opts) });
       }
     } catch (err) {
       await Promise.all([...served.values()].map((s) => s.server.stop()));

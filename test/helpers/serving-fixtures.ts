@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { registryOf } from '../../shared/adapters/model-registry/runtime.js';
@@ -38,8 +38,11 @@ export async function servingState(dir: string, modelDir: string, at = new Date(
   try {
     await rt.online.write(rt.repo.view('route_daily'), [{ key: ['ORD', 'LAX'], eventTime: at, createdTime: at, ingestId: 'a', values: { route_avg_delay: 21.5 } }]);
     await rt.online.write(rt.repo.view('airport_daily'), [{ key: ['ORD'], eventTime: at, createdTime: at, ingestId: 'a', values: { airport_delayed_share: 0.41 } }]);
+    // As the loop registers them: the artifacts in the object store (gs:// also on the embedded default).
+    const artifactUri = 'gs://ctloop-artifacts/training/flight_delay/run-1/model/';
+    for (const f of readdirSync(modelDir)) await rt.objectStore.upload(join(modelDir, f), `${artifactUri}${f}`);
     await (await registryOf(rt)).registerVersion({
-      model: 'flight_delay', runId: 'run-1', artifactUri: modelDir, metrics: { auc: 0.7 }, blessed: true, evaluation: {}, baselineProfileUri: null,
+      model: 'flight_delay', runId: 'run-1', artifactUri, metrics: { auc: 0.7 }, blessed: true, evaluation: {}, baselineProfileUri: null,
       lineage: { runId: 'run-1', dataUris: {}, trigger: { reason: 'manual' } }, aliases: ['champion'],
     });
   } finally {
