@@ -1,6 +1,6 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import type { FeatureView } from './definitions.js';
-import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestRequest, type IngestResult, type PreparedBatch } from './ingest.js';
+import { prepareRows, resultOf, writeStreamed, type IngestDeps, type IngestRequest, type IngestResult, type PreparedBatch } from './ingest.js';
 
 interface Waiter {
   batch: PreparedBatch;
@@ -75,7 +75,7 @@ export class GroupCommitIngestor {
     const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
     try {
       const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
-      const inserted = await writePrepared(this.deps, view, good, bad, since);
+      const inserted = await writeStreamed(this.deps, view, good, bad, since);
       // The engine reports rows written for the whole group; per event it is known only when the group is one event.
       for (const g of group) g.resolve(resultOf(g.batch, group.length === 1 ? inserted : null));
     } catch (err) {

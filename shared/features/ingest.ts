@@ -4,7 +4,7 @@ import { BadRecord } from './bad-record.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
 import { writeOnline } from './online-write.js';
 import { MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
-import { quarantineColumns } from './tables.js';
+import { QUARANTINE_TABLE, quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
 export interface IngestRequest {
@@ -122,6 +122,24 @@ export async function writePrepared(deps: Pick<IngestDeps, 'warehouse' | 'online
     await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql, quarantineFrom), { params: rel.params }));
   }
   return inserted;
+}
+
+/**
+ * Write validated rows on the streaming path (ingest-features, through group commit). On an engine that can append
+ * without DML (`appendRows`: BigQuery's Storage Write API default stream) the offline rows and the quarantine rows
+ * are appended — no statement, no scan, no DML queue; a redelivered event appends its rows again, readers keep one
+ * row per ingest id (dedup-sql.ts) and `compact-features` deletes the copies from yesterday's partition. Returns null
+ * then (an append does not know what was stored before). Elsewhere (DuckDB) this is `writePrepared`.
+ */
+export async function writeStreamed(deps: Pick<IngestDeps, 'warehouse' | 'online'>, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
+  const w = deps.warehouse;
+  if (!w.appendRows) return writePrepared(deps, view, good, bad, quarantineFrom);
+  if (good.length > 0) {
+    await w.appendRows(view.table, offlineColumns(view), good);
+    await writeOnline(deps.online, view, good);
+  }
+  if (bad.length > 0) await w.appendRows(QUARANTINE_TABLE, quarantineColumns, bad);
+  return null;
 }
 
 export function resultOf(batch: PreparedBatch, inserted: number | null): IngestResult {
