@@ -24,3 +24,8 @@ export function uniqueOfflineRows(d: Dialect, v: FeatureView, opts: { where?: st
   // BigQuery accepts QUALIFY only in a query with WHERE, GROUP BY or HAVING: always give it a WHERE.
   return `(SELECT ${cols} FROM ${d.table(v.table)} AS t WHERE ${opts.where ?? 'TRUE'} QUALIFY ROW_NUMBER() OVER (PARTITION BY t.${id} ORDER BY t.${at}) = 1)`;
 }
+
+/** What a profile source (drift, baselines) keeps one row per: the ingest id, first stored copy. */
+export function ingestUnique(d: Dialect): { id: string; order: string } {
+  return { id: d.ident(SYS.ingestId), order: d.ident(SYS.ingestedAt) };
+}
