@@ -44,6 +44,10 @@ export const schedulePlanSchema = z.object({
     })
     .default({ defaults: { schedule: '0 6 * * *', windowSeconds: 86_400 }, views: {} }),
   retraining: z.array(retraining).default([]),
+  /** Daily compaction of yesterday's partition of every offline table and the quarantine (compact-features). */
+  compaction: z
+    .object({ enabled: z.boolean().default(true), schedule: cron.default('30 2 * * *') })
+    .default({ enabled: true, schedule: '30 2 * * *' }),
 });
 
 export type SchedulePlan = z.infer<typeof schedulePlanSchema>;
