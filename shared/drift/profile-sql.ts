@@ -27,7 +27,7 @@ export interface ProfileSource {
    * Keep one row per value of this column (ordered by `order`) after the window filter: offline feature tables are
    * appended at-least-once and hold a redelivered row more than once until compaction (see features/dedup-sql.ts).
    */
-  unique?: { id: string; order: string };
+  unique?: { id: string; order: string } | undefined;
 }
 
 export interface FeatureSpec {

@@ -1,4 +1,4 @@
-import type { Dialect } from '../ports/warehouse.js';
+import type { Dialect, Warehouse } from '../ports/warehouse.js';
 import { SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 
 /**
@@ -28,4 +28,13 @@ export function uniqueOfflineRows(d: Dialect, v: FeatureView, opts: { where?: st
 /** What a profile source (drift, baselines) keeps one row per: the ingest id, first stored copy. */
 export function ingestUnique(d: Dialect): { id: string; order: string } {
   return { id: d.ident(SYS.ingestId), order: d.ident(SYS.ingestedAt) };
+}
+
+/**
+ * `ingestUnique` where the offline tables may hold copies — engines written through `appendRows` (BigQuery) — and
+ * undefined where ingest writes exactly once (DuckDB: INSERT … WHERE NOT EXISTS), which spares the window: on a
+ * 2M-row DuckDB window profile it costs 168 → 821 ms.
+ */
+export function offlineUnique(w: Warehouse): { id: string; order: string } | undefined {
+  return w.appendRows ? ingestUnique(w.dialect) : undefined;
 }

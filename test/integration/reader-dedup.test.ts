@@ -7,13 +7,13 @@ import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded
 import { registerBaseline } from '../../shared/drift/baselines.js';
 import { run, windowProfileSql } from '../../shared/drift/profile-sql.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
-import { ingestUnique } from '../../shared/features/dedup-sql.js';
+import { offlineUnique } from '../../shared/features/dedup-sql.js';
 import { GroupCommitIngestor } from '../../shared/features/group-commit.js';
 import { materialize } from '../../shared/features/materialize.js';
 import type { OnlineStore } from '../../shared/ports/online-store.js';
 import { viewFeatureSpecs } from '../../shared/drift/baselines.js';
 import { startBigQueryTestWarehouse, type BigQueryTestWarehouse } from '../helpers/bigquery-standin.js';
-import { testRepo } from '../helpers/feature-fixtures.js';
+import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
 import { analyzerUnavailableReason } from '../helpers/zetasql.js';
 
 /**
@@ -67,12 +67,22 @@ describe.skipIf(!!unavailable)('readers deduplicate appended redeliveries by ing
 
   it('a drift-check window profile counts each ingest id once', async () => {
     const d = bq.warehouse.dialect;
-    const profile = await run(bq.warehouse, windowProfileSql(d, { relation: d.table(view.table), timestampColumn: view.timestampField, window: { start: from, end: to }, label: view.table, unique: ingestUnique(d) }, viewFeatureSpecs(view).map((f) => ({ ...f, bins: null }))), {});
+    const profile = await run(bq.warehouse, windowProfileSql(d, { relation: d.table(view.table), timestampColumn: view.timestampField, window: { start: from, end: to }, label: view.table, unique: offlineUnique(bq.warehouse) }, viewFeatureSpecs(view).map((f) => ({ ...f, bins: null }))), {});
     expect(profile.rows).toBe(20);
   });
 
   it('materialize writes one row per entity', async () => {
     const res = await materialize({ warehouse: bq.warehouse, online, repo }, { view: view.name, pageSize: 2 });
     expect(res.entities).toBe(5);
+  });
+
+  it('an engine that writes exactly once (DuckDB) is read without the dedup window', async () => {
+    const duck = await duckStore();
+    try {
+      expect(offlineUnique(duck.warehouse)).toBeUndefined();
+      expect(offlineUnique(bq.warehouse)).toBeDefined();
+    } finally {
+      await duck.cleanup();
+    }
   });
 });
