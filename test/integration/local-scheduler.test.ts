@@ -17,7 +17,7 @@ describe('local scheduler (the embedded Cloud Scheduler)', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('fires the jobs Terraform gets, at their minute, as valid catalog events with stable ids', async () => {
-    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } } });
+    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } }, compaction: { enabled: false } });
     const { topology } = buildTopology({ catalog, registry: functionRegistry, features: testRepo(), schedules: plan });
     const bus = createEventBus({ kind: 'memory', journalDir: join(dir, 'bus') }, { minBackoffMs: 1, maxBackoffMs: 10, maxDeliveryAttempts: 5 });
     const got: Envelope[] = [];
