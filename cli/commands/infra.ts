@@ -72,7 +72,7 @@ export function register(program: Command): void {
         for (const w of e.warnings) out.write(`  warning: ${w}\n`);
       };
       show(s, 'streaming design (Storage Write API default stream + daily compaction)');
-      show(m, 'MERGE design (DML per event)');
+      show(m, 'MERGE design (one offline INSERT + one online MERGE per group-commit batch)');
       out.write(`\nthe streaming design saves ${usd(m.totalUsd - s.totalUsd)} a month (${(m.totalUsd / Math.max(s.totalUsd, 1e-9)).toFixed(1)}× cheaper)\n`);
     });
 }
