@@ -1,6 +1,7 @@
 import type { EventName } from '../shared/events/catalog.js';
 import type { EventHandler } from '../shared/runtime/cloud-event.js';
 import { deployModelHandler } from './deploy-model/handler.js';
+import { compactFeaturesHandler } from './compact-features/handler.js';
 import { detectDriftHandler } from './detect-drift/handler.js';
 import { evaluateModelHandler } from './evaluate-model/handler.js';
 import { ingestFeaturesHandler } from './ingest-features/handler.js';
@@ -16,6 +17,7 @@ import { reconcileDeploymentsHandler } from './reconcile-deployments/handler.js'
 export const handlers: Record<string, EventHandler<EventName>> = {
   'ingest-features': ingestFeaturesHandler as EventHandler<EventName>,
   'load-feature-file': loadFeatureFileHandler as EventHandler<EventName>,
+  'compact-features': compactFeaturesHandler as EventHandler<EventName>,
   'detect-drift': detectDriftHandler as EventHandler<EventName>,
   'evaluate-model': evaluateModelHandler as EventHandler<EventName>,
   'launch-training': launchTrainingHandler as EventHandler<EventName>,

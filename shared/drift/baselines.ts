@@ -7,6 +7,7 @@ import { computeBaselineProfile, type BaselineOptions } from './baseline-profile
 import { checkConfig } from './options.js';
 import { kindOfType, type Profile, type TimeWindow } from './profile.js';
 import type { FeatureSpec } from './profile-sql.js';
+import { offlineUnique } from '../features/dedup-sql.js';
 
 /**
  * Baselines: versioned, write-once JSON artifacts holding a training window's profile.
@@ -70,7 +71,7 @@ export async function registerBaseline(deps: { warehouse: Warehouse; objectStore
   const w = deps.warehouse;
   const profile = await computeBaselineProfile(w, {
     relation: w.dialect.table(req.view.table), timestampColumn: req.view.timestampField,
-    window: { start: req.from, end: req.to }, label: req.view.table,
+    window: { start: req.from, end: req.to }, label: req.view.table, unique: offlineUnique(w),
   }, viewFeatureSpecs(req.view), req.options);
   if (profile.rows === 0) {
     throw new ValidationError(`view ${req.view.name} has no rows between ${req.from.toISOString()} and ${req.to.toISOString()}`, {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { catalog, createEvent, type EventOf } from '../events/catalog.js';
 import type { FeatureRepo } from '../features/definitions.js';
+import { offlineUnique } from '../features/dedup-sql.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { ColumnSchema, Warehouse } from '../ports/warehouse.js';
@@ -84,7 +85,7 @@ async function currentProfile(w: Warehouse, table: string, tsField: string, base
   const specs: FeatureSpec[] = baseline.profile.features
     .filter((f) => types.get(f.name) === f.type)
     .map((f) => ({ name: f.name, type: f.type, kind: f.kind, bins: f.bins }));
-  return run(w, windowProfileSql(w.dialect, { relation: w.dialect.table(table), timestampColumn: tsField, window, label: table }, specs), { ctloop_step: 'drift_check' });
+  return run(w, windowProfileSql(w.dialect, { relation: w.dialect.table(table), timestampColumn: tsField, window, label: table, unique: offlineUnique(w) }, specs), { ctloop_step: 'drift_check' });
 }
 
 export async function detectDrift(deps: DetectDeps, trigger: EventOf<'driftCheckRequested'>, opts: DetectOptions = {}): Promise<DetectResult> {

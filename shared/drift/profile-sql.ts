@@ -23,6 +23,11 @@ export interface ProfileSource {
   window?: { start: Date; end: Date };
   /** Recorded in the profile (table or file name). */
   label: string;
+  /**
+   * Keep one row per value of this column (ordered by `order`) after the window filter: offline feature tables are
+   * appended at-least-once and hold a redelivered row more than once until compaction (see features/dedup-sql.ts).
+   */
+  unique?: { id: string; order: string } | undefined;
 }
 
 export interface FeatureSpec {
@@ -95,7 +100,9 @@ function fromClause(d: Dialect, src: ProfileSource, all: FeatureSpec[], params: 
       ? `r${i}, ${fn.finite(`r${i}`)} AS v${i}`
       : `r${i}, r${i} AS v${i}`,
   );
-  const innerSql = `SELECT ${inner.length ? inner.join(', ') : '1 AS r_'} FROM ${src.relation}${where}`;
+  // BigQuery accepts QUALIFY only with a WHERE (or GROUP BY / HAVING) in the same query.
+  const unique = src.unique ? `${where || ' WHERE TRUE'} QUALIFY ROW_NUMBER() OVER (PARTITION BY ${src.unique.id} ORDER BY ${src.unique.order}) = 1` : where;
+  const innerSql = `SELECT ${inner.length ? inner.join(', ') : '1 AS r_'} FROM ${src.relation}${unique}`;
   return `(SELECT ${middle.length ? middle.join(', ') : 'r_'} FROM (${innerSql}) AS a) AS b`;
 }
 

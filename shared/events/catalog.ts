@@ -33,6 +33,15 @@ export const featureFileReadyData = z.object({
   format: z.enum(['csv', 'jsonl', 'parquet']).optional(),
 });
 
+/** Compact one day of an offline feature table (or of the quarantine): remove copies left by at-least-once appends. */
+export const featureCompactionRequestedData = z.object({
+  /** The feature view whose offline table to compact; absent with `quarantine: true`. */
+  view: identifier.optional(),
+  quarantine: z.literal(true).optional(),
+  /** UTC day (YYYY-MM-DD) to compact; absent: the day before the trigger time (yesterday's partition). */
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'day is YYYY-MM-DD').optional(),
+}).refine((d) => (d.view === undefined) === (d.quarantine === true), { message: 'give either view or quarantine: true' });
+
 export const driftCheckRequestedData = z.object({
   /** What to check: a feature view's window, or a model's serving window (prediction log). */
   view: identifier,
@@ -159,6 +168,8 @@ export const catalog = {
     description: 'A batch of feature rows for one feature view, published by application services.' }),
   featureFileReady: entry({ type: 'ctloop.feature.file_ready.v1', topic: 'ctloop-feature-files', schema: featureFileReadyData,
     description: 'A CSV/JSONL/Parquet file of feature rows is ready to be loaded into a view.' }),
+  featureCompactionRequested: entry({ type: 'ctloop.feature.compaction_requested.v1', topic: 'ctloop-feature-compactions', schema: featureCompactionRequestedData,
+    description: 'Remove duplicate copies from one day of an offline feature table or the quarantine (sent daily by Cloud Scheduler).' }),
   driftCheckRequested: entry({ type: 'ctloop.drift.check_requested.v1', topic: 'ctloop-drift-checks', schema: driftCheckRequestedData,
     description: 'Compute drift of a window against a baseline (sent by Cloud Scheduler or a local timer).' }),
   driftReported: entry({ type: 'ctloop.drift.reported.v1', topic: 'ctloop-drift-reports', schema: driftReportedData,

@@ -1,6 +1,7 @@
 import type { Row, Warehouse } from '../ports/warehouse.js';
 import type { FeatureView } from './definitions.js';
-import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestRequest, type IngestResult, type PreparedBatch } from './ingest.js';
+import { prepareRows, resultOf, writeStreamedOffline, type IngestDeps, type IngestRequest, type IngestResult, type PreparedBatch } from './ingest.js';
+import { writeOnline } from './online-write.js';
 
 interface Waiter {
   batch: PreparedBatch;
@@ -12,6 +13,8 @@ interface ViewQueue {
   view: FeatureView;
   waiting: Waiter[];
   flushing: boolean;
+  /** The online write of the last group (online writes of a view go one at a time, in group order). */
+  online: Promise<void>;
 }
 
 export interface GroupCommitOptions {
@@ -44,7 +47,7 @@ export class GroupCommitIngestor {
     } catch (err) {
       return Promise.reject(err);
     }
-    const q = this.queues.get(batch.view.name) ?? { view: batch.view, waiting: [], flushing: false };
+    const q = this.queues.get(batch.view.name) ?? { view: batch.view, waiting: [], flushing: false, online: Promise.resolve() };
     this.queues.set(batch.view.name, q);
     const done = new Promise<IngestResult>((resolve, reject) => q.waiting.push({ batch, resolve, reject }));
     if (!q.flushing) void this.flush(q);
@@ -62,25 +65,39 @@ export class GroupCommitIngestor {
           rows += w.batch.received;
           group.push(w);
         }
-        await this.writeGroup(q.view, group);
+        await this.writeGroup(q, group);
       }
     } finally {
       q.flushing = false;
     }
   }
 
-  private async writeGroup(view: FeatureView, group: Waiter[]): Promise<void> {
-    // The same event may be delivered twice at once: keep one row per ingest id, or the MERGE would insert both.
+  /**
+   * Write one group: the warehouse write now; the online write after the previous group's, while the next group's
+   * warehouse write already runs (the two stores are independent, and the online store keeps the newest per entity
+   * whatever the order). Each event settles when both writes holding its rows have committed; a failure of either
+   * fails (and redelivers) every event of the group.
+   */
+  private async writeGroup(q: ViewQueue, group: Waiter[]): Promise<void> {
+    const view = q.view;
+    // The same event may be delivered twice at once: keep one row per ingest id, or the write would store both.
     const good = uniqueBy(group.flatMap((g) => g.batch.good), '_ingest_id');
     const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
+    let inserted: number | null;
     try {
       const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
-      const inserted = await writePrepared(this.deps, view, good, bad, since);
-      // The engine reports rows written for the whole group; per event it is known only when the group is one event.
-      for (const g of group) g.resolve(resultOf(g.batch, group.length === 1 ? inserted : null));
+      inserted = await writeStreamedOffline(this.deps.warehouse, view, good, bad, since);
     } catch (err) {
       for (const g of group) g.reject(err);
+      return;
     }
+    const online = q.online.then(() => (good.length > 0 ? writeOnline(this.deps.online, view, good) : undefined));
+    q.online = online.then(() => undefined, () => undefined);
+    online.then(
+      // The engine reports rows written for the whole group; per event it is known only when the group is one event.
+      () => { for (const g of group) g.resolve(resultOf(g.batch, group.length === 1 ? inserted : null)); },
+      (err: unknown) => { for (const g of group) g.reject(err); },
+    );
   }
 }
 

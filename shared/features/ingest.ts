@@ -4,7 +4,7 @@ import { BadRecord } from './bad-record.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureRepo, type FeatureView } from './definitions.js';
 import { writeOnline } from './online-write.js';
 import { MAX_PARTITIONS_PER_STATEMENT, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
-import { quarantineColumns } from './tables.js';
+import { QUARANTINE_TABLE, quarantineColumns } from './tables.js';
 import { rowValidator } from './validate.js';
 
 export interface IngestRequest {
@@ -97,7 +97,13 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
  * between the two writes changes nothing offline and completes the online write.
  */
 export async function writePrepared(deps: Pick<IngestDeps, 'warehouse' | 'online'>, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
-  const w = deps.warehouse;
+  const inserted = await writeOfflineRows(deps.warehouse, view, good, bad, quarantineFrom);
+  if (good.length > 0) await writeOnline(deps.online, view, good);
+  return inserted;
+}
+
+/** The warehouse half of `writePrepared`: good rows offline (dedup on ingest id), bad rows to quarantine. */
+export async function writeOfflineRows(w: Warehouse, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
   const tsField = view.timestampField;
   let inserted: number | null = 0;
   if (good.length > 0) {
@@ -116,12 +122,32 @@ export async function writePrepared(deps: Pick<IngestDeps, 'warehouse' | 'online
       });
       inserted = inserted === null || n === null ? null : inserted + n;
     }
-    await writeOnline(deps.online, view, good);
   }
   for (const part of splitByBytes(bad, w.maxStagedBytes)) {
     await w.withRows(quarantineColumns, part, (rel) => w.execute(quarantineMergeSql(w.dialect, rel.sql, quarantineFrom), { params: rel.params }));
   }
   return inserted;
+}
+
+/**
+ * Write validated rows on the streaming path (ingest-features, through group commit). On an engine that can append
+ * without DML (`appendRows`: BigQuery's Storage Write API default stream) the offline rows and the quarantine rows
+ * are appended — no statement, no scan, no DML queue; a redelivered event appends its rows again, readers keep one
+ * row per ingest id (dedup-sql.ts) and `compact-features` deletes the copies from yesterday's partition. Returns null
+ * then (an append does not know what was stored before). Elsewhere (DuckDB) this is `writePrepared`.
+ */
+export async function writeStreamed(deps: Pick<IngestDeps, 'warehouse' | 'online'>, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
+  const inserted = await writeStreamedOffline(deps.warehouse, view, good, bad, quarantineFrom);
+  if (good.length > 0) await writeOnline(deps.online, view, good);
+  return inserted;
+}
+
+/** The warehouse half of `writeStreamed` (group commit overlaps it with the previous group's online write). */
+export async function writeStreamedOffline(w: Warehouse, view: FeatureView, good: Row[], bad: Row[], quarantineFrom?: Date): Promise<number | null> {
+  if (!w.appendRows) return writeOfflineRows(w, view, good, bad, quarantineFrom);
+  if (good.length > 0) await w.appendRows(view.table, offlineColumns(view), good);
+  if (bad.length > 0) await w.appendRows(QUARANTINE_TABLE, quarantineColumns, bad);
+  return null;
 }
 
 export function resultOf(batch: PreparedBatch, inserted: number | null): IngestResult {

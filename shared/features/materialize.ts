@@ -28,7 +28,9 @@ export interface MaterializeResult {
  * written; the online store keeps whichever of that and what it holds is newer, so a rerun (after a failure half-way,
  * or over an overlapping range) is idempotent and resumes by doing the remaining pages' work again, never by
  * rolling anything back. Pages go in join-key order, each bounded by the previous page's last key (keyset
- * pagination: one pass over the offline table in all, see pageSql).
+ * pagination: one pass over the offline table in all, see pageSql). Copies of a redelivered row (the streaming
+ * path appends at-least-once, see dedup-sql.ts) tie on every ordering column and the window keeps one row per
+ * entity, so they are never written twice (test/integration/reader-dedup.test.ts).
  */
 export async function materialize(
   deps: { warehouse: Warehouse; online: OnlineStore; repo: FeatureRepo; onProgress?: (r: MaterializeResult) => void },

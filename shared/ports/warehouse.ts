@@ -103,6 +103,13 @@ export interface Warehouse {
   addColumns(name: string, columns: ColumnSchema[]): Promise<void>;
   dropTable(name: string): Promise<void>;
 
+  /**
+   * Optional capability: append rows to a table without DML (BigQuery: the Storage Write API's default stream).
+   * At-least-once: a retried append may store a row twice, so tables written this way are read with one row per
+   * ingest id (see shared/features/dedup-sql.ts). Absent when the engine has no such path (DuckDB writes with SQL).
+   */
+  appendRows?(table: string, columns: ColumnSchema[], rows: Row[]): Promise<void>;
+
   /** Stage in-memory rows as a relation for the duration of `fn` (one batched write, never row by row). */
   withRows<T>(columns: ColumnSchema[], rows: Row[], fn: (rel: StagedRelation) => Promise<T>): Promise<T>;
   /**

@@ -75,6 +75,21 @@ export const functionRegistry: FunctionSpec[] = [
     },
   },
   {
+    name: 'compact-features',
+    entryPoint: 'compactFeatures',
+    trigger: 'featureCompactionRequested',
+    publishes: [],
+    needs: ['bigquery.read', 'bigquery.write', 'bigquery.jobs'],
+    description: 'Remove the copies at-least-once streaming appends left in one day (yesterday) of an offline feature table or the quarantine: one statement per table per day.',
+    timeoutSeconds: 540,
+    memory: '256Mi',
+    scaling: {
+      concurrency: 1,
+      cpu: '1',
+      reason: 'one daily job per table; each runs one count query and at most one MERGE on one partition, so concurrent compactions of one table would only queue behind its DML',
+    },
+  },
+  {
     name: 'detect-drift',
     entryPoint: 'detectDrift',
     trigger: 'driftCheckRequested',

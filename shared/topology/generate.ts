@@ -333,6 +333,15 @@ function buildSchedulerJobs(inputs: TopologyInputs): Record<string, SchedulerJob
     const name = jobName('drift-check', v.name);
     jobs.push(schedulerJob(catalog, 'driftCheckRequested', name, `Drift check of feature view ${v.name} over the trailing window`, o?.schedule ?? d.schedule, schedules.timeZone, data));
   }
+  // Compaction of yesterday's partition: one job per offline table and one for the quarantine (the streaming path
+  // appends at-least-once; see shared/features/compact.ts).
+  const c = schedules.compaction;
+  if (c.enabled) {
+    for (const v of features.views) {
+      jobs.push(schedulerJob(catalog, 'featureCompactionRequested', jobName('compact', v.name), `Compact yesterday's partition of feature view ${v.name}`, c.schedule, schedules.timeZone, { view: v.name }));
+    }
+    jobs.push(schedulerJob(catalog, 'featureCompactionRequested', jobName('compact', 'quarantine'), "Compact yesterday's partition of the quarantine", c.schedule, schedules.timeZone, { quarantine: true }));
+  }
   const models = new Set<string>();
   for (const r of schedules.retraining) {
     if (models.has(r.model)) fail(`schedules: model ${r.model} has two retraining schedules`, 'keep one per model');

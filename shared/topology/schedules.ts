@@ -64,6 +64,10 @@ export const schedulePlanSchema = z.object({
    * periods. A canary period ends at the first tick after it is over, so this is the resolution of its length.
    */
   deploymentChecks: z.object({ enabled: z.boolean().default(true), schedule: cron.default('* * * * *') }).default({ enabled: true, schedule: '* * * * *' }),
+  /** Daily compaction of yesterday's partition of every offline table and the quarantine (compact-features). */
+  compaction: z
+    .object({ enabled: z.boolean().default(true), schedule: cron.default('30 2 * * *') })
+    .default({ enabled: true, schedule: '30 2 * * *' }),
 });
 
 export type SchedulePlan = z.infer<typeof schedulePlanSchema>;

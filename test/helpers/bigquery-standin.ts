@@ -21,6 +21,7 @@ import { duckType, toDuck } from '../../shared/adapters/warehouse/duckdb/values.
 import { connectUtc } from '../../shared/adapters/warehouse/duckdb/connect.js';
 import { createBigQueryWarehouse, type BigQueryWarehouse } from '../../shared/adapters/warehouse/bigquery/index.js';
 import type { ColumnType, ParamType } from '../../shared/ports/warehouse.js';
+import { startStorageWriteStandin, type StorageWriteStandin } from './bigquery-storage-standin.js';
 import { DUCKDB_PRELUDE, translate, type TranslateContext } from './bigquery-translate.js';
 import { DmlConflictError, DmlQueueFullError, dmlTarget, DmlRunner, mergeDuplicateMatchSql, MUTATING_QUEUED } from './bigquery-dml.js';
 import { tableScans } from './bigquery-pruning.js';
@@ -51,6 +52,13 @@ export interface BigQueryStandin {
   overlapDml(table: string, n: number): { release(): void };
   /** Local path of a gs:// URI. */
   localPath(gsUri: string): string;
+  /** Schema of `dataset.table` (BigQuery field names and types), or null: for the Storage Write API stand-in. */
+  tableFields(table: string): { name: string; type: string; mode?: string }[] | null;
+  /**
+   * Store rows in `dataset.table` as a Storage Write API append does: no SQL statement, no DML, no job. Values are
+   * JS values of the columns' types (Date for TIMESTAMP/DATE, bigint or number for INT64), NULL when absent.
+   */
+  appendRows(table: string, rows: Record<string, unknown>[]): Promise<void>;
   /** Send a recorded (or any) query request again as a dry run (`dryRun: true`); its `totalBytesProcessed`. */
   dryRun(request: { query: string; queryParameters?: unknown[] }): Promise<number>;
   stop(): Promise<void>;
@@ -641,6 +649,25 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     failNext(match, status, reason, message = `injected ${reason}`) { failures.push({ match, status, reason, message }); },
     localPath,
     overlapDml(table, n) { return dml.overlap(table, n); },
+    tableFields(table) {
+      return tables.get(table)?.schema?.fields?.map((f) => ({ name: f.name, type: f.type, ...(f.mode ? { mode: f.mode } : {}) })) ?? null;
+    },
+    async appendRows(table, rows) {
+      const t = tables.get(table);
+      if (!t) throw new Error(`appendRows: no table ${table}`);
+      const fields = (t.schema?.fields ?? []).filter((f) => STANDARD[f.type.toUpperCase()]);
+      if (rows.length === 0) return;
+      const [ds, tid] = table.split('.') as [string, string];
+      const values: DuckDBValue[] = [];
+      const types: DuckDBType[] = [];
+      const tuples = rows.map((r) => `(${fields.map((f) => {
+        const ct = colType(f.type);
+        values.push(toDuck(r[f.name] ?? null, ct));
+        types.push(duckType(ct));
+        return `$${values.length}`;
+      }).join(', ')})`);
+      await serial(() => conn.run(`INSERT INTO ${duckTable(ds, tid)} (${fields.map((f) => ident(f.name)).join(', ')}) VALUES ${tuples.join(', ')}`, values, types));
+    },
     async dryRun(request) {
       const res = await fetch(`http://127.0.0.1:${port}/bigquery/v2/projects/${project}/queries`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
@@ -663,6 +690,8 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
 export interface BigQueryTestWarehouse {
   warehouse: BigQueryWarehouse;
   standin: BigQueryStandin;
+  /** The Storage Write API stand-in, when started with `storageWrite: true` (the adapter then appends through it). */
+  storage?: StorageWriteStandin;
   analyzer: Analyzer;
   /** Copy a local file into the stand-in's bucket directory; returns its gs:// URI. */
   upload(localPath: string, name?: string): Promise<string>;
@@ -674,19 +703,21 @@ export interface BigQueryTestWarehouse {
  * BigQuery: `const bq = await startBigQueryTestWarehouse(); … await bq.cleanup()`. Throws when the analyzer cannot
  * start (check `analyzerUnavailableReason()` from ./zetasql.js first and skip).
  */
-export async function startBigQueryTestWarehouse(opts: { project?: string; dataset?: string } = {}): Promise<BigQueryTestWarehouse> {
+export async function startBigQueryTestWarehouse(opts: { project?: string; dataset?: string; storageWrite?: boolean } = {}): Promise<BigQueryTestWarehouse> {
   const gcsRoot = await mkdtemp(join(tmpdir(), 'ctloop-gcs-'));
   const analyzer = await startAnalyzer();
   let standin: BigQueryStandin | undefined;
+  let storage: StorageWriteStandin | undefined;
   try {
     standin = await startBigQueryStandin({ analyzer, gcsRoot, ...(opts.project ? { project: opts.project } : {}) });
+    if (opts.storageWrite) storage = await startStorageWriteStandin(standin);
     const warehouse = await createBigQueryWarehouse(
       { kind: 'bigquery', project: standin.project, dataset: opts.dataset ?? 'ctloop', location: 'US', apiEndpoint: standin.url },
-      { maxRetries: 0, pollMs: 5 },
+      { maxRetries: 0, pollMs: 5, ...(storage ? { storageWrite: storage.clientOptions } : {}) },
     );
     const s = standin;
     return {
-      warehouse, standin: s, analyzer,
+      warehouse, standin: s, analyzer, ...(storage ? { storage } : {}),
       async upload(localPath, name) {
         const uri = `gs://ctloop-test/uploads/${randomUUID().slice(0, 8)}/${name ?? localPath.split('/').pop()}`;
         const dest = s.localPath(uri);
@@ -696,12 +727,14 @@ export async function startBigQueryTestWarehouse(opts: { project?: string; datas
       },
       async cleanup() {
         await warehouse.close();
+        await storage?.stop();
         await s.stop();
         await analyzer.stop();
         await rm(gcsRoot, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    await storage?.stop();
     await standin?.stop();
     await analyzer.stop();
     await rm(gcsRoot, { recursive: true, force: true });

@@ -335,7 +335,21 @@ describe('scheduler jobs', () => {
     const env2 = envelopeFromDataOnlyMessage({ body: JSON.parse(job.data_json), attributes: job.attributes, messageId: 'b', publishTime: '2026-01-12T03:00:00Z' });
     expect((env1.data as { dedupKey: string }).dedupKey).toBe('schedule:flight_delay:2026-01-05T03:00');
     expect((env1.data as { dedupKey: string }).dedupKey).not.toBe((env2.data as { dedupKey: string }).dedupKey);
-    expect(Object.values(t.scheduler_jobs).some((j) => j.data_json.includes(`"view":"${features.views[0]!.name}"`))).toBe(false);
+    expect(Object.values(t.scheduler_jobs).some((j) => j.event === 'driftCheckRequested' && j.data_json.includes(`"view":"${features.views[0]!.name}"`))).toBe(false);
+  });
+
+  it('every offline table and the quarantine get one daily compaction job (unless disabled), sent to compact-features', () => {
+    const compactions = Object.entries(checkedIn.scheduler_jobs).filter(([, j]) => j.event === 'featureCompactionRequested');
+    const targets = compactions.map(([, j]) => JSON.parse(j.data_json) as { view?: string; quarantine?: boolean });
+    expect(targets.filter((d) => d.view).map((d) => d.view).sort()).toEqual(features.views.map((v) => v.name).sort());
+    expect(targets.filter((d) => d.quarantine)).toHaveLength(1);
+    for (const [name, j] of compactions) {
+      expect(j.schedule, name).toMatch(/^\S+ \S+ \* \* \*$/); // daily
+      expect(j.data_json, `${name}: the function picks yesterday from the trigger time`).not.toContain('day');
+      expect(checkedIn.functions['compact-features']!.trigger_topic).toBe(j.topic);
+    }
+    const off = buildTopology({ ...inputs, schedules: parseSchedulePlan({ compaction: { enabled: false } }) }).topology;
+    expect(Object.values(off.scheduler_jobs).some((j) => j.event === 'featureCompactionRequested')).toBe(false);
   });
 
   it('the training reconciler publishes {"reconcile": true} to the job-state topic every 15 minutes, where complete-training consumes it', () => {

@@ -47,4 +47,36 @@ describe('group commit ingestion', () => {
     expect(await count('fv_route_stats')).toBe(3);
     await expect(g.ingest({ ...ev(9), view: 'nope' })).rejects.toThrow(/feature view "nope" is not defined/);
   });
+
+  it("overlaps a group's warehouse write with the previous group's online write, and acknowledges each event after both", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let onlineCalls = 0;
+    const gated: OnlineStore = new Proxy(online, {
+      get: (t, k, r) => (k === 'write'
+        ? async (...args: Parameters<OnlineStore['write']>) => { if (onlineCalls++ === 0) await gate; return t.write(...args); }
+        : Reflect.get(t, k, r)),
+    });
+    const g = new GroupCommitIngestor({ warehouse: w, online: gated, repo });
+    let secondStored!: () => void;
+    const stored = new Promise<void>((r) => { secondStored = r; });
+    const exec = w.execute.bind(w);
+    let inserts = 0;
+    vi.spyOn(w, 'execute').mockImplementation(async (sql, opts) => {
+      const res = await exec(sql, opts);
+      if (/^INSERT INTO .*fv_route_stats/.test(sql) && ++inserts === 2) secondStored();
+      return res;
+    });
+    const ev = (e: number) => ({ view: 'route_stats', sourceId: `p${e}`, createdAt: new Date(T0), rows: [{ origin: 'A', dest: 'B', event_ts: at(e) }] });
+    const settled: string[] = [];
+    const a = g.ingest(ev(1)).then(() => settled.push('a'));
+    const b = g.ingest(ev(2)).then(() => settled.push('b'));
+    // The second group's warehouse write completes while the first group's online write is still held.
+    await stored;
+    expect(await count('fv_route_stats')).toBe(2);
+    expect(settled).toEqual([]);
+    release();
+    await Promise.all([a, b]);
+    expect(settled).toEqual(['a', 'b']);
+  });
 });

@@ -25,7 +25,7 @@ describe('local scheduler (the embedded Cloud Scheduler)', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('fires the jobs Terraform gets, at their minute, as valid catalog events with stable ids', async () => {
-    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } }, trainingReconciler: { enabled: false }, deploymentChecks: { enabled: false } });
+    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } }, trainingReconciler: { enabled: false }, deploymentChecks: { enabled: false }, compaction: { enabled: false } });
     const { topology } = buildTopology({ catalog, registry: functionRegistry, features: testRepo(), schedules: plan });
     const bus = createEventBus({ kind: 'memory', journalDir: join(dir, 'bus') }, { minBackoffMs: 1, maxBackoffMs: 10, maxDeliveryAttempts: 5 });
     const got: Envelope[] = [];
@@ -43,7 +43,7 @@ describe('local scheduler (the embedded Cloud Scheduler)', () => {
   });
 
   it('runs the training reconciler job (a raw message) through its function handler in-process, at its minute or by name', async () => {
-    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } }, deploymentChecks: { enabled: false } });
+    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * *', windowSeconds: 3600 }, views: { driver_stats: { enabled: false } } }, deploymentChecks: { enabled: false }, compaction: { enabled: false } });
     const { topology } = buildTopology({ catalog, registry: functionRegistry, features: testRepo(), schedules: plan });
     const bus = createEventBus({ kind: 'memory', journalDir: join(dir, 'bus-raw') }, { minBackoffMs: 1, maxBackoffMs: 10, maxDeliveryAttempts: 5 });
     // Without a consumer of the raw topic the job is refused, not silently never run.
@@ -74,7 +74,7 @@ describe('local scheduler (the embedded Cloud Scheduler)', () => {
   });
 
   it('advances a simulated clock: every due minute of [from, to) fires once, in order, and nothing outside it', async () => {
-    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * 1', windowSeconds: 604_800 } }, trainingReconciler: { enabled: false }, deploymentChecks: { enabled: false } });
+    const plan = parseSchedulePlan({ driftChecks: { defaults: { schedule: '0 6 * * 1', windowSeconds: 604_800 } }, trainingReconciler: { enabled: false }, deploymentChecks: { enabled: false }, compaction: { enabled: false } });
     const { topology } = buildTopology({ catalog, registry: functionRegistry, features: testRepo(), schedules: plan });
     const bus = createEventBus({ kind: 'memory', journalDir: join(dir, 'bus-advance') }, { minBackoffMs: 1, maxBackoffMs: 10, maxDeliveryAttempts: 5 });
     const s = new LocalScheduler(topology.scheduler_jobs, bus);
@@ -109,7 +109,7 @@ describe('ctloop run finishes a lost local completion with the scheduled reconci
 
     const done = await collectCompletions(fx.rt);
     // What `ctloop run` builds: the scheduler jobs Terraform gets, raw topics served by the message handlers.
-    const { topology } = buildTopology({ catalog, registry: functionRegistry, features: fx.rt.repo, schedules: parseSchedulePlan({ deploymentChecks: { enabled: false } }) });
+    const { topology } = buildTopology({ catalog, registry: functionRegistry, features: fx.rt.repo, schedules: parseSchedulePlan({ deploymentChecks: { enabled: false }, compaction: { enabled: false } }) });
     const s = new LocalScheduler(topology.scheduler_jobs, fx.rt.bus, localRawTargets(fx.rt, messageHandlers));
     expect(await s.tick(new Date('2001-06-01T00:15:00Z'))).toEqual(['ctloop-reconcile-training@2001-06-01T00:15']);
     await fx.rt.bus.drain(30_000);

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';
+import type { ClientOptions } from 'google-gax';
 import type { WarehouseConfig } from '../../../config/config.js';
 import { ValidationError } from '../../../errors.js';
 import type {
@@ -21,6 +22,7 @@ import { assertIdentifier } from '../../../sql/identifiers.js';
 import { isDuplicate, isNotFound, mapBigQueryError } from './errors.js';
 import { queryParameters } from './params.js';
 import { columnType, rowsFromResponse, type BqField } from './values.js';
+import { StorageWriteAppender } from './write/appender.js';
 
 export type BigQueryWarehouseConfig = Extract<WarehouseConfig, { kind: 'bigquery' }>;
 
@@ -33,6 +35,13 @@ export interface BigQueryWarehouseOptions {
   labels?: Record<string, string>;
   /** Poll interval for jobs (default 500 ms). */
   pollMs?: number;
+  /**
+   * Storage Write API client options (gax: `apiEndpoint`, `port`, `sslCreds`). Against Google (no local
+   * `apiEndpoint` in the config) the append path is always on, with ADC; against a local REST stand-in or emulator
+   * it is on only when this is given (there is no public Storage Write API emulator), and `appendRows` is absent
+   * otherwise (ingest then writes with INSERT … WHERE NOT EXISTS).
+   */
+  storageWrite?: ClientOptions;
 }
 
 /** jobs.query / jobs.getQueryResults request body limit is 10 MB; stay under it with the rows parameter. */
@@ -81,11 +90,25 @@ export class BigQueryWarehouse implements Warehouse {
   private readonly dataset: string;
   private readonly location: string;
 
+  private readonly appender: StorageWriteAppender | null;
+  readonly appendRows?: (table: string, columns: ColumnSchema[], rows: Row[]) => Promise<void>;
+
   constructor(private readonly client: BigQuery, config: BigQueryWarehouseConfig, private readonly opts: BigQueryWarehouseOptions = {}) {
     this.project = config.project;
     this.dataset = config.dataset;
     this.location = config.location;
     this.dialect = bigqueryDialect(config.project, config.dataset);
+    const local = config.apiEndpoint?.startsWith('http://') ?? false;
+    this.appender = !local || opts.storageWrite
+      ? new StorageWriteAppender({ project: config.project, dataset: config.dataset, ...(opts.storageWrite ? { clientOptions: opts.storageWrite } : {}) })
+      : null;
+    if (this.appender) {
+      const appender = this.appender;
+      this.appendRows = (table, columns, rows) => {
+        columns.forEach((c) => assertIdentifier(c.name, 'column'));
+        return appender.append(assertIdentifier(table, 'table'), columns, rows);
+      };
+    }
   }
 
   /** Authenticated REST call relative to /bigquery/v2/projects/<project>. */
@@ -382,7 +405,8 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   async close(): Promise<void> {
-    // The REST client holds no connections that need closing.
+    // The REST client holds no connections; the Storage Write API client holds gRPC streams.
+    this.appender?.close();
   }
 }
 
