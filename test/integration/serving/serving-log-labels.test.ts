@@ -27,8 +27,8 @@ function logRows(): ServingLogRow[] {
   }));
 }
 
-function suite(name: string, open: () => Promise<{ w: Warehouse; cleanup: () => Promise<void> }>) {
-  describe(`serving log, delayed labels and live metrics on ${name}`, () => {
+function suite(name: string, open: () => Promise<{ w: Warehouse; cleanup: () => Promise<void> }>, skipReason: string | null = null) {
+  describe.skipIf(skipReason !== null)(`serving log, delayed labels and live metrics on ${name}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     let w: Warehouse;
     let cleanup: () => Promise<void>;
     let dir: string;
@@ -115,12 +115,8 @@ suite('DuckDB', async () => {
 });
 
 const unavailable = analyzerUnavailableReason();
-if (unavailable) {
-  console.warn(`skipping the BigQuery serving-log suite: ${unavailable}`);
-  describe.skip(`serving log on BigQuery: ${unavailable}`, () => { it('needs the ZetaSQL analyzer', () => {}); });
-} else {
-  suite('BigQuery (stand-in + ZetaSQL)', async () => {
-    const bq: BigQueryTestWarehouse = await startBigQueryTestWarehouse();
-    return { w: bq.warehouse, cleanup: () => bq.cleanup() };
-  });
-}
+if (unavailable) console.warn(`skipping the BigQuery serving-log suite: ${unavailable}`);
+suite('BigQuery (stand-in + ZetaSQL)', async () => {
+  const bq: BigQueryTestWarehouse = await startBigQueryTestWarehouse();
+  return { w: bq.warehouse, cleanup: () => bq.cleanup() };
+}, unavailable);
