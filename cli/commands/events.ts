@@ -31,7 +31,9 @@ export function register(program: Command): void {
         process.stdout.write(`event schemas are up to date (${opts.out})\n`);
         return;
       }
-      const { written, removed } = await writeEventDocs(dir, files);
+      const { written, removed } = await writeEventDocs(dir, files).catch((err: NodeJS.ErrnoException) => {
+        throw new ValidationError(`cannot write the event schemas to --out ${opts.out}: ${err.message}`, { hint: 'choose a directory you can write (default docs/events)', cause: err });
+      });
       for (const f of written) process.stdout.write(`wrote ${opts.out}/${f}\n`);
       for (const f of removed) process.stdout.write(`removed ${opts.out}/${f}\n`);
       if (written.length + removed.length === 0) process.stdout.write(`event schemas are up to date (${opts.out})\n`);

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { ensureDir } from '../ensure-dir.js';
 
 /**
  * The state directory (CTLOOP_STATE_DIR) holds the DuckDB file, the local object store and the bus journal.
@@ -73,7 +74,7 @@ async function classify(dir: string, mode: StateAccess, err: unknown): Promise<C
 export async function checkStateDir(dir: string, mode: StateAccess, entries: StateEntry[] = []): Promise<boolean> {
   if (mode === 'write') {
     try {
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
     } catch (err) {
       throw await classify(dir, mode, err);
     }

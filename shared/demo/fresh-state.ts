@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { UsageError } from '../errors.js';
+import { ensureDir } from '../ensure-dir.js';
 
 /** Written by the demo into the state directory: a later demo may replace what it finds there. */
 export const DEMO_MARKER = 'demo/demo-run.json';
@@ -29,7 +30,7 @@ export async function freshDemoState(config: Config): Promise<{ removed: boolean
     });
   }
   for (const p of used) await rm(p, { recursive: true, force: true });
-  await mkdir(join(config.stateDir, 'demo'), { recursive: true });
+  await ensureDir(join(config.stateDir, 'demo'));
   await writeFile(marker, `${JSON.stringify({ startedAt: new Date().toISOString() })}\n`);
   return { removed: used.length > 0 };
 }

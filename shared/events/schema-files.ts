@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { ensureDir } from '../ensure-dir.js';
 import { dirname, join } from 'node:path';
 import { staleFiles } from '../topology/stale.js';
 
@@ -33,7 +34,7 @@ export async function writeEventDocs(dir: string, files: Record<string, string>)
   const removed: string[] = [];
   for (const [path, content] of Object.entries(files)) {
     if (current[path] === content) continue;
-    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await ensureDir(dirname(join(dir, path)));
     await writeFile(join(dir, path), content);
     written.push(path);
   }

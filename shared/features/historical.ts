@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -12,6 +12,7 @@ import type { FeatureRepo } from './definitions.js';
 import { detectFormat, sqlPath } from './local-files.js';
 import { pointInTimeSql, ROW_ID, type PitViewRequest } from './pit-sql.js';
 import { prepareSpine } from './spine.js';
+import { ensureDir } from '../ensure-dir.js';
 
 export interface HistoricalRequest {
   /** Local spine file (CSV or Parquet): entity keys, a timestamp column, any other columns (labels) kept as-is. */
@@ -153,7 +154,7 @@ async function exportTo(deps: HistoricalDeps, sql: string, params: Params, out: 
       local.push(p);
     }
     const target = outIsRemote ? join(dir, `merged.${format}`) : out;
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDir(dirname(target));
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await connectUtc(instance);
     try {

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { ensureDir } from '../ensure-dir.js';
 import { dirname, join } from 'node:path';
 import { catalog } from '../events/catalog.js';
 import { loadFeatureRepo } from '../features/definitions.js';
@@ -55,7 +56,7 @@ export async function writeGenerated(outDir: string, files: Record<string, strin
   const removed: string[] = [];
   for (const [path, content] of Object.entries(files)) {
     if (current[path] === content) continue;
-    await mkdir(dirname(join(outDir, path)), { recursive: true });
+    await ensureDir(dirname(join(outDir, path)));
     await writeFile(join(outDir, path), content);
     written.push(path);
   }

@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { EndpointConfig } from '../../delivery/config.js';
 import { NotFoundError } from '../../errors.js';
@@ -8,6 +8,7 @@ import type { ObjectStore } from '../../ports/object-store.js';
 import { modelServerCommand } from '../../serving/server-command.js';
 import { EmbeddedEndpoint } from './embedded/index.js';
 import type { ServerCommand, SupervisorOptions } from './embedded/supervisor.js';
+import { ensureDir } from '../../ensure-dir.js';
 
 /**
  * The endpoint chosen by configuration. Embedded: versions' artifacts are copied from the object store into
@@ -39,7 +40,7 @@ export async function localModelDir(deps: Pick<EndpointDeps, 'registry' | 'objec
   if (objects.length === 0) throw new NotFoundError(`model ${model} version ${version} has no artifacts under ${prefix}`, { hint: 'the trainer writes model.bst there; check the training run' });
   for (const o of objects) {
     const local = join(dir, o.uri.slice(prefix.length));
-    await mkdir(dirname(local), { recursive: true });
+    await ensureDir(dirname(local));
     await deps.objectStore.download(o.uri, local);
   }
   await writeFile(done, '');

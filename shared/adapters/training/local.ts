@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../ports/object-store.js';
 import type { JobSpec, JobStatus, TrainingLauncher } from '../../training/launcher.js';
 import { log as logLine } from '../../runtime/log.js';
 import { LogTail } from './log-tail.js';
+import { ensureDir } from '../../ensure-dir.js';
 
 /** Called once per job when it reaches a terminal state (after its model and logs were uploaded). */
 export type OnJobDone = (job: { jobId: string; runId: string; status: JobStatus }) => Promise<void>;
@@ -168,7 +169,7 @@ export class LocalTrainingRunner implements TrainingLauncher {
     const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
     for (const o of await this.opts.objectStore.list(base)) {
       const path = join(dir, o.uri.slice(base.length));
-      await mkdir(join(path, '..'), { recursive: true });
+      await ensureDir(join(path, '..'));
       await this.opts.objectStore.download(o.uri, path);
     }
   }

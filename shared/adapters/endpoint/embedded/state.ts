@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployedModel } from '../../../ports/endpoint.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 /**
  * The embedded endpoint's durable state, one JSON file per model under the state directory: what is deployed and
@@ -62,7 +63,7 @@ export class EndpointStateFiles {
   }
 
   async write(state: StoredEndpoint): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await ensureDir(this.dir);
     const tmp = `${this.file(state.model)}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
     await rename(tmp, this.file(state.model));

@@ -1,7 +1,8 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TransientError } from '../../../errors.js';
 import type { DeadLetter } from '../../../ports/event-bus.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 export interface JournalEntry extends DeadLetter {
   topic: string;
@@ -28,7 +29,7 @@ export class DeadLetterJournal {
   }
 
   async append(entry: JournalEntry): Promise<void> {
-    this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
+    this.ready ??= ensureDir(this.dir).then(() => undefined);
     try {
       await this.ready;
       await appendFile(this.path, `${JSON.stringify(entry)}\n`, 'utf8');

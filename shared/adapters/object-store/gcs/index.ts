@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import type { LocalCopy, ObjectInfo, ObjectStore, PutOptions } from '../../../po
 import { assertLocalFile } from '../local-file.js';
 import { checkMetadata, compareUris, DEFAULT_CONTENT_TYPE, objectRef, prefixRef, toUri } from '../uri.js';
 import { httpStatus, mapGcsError } from './errors.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 /** Bodies above this size use a resumable upload (several requests, survives a dropped connection). */
 const RESUMABLE_ABOVE = 5 * 1024 * 1024;
@@ -176,7 +177,7 @@ export class GcsObjectStore implements ObjectStore {
     const dest = resolve(localPath);
     const tmp = `${dest}.${randomUUID()}.part`;
     try {
-      await mkdir(dirname(dest), { recursive: true });
+      await ensureDir(dirname(dest));
       await pipeline(f.createReadStream(), createWriteStream(tmp, { flags: 'wx' }));
       await rename(tmp, dest);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { AlreadyExistsError, ValidationError } from '../../../errors.js';
 import type { LocalCopy, ObjectInfo, ObjectStore, PutOptions } from '../../../ports/object-store.js';
@@ -8,6 +8,7 @@ import { assertLocalFile } from '../local-file.js';
 import { checkMetadata, compareUris, DEFAULT_CONTENT_TYPE, type ObjectRef, objectRef, prefixRef, toUri } from '../uri.js';
 import { errnoCode, fileDirConflict, mapFsError, notFound } from './fs-errors.js';
 import { readSidecar, removeSidecar, sidecarPath, writeSidecar } from './sidecar.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 const TMP_DIR = '.ctloop-tmp';
 
@@ -60,11 +61,11 @@ export class LocalObjectStore implements ObjectStore {
     let meta: string | undefined;
     let placed = false;
     try {
-      await mkdir(tmpDir, { recursive: true });
+      await ensureDir(tmpDir);
       await fill(tmp);
       const st = await stat(tmp, { bigint: true });
       meta = sidecarPath(this.root, ref.bucket, ref.path, st.ino);
-      await mkdir(dirname(meta), { recursive: true });
+      await ensureDir(dirname(meta));
       const contentType = opts.contentType ?? DEFAULT_CONTENT_TYPE;
       const metadata = { ...(opts.metadata ?? {}) };
       await writeSidecar(meta, { contentType, metadata });
@@ -91,7 +92,7 @@ export class LocalObjectStore implements ObjectStore {
 
   private async mkdirParents(ref: ObjectRef, dest: string): Promise<void> {
     try {
-      await mkdir(dirname(dest), { recursive: true });
+      await ensureDir(dirname(dest));
     } catch (err) {
       const c = errnoCode(err);
       if (c === 'EEXIST' || c === 'ENOTDIR') throw fileDirConflict(ref.uri, await this.fileAncestor(ref));
@@ -225,7 +226,7 @@ export class LocalObjectStore implements ObjectStore {
     const dest = resolve(localPath);
     const tmp = `${dest}.${randomUUID()}.part`;
     try {
-      await mkdir(dirname(dest), { recursive: true });
+      await ensureDir(dirname(dest));
       await copyFile(src, tmp);
       await rename(tmp, dest);
     } catch (err) {

@@ -1,9 +1,10 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, NotFoundError } from '../../../errors.js';
 import type { FeatureView } from '../../../features/definitions.js';
 import { entityKey, newestPerEntity, type OnlineRecord, type OnlineStore, type OnlineWriteResult } from '../../../ports/online-store.js';
 import { ViewLog } from './view-log.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 export interface EmbeddedOnlineStoreOptions {
   /** Folder of the store (`<state dir>/online`): one log file per view, plus the writer's lock. */
@@ -34,7 +35,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
   }
 
   private async lock(): Promise<void> {
-    await mkdir(this.opts.dir, { recursive: true });
+    await ensureDir(this.opts.dir);
     const path = join(this.opts.dir, 'LOCK');
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

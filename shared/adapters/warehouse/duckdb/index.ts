@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DuckDBConnection, DuckDBDataChunk, DuckDBInstance, JSToDuckDBValueConverter,
@@ -13,6 +13,7 @@ import { duckdbDialect } from '../../../sql/dialects.js';
 import { assertIdentifier } from '../../../sql/identifiers.js';
 import { columnTypeFromDuck, duckType, fromDuck, toDuck } from './values.js';
 import { connectUtc } from './connect.js';
+import { ensureDir } from '../../../ensure-dir.js';
 
 // Staged rows and files live in connection-local temporary tables: in memory, no WAL, gone on close.
 const STAGING = 'temp.main';
@@ -108,7 +109,7 @@ export class DuckDbWarehouse implements Warehouse {
     const readOnly = Boolean(opts.readOnly);
     // A read-only open of a file that does not exist yet: an empty in-memory database stands in for it.
     const absent = file && readOnly && !(await access(opts.path).then(() => true, () => false)) ? { path: opts.path } : undefined;
-    if (file && !readOnly) await mkdir(dirname(opts.path), { recursive: true }).catch((err: unknown) => { throw openError(err, opts.path, readOnly); });
+    if (file && !readOnly) await ensureDir(dirname(opts.path)).catch((err: unknown) => { throw openError(err, opts.path, readOnly); });
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(absent ? ':memory:' : opts.path, {
@@ -286,7 +287,7 @@ export class DuckDbWarehouse implements Warehouse {
       throw new ValidationError(`DuckDB writes local files, got ${opts.uri}`, { hint: 'export locally, then upload with the object store' });
     }
     const path = opts.uri.replace(/^file:\/\//, '');
-    await mkdir(dirname(path), { recursive: true });
+    await ensureDir(dirname(path));
     const name = this.stagingName();
     const ref = `${STAGING}.${name}`;
     await this.execute(`CREATE TEMP TABLE ${name} AS ${sql}`, opts);
