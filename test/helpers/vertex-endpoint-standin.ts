@@ -54,7 +54,8 @@ function err(code: grpc.status, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
-function loadRoot(files: string[]): protobuf.Root {
+/** The aiplatform protos (and google-gax's) as a protobufjs root, for encoding operation results by hand. */
+export function loadRoot(files: string[]): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => {
     for (const dir of INCLUDES) {

@@ -1,9 +1,8 @@
-import { accessSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
+import { loadRoot } from './vertex-endpoint-standin.js';
 
 /**
  * A stand-in for Vertex AI's ModelService (and the google.longrunning.Operations service its long-running calls are
@@ -68,18 +67,7 @@ export async function startVertexModelStandin(): Promise<VertexModelStandin> {
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync([MODEL_SERVICE, OPERATIONS], opts)) as unknown as {
     google: { cloud: { aiplatform: { v1: { ModelService: grpc.ServiceClientConstructor } } }; longrunning: { Operations: grpc.ServiceClientConstructor } };
   };
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => {
-    for (const dir of INCLUDES) {
-      const p = join(dir, target);
-      try {
-        accessSync(p);
-        return p;
-      } catch { /* next include dir */ }
-    }
-    return target;
-  };
-  root.loadSync(MODEL_SERVICE, { keepCase: false });
+  const root = loadRoot([MODEL_SERVICE]);
   const UploadModelResponse = root.lookupType('google.cloud.aiplatform.v1.UploadModelResponse');
 
   const calls: RecordedCall[] = [];
