@@ -2,7 +2,10 @@
  * List prices the cost estimate (`ctloop infra cost`) uses — ONE place, with their date and sources. US multi-region /
  * us-central1 on-demand list prices in USD, without free tiers (so small rates are overestimated, never hidden).
  * Recorded 2026-12-01 from the pages below as known to the authors; prices change: check the pages before relying
- * on a figure, and update this file (and PRICES_AS_OF) when they differ.
+ * on a figure, and update this file (and PRICES_AS_OF) when they differ. Cross-checked on 2026-12-01 against stored
+ * copies of public pages (no machine here reaches cloud.google.com): Storage Write API $0.025/GiB with the first
+ * 2 TiB a month free, legacy insertAll $0.05/GiB; Firestore multi-region writes $0.18 per 100k (regional US
+ * locations list $0.09: the estimate keeps the multi-region figure, an upper bound); Pub/Sub $40/TiB.
  */
 export const PRICES_AS_OF = '2026-12-01';
 
