@@ -13,7 +13,7 @@ import { storedCreatedTime } from './file-version.js';
 import type { IngestDeps } from './ingest.js';
 import { onlineRecord } from './online-write.js';
 import { BIGQUERY_RULES as R } from './rule-dialect.js';
-import { dayRanges, newestFirst, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
+import { MAX_PARTITIONS_PER_STATEMENT, newestFirst, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.js';
 
 /**
@@ -24,18 +24,21 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  *      number records itself), from the scratch bucket into a staging table of STRING columns.
  *   2. ONE classifying statement: `CREATE TABLE … OPTIONS (expiration_timestamp) AS SELECT` — typed values, every
  *      reason, the raw row of a bad one, the ingest id.
- *   3. ONE `INSERT … SELECT … WHERE NOT EXISTS` of the good rows into the offline table per 4,000 days the file
- *      spans, each with literal event-time bounds (partition pruning), deduplicated on the ingest id — no MERGE.
+ *   3. ONE `INSERT … SELECT … WHERE NOT EXISTS` of the good rows into the offline table per 4,000 distinct days
+ *      the good rows fall on, each with literal event-time bounds (partition pruning), deduplicated on the ingest
+ *      id — no MERGE.
  *   4. ONE `INSERT` of the bad rows into `_quarantine` (deduplicated on ingest id and view).
  *   5. The newest good row per entity read back and written to the online store.
  *   Both staging tables carry an expiration (a crash leaves nothing for longer than an hour) and are dropped at the
  *   end. Reads between the statements (counts, the created-time probe, sample reasons) are queries, not DML.
  *
  * BigQuery limits this respects (https://cloud.google.com/bigquery/quotas, read 2026-12-01):
- *   - "Maximum number of partitions modified by a single job": 4,000 — the offline INSERT is split by event-time
- *     range (`dayRanges`), the quarantine INSERT touches one day (`quarantined_at` is now);
+ *   - "Maximum number of partitions modified by a single job": 4,000 — the offline INSERT is split into event-time
+ *     ranges of at most 4,000 distinct days holding rows (a file whose rows fall on few days far apart is one
+ *     statement, where the row-by-row path's `dayRanges` cuts the whole span in 4,000-day pieces), the quarantine
+ *     INSERT touches one day (`quarantined_at` is now);
  *   - DML: INSERTs are not mutating DML and do not queue behind the 2 concurrent UPDATE/DELETE/MERGE per table
- *     ("DML statement conflicts", data-manipulation-language page); one load is 1 + ⌈days/4,000⌉ INSERTs;
+ *     ("DML statement conflicts", data-manipulation-language page); one load is ⌈days/4,000⌉ + 1 INSERTs;
  *   - "Maximum unresolved GoogleSQL query length": 1,024k characters — a view whose classifying statement would be
  *     longer is loaded row by row;
  *   - load jobs: 100 MB per CSV row and cell (the row-by-row reader's record limit, 2 MB, is far below: longer
@@ -123,7 +126,9 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
     const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS ${R.ident(s.prepare[k]!.name)}`] : []));
     if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
   }
-  const reason = `ARRAY_TO_STRING([${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${R.lit(`${s.name}: `)} || (${s.reason}) END`).join(', ')}], '; ')`;
+  // GoogleSQL refuses `'…' || NULL` (a literal NULL operand): a field that is never refused has no term.
+  const terms = sqls.filter((s) => s.reason !== 'NULL').map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${R.lit(`${s.name}: `)} || (${s.reason}) END`);
+  const reason = terms.length === 0 ? "''" : `COALESCE(ARRAY_TO_STRING([${terms.join(', ')}], '; '), '')`;
   const raw = `CONCAT('{', ${file.columns.map((c, i) => `${R.lit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)}, COALESCE(${R.json(`ld_c${i}`)}, 'null')`).join(', ')}, '}')`;
   const exotic = file.columns.map((_, i) => `COALESCE(${exoticSql(`ld_c${i}`, R)}, FALSE)`).join(' OR ');
   const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS ld_v${i}`).join(', ');
@@ -151,7 +156,7 @@ async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, no
   const ts = `ld_v${fields.findIndex((f) => f.role === 'time')}`;
   const created = fields.findIndex((f) => f.role === 'created');
   const ownCreated = created >= 0 ? `ld_v${created}` : 'CAST(NULL AS TIMESTAMP)';
-  const [st] = await w.query(`SELECT COUNT(*) AS n, COUNTIF(ld_reason = '') AS good, COUNTIF(ld_exotic) AS exotic, MIN(CASE WHEN ld_reason = '' THEN ${ts} END) AS lo, MAX(CASE WHEN ld_reason = '' THEN ${ts} END) AS hi FROM ${table}`);
+  const [st] = await w.query(`SELECT COUNT(*) AS n, COUNTIF(ld_reason = '') AS good, COUNTIF(ld_exotic) AS exotic FROM ${table}`);
   const n = Number(st!.n);
   const good = Number(st!.good);
   if (Number(st!.exotic) > 0) return { fallback: 'a bad value with characters the SQL renders differently (beyond the Basic Multilingual Plane, or control characters)' };
@@ -172,9 +177,14 @@ async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, no
   deps.signal?.throwIfAborted();
   let inserted: number | null = 0;
   if (good > 0) {
-    // At most 4,000 daily partitions per statement: a file spanning more days is written in day ranges.
-    for (const [a, b] of dayRanges(st!.lo as Date, st!.hi as Date)) {
-      const k = (await w.execute(offlineMergeSql(d, view, goodRel, a, b))).affectedRows;
+    // At most 4,000 partitions modified per statement: the days the good rows fall on, in order, in groups of 4,000;
+    // one INSERT per group, bounded by the group's first and last event time (groups do not overlap).
+    const ranges = await w.query([
+      `SELECT MIN(lo) AS lo, MAX(hi) AS hi FROM (SELECT lo, hi, DIV(ROW_NUMBER() OVER (ORDER BY day) - 1, ${MAX_PARTITIONS_PER_STATEMENT}) AS k FROM (`,
+      `SELECT CAST(${ts} AS DATE) AS day, MIN(${ts}) AS lo, MAX(${ts}) AS hi FROM ${table} WHERE ld_reason = '' GROUP BY day)) GROUP BY k ORDER BY lo`,
+    ].join('\n'));
+    for (const r of ranges) {
+      const k = (await w.execute(offlineMergeSql(d, view, goodRel, r.lo as Date, r.hi as Date))).affectedRows;
       inserted = inserted === null || k === null ? null : inserted + k;
     }
   }

@@ -151,7 +151,9 @@ function calls(code: string, name: string, fn: (argsText: string[], inner: strin
  * BigQuery semantics DuckDB spells differently, on code where string literals are holes `\u0000n\u0000`:
  * SAFE_CAST of INT64/FLOAT64/BOOL (BigQuery's string conversion rules, see the prelude); REGEXP_EXTRACT (NULL when
  * nothing matches, the one capturing group or else the whole match; DuckDB gives '' and needs the group number);
- * REGEXP_REPLACE (every match; DuckDB replaces the first unless given 'g').
+ * REGEXP_REPLACE (every match; DuckDB replaces the first unless given 'g'); CONCAT (NULL if an argument is NULL;
+ * DuckDB's skips NULLs); ARRAY_TO_STRING (NULL elements omitted,
+ * so all-NULL gives ''; DuckDB gives NULL).
  */
 function bigquerySemantics(code: string, holes: string[]): string {
   code = calls(code, 'SAFE_CAST', (_a, inner) => {
@@ -169,6 +171,14 @@ function bigquerySemantics(code: string, holes: string[]): string {
     return `(CASE WHEN regexp_matches(${a[0]}, ${a[1]}) THEN regexp_extract(${a[0]}, ${a[1]}, ${groups > 0 ? 1 : 0}) END)`;
   });
   code = calls(code, 'REGEXP_REPLACE', (a) => (a.length === 3 ? `regexp_replace(${a[0]}, ${a[1]}, ${a[2]}, 'g')` : null));
+  // CONCAT is NULL when any argument is (DuckDB's concat skips NULLs; its || propagates them).
+  code = calls(code, 'CONCAT', (a) => `(${a.map((x) => `(${x})`).join(' || ')})`);
+  // ARRAY_TO_STRING omits NULL elements (or writes null_text for them): an array of NULLs gives '', not NULL.
+  code = calls(code, 'ARRAY_TO_STRING', (a) => {
+    if (a.length === 2) return `(CASE WHEN (${a[0]}) IS NULL THEN NULL ELSE coalesce(array_to_string(${a[0]}, ${a[1]}), '') END)`;
+    if (a.length === 3) return `(CASE WHEN (${a[0]}) IS NULL THEN NULL ELSE array_to_string(list_transform(${a[0]}, lambda e: coalesce(e, ${a[2]})), ${a[1]}) END)`;
+    return null;
+  });
   return code;
 }
 
