@@ -21,7 +21,7 @@ export const DUCKDB_PRELUDE = [
   // RANGE_BUCKET(point, sorted boundaries): the number of boundaries <= point, NULL for a NULL point.
   'CREATE MACRO range_bucket(x, b) AS CASE WHEN x IS NULL THEN NULL ELSE len(list_filter(b, lambda e: e <= x)) END',
   'CREATE MACRO regexp_contains(s, re) AS regexp_matches(s, re)',
-  'CREATE MACRO timestamp_millis(x) AS make_timestamp(x * 1000)',
+  'CREATE MACRO timestamp_millis(x) AS make_timestamp(CAST(x AS BIGINT) * 1000)',
   // DIV(x, y): integer division rounding toward zero, as DuckDB's // on integers.
   'CREATE MACRO div(x, y) AS x // y',
   // SAFE_CAST of a STRING as BigQuery reads it ("Conversion rules", functions reference), where DuckDB's TRY_CAST
