@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { ColumnSchema, Params } from '../ports/warehouse.js';
+import type { ColumnSchema, ColumnType, Params } from '../ports/warehouse.js';
 import { SYSTEM_COLUMNS as SYS } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { NULL_MARKER, stageCsvCopy } from './csv-stage.js';
@@ -12,6 +12,8 @@ import { isGzip } from './file-identity.js';
 import { storedCreatedTime } from './file-version.js';
 import type { IngestDeps } from './ingest.js';
 import { onlineRecord } from './online-write.js';
+import { stageParquetCopy } from './parquet-stage.js';
+import { typedFieldBigQuery } from './typed-rules-bigquery.js';
 import { BIGQUERY_RULES as R } from './rule-dialect.js';
 import { MAX_PARTITIONS_PER_STATEMENT, newestFirst, offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.js';
@@ -20,8 +22,9 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  * A file load on BigQuery with the engine path's plan (engine-load.ts): the view's rules as GoogleSQL
  * (validate-sql.ts with the BigQuery rule dialect), every row classified by one statement, one write each.
  *
- *   1. ONE load job: the CSV, rewritten with its record and line numbers (csv-stage.ts says why a load job cannot
- *      number records itself), from the scratch bucket into a staging table of STRING columns.
+ *   1. ONE load job: the file, rewritten with its record (and line) numbers — csv-stage.ts says why a load job
+ *      cannot number records itself — from the scratch bucket into a staging table: STRING columns for a CSV, the
+ *      file's own types for Parquet (parquet-stage.ts; the typed rules of typed-rules-bigquery.ts classify them).
  *   2. ONE classifying statement: `CREATE TABLE … OPTIONS (expiration_timestamp) AS SELECT` — typed values, every
  *      reason, the raw row of a bad one, the ingest id.
  *   3. ONE `INSERT … SELECT … WHERE NOT EXISTS` of the good rows into the offline table per 4,000 distinct days
@@ -47,9 +50,9 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  *     three times (value, reason, raw row), so a 2 MB record stays far below.
  *
  * Whatever could make the result differ from the row-by-row path sends the file there before anything is written
- * (`{ fallback: why }`): JSON Lines and Parquet (a load job keeps neither order nor row numbers), what csv-stage.ts
- * refuses, a load job that refuses the staged file, a bad value whose reason or raw row holds characters the SQL
- * renders differently (beyond the BMP, or control characters JSON.stringify writes as \u00XX).
+ * (`{ fallback: why }`): JSON Lines, what csv-stage.ts or parquet-stage.ts refuses, a load job that refuses the
+ * staged file, a bad CSV value whose reason or raw row holds characters the SQL renders differently (beyond the
+ * BMP, or control characters JSON.stringify writes as \u00XX), a Parquet file with bad rows (as on DuckDB).
  */
 
 const MAX_QUERY_CHARS = 1_000_000;
@@ -65,32 +68,43 @@ export interface BigQueryEngineDeps extends IngestDeps {
 
 export async function loadInBigQuery(deps: BigQueryEngineDeps, file: EngineFile): Promise<EngineOutcome> {
   const w = deps.warehouse;
-  if (w.dialect.name !== 'bigquery' || !w.withCsvStaging) return { fallback: 'the warehouse is not BigQuery' };
-  if (file.format !== 'csv') return { fallback: `${file.format === 'jsonl' ? 'JSON Lines' : 'Parquet'} files are validated row by row on BigQuery (a load job keeps no row numbers)` };
+  if (w.dialect.name !== 'bigquery' || !w.withStagedLoad) return { fallback: 'the warehouse is not BigQuery' };
+  if (file.format === 'jsonl') return { fallback: 'JSON Lines are validated row by row' };
   const fields = viewFields(file.view);
   const lower = fields.map((f) => f.name.toLowerCase());
   if (lower.some((n) => n.startsWith('ld_')) || new Set(lower).size !== lower.length) {
     return { fallback: 'a field name starts with ld_ or differs from another only in case (BigQuery column names ignore case)' };
   }
-  const gz = isGzip(file.path, file.uri);
-  const delimiter = sniffDelimiter(await firstLine(file.path, gz), 0);
-  const tmp = join(tmpdir(), `ctloop-bqload-${randomUUID()}.csv`);
+  const tmp = join(tmpdir(), `ctloop-bqload-${randomUUID()}.${file.format}`);
   try {
-    const staged = await stageCsvCopy(file.path, gz, delimiter, file.columns.length, tmp);
-    if ('fallback' in staged) return staged;
+    let staged: Staged;
+    if (file.format === 'csv') {
+      const gz = isGzip(file.path, file.uri);
+      const delimiter = sniffDelimiter(await firstLine(file.path, gz), 0);
+      const out = await stageCsvCopy(file.path, gz, delimiter, file.columns.length, tmp);
+      if ('fallback' in out) return out;
+      staged = {
+        rows: out.rows, unit: 'line', csv: { delimiter, nullMarker: NULL_MARKER }, types: new Map(file.columns.map((c) => [c, 'STRING' as const])),
+        columns: [{ name: 'ld_row', type: 'INT64' }, { name: 'ld_line', type: 'INT64' }, ...file.columns.map((_, i) => ({ name: `ld_c${i}`, type: 'STRING' as const }))],
+      };
+    } else {
+      const out = await stageParquetCopy(file.path, file.view, file.columns, tmp);
+      if ('fallback' in out) return out;
+      const present = fields.filter((f) => out.types.has(f.name));
+      staged = {
+        rows: out.rows, unit: 'row', csv: null, types: out.types,
+        columns: [{ name: 'ld_row', type: 'INT64' }, ...present.map((f) => ({ name: `ld_c${file.columns.indexOf(f.name)}`, type: out.types.get(f.name)! }))],
+      };
+    }
     if (staged.rows === 0) return { result: { view: file.view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] } };
-    const uri = `gs://${deps.scratchBucket}/tmp/loads/${randomUUID()}.csv`;
-    await deps.objectStore.upload(tmp, uri, { contentType: 'text/csv' });
+    const uri = `gs://${deps.scratchBucket}/tmp/loads/${randomUUID()}.${file.format}`;
+    await deps.objectStore.upload(tmp, uri, { contentType: file.format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet' });
     try {
-      const columns: ColumnSchema[] = [
-        { name: 'ld_row', type: 'INT64' }, { name: 'ld_line', type: 'INT64' },
-        ...file.columns.map((_, i) => ({ name: `ld_c${i}`, type: 'STRING' as const })),
-      ];
       let loaded = false;
       try {
-        return await w.withCsvStaging(uri, columns, { delimiter, nullMarker: NULL_MARKER }, (stage) => {
+        return await w.withStagedLoad(uri, file.format, staged.columns, staged.csv, (stage) => {
           loaded = true;
-          return classifyAndWrite(deps, file, stage);
+          return classifyAndWrite(deps, file, stage, staged);
         });
       } catch (err) {
         if (loaded) throw err;
@@ -104,23 +118,33 @@ export async function loadInBigQuery(deps: BigQueryEngineDeps, file: EngineFile)
   }
 }
 
-async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stage: string): Promise<EngineOutcome> {
+/** The staged copy: its record count, how records are numbered, the staging table's columns and each file column's type. */
+interface Staged {
+  rows: number;
+  unit: 'line' | 'row';
+  csv: { delimiter: string; nullMarker: string } | null;
+  columns: ColumnSchema[];
+  types: Map<string, ColumnType>;
+}
+
+async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stage: string, staged: Staged): Promise<EngineOutcome> {
   const w = deps.warehouse;
   const d = w.dialect;
   const view = file.view;
   const fields = viewFields(view);
   const at = new Map(file.columns.map((c, i) => [c, i]));
   const sqls: (FieldSql & { name: string })[] = fields.map((f, i) => {
-    const col = at.has(f.name) ? d.ident(f.name) : null;
-    return { name: f.name, ...textField(col, f.type, f.role, `ld_f${i}`, R) };
+    const t = staged.types.get(f.name);
+    const col = t === undefined ? null : d.ident(f.name);
+    return { name: f.name, ...(t === undefined || t === 'STRING' ? textField(col, f.type, f.role, `ld_f${i}`, R) : typedFieldBigQuery(col, t, f.type, f.role, `ld_f${i}`)) };
   });
   const now = (deps.now ?? (() => new Date()))();
   const cls = `ld_cls_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const expires = d.timestamp(new Date(now.getTime() + STAGING_TTL_MS));
 
   // The staging table's columns under the view's names, then one layer per prepared value (as engine-load.ts).
-  const named = fields.filter((f) => at.has(f.name)).map((f) => `ld_c${at.get(f.name)} AS ${d.ident(f.name)}`);
-  let from = `(SELECT *${named.length > 0 ? `, ${named.join(', ')}` : ''} FROM ${d.table(stage)})`;
+  const named = fields.filter((f) => staged.types.has(f.name)).map((f) => `ld_c${at.get(f.name)} AS ${d.ident(f.name)}`);
+  let from = `(SELECT *${staged.unit === 'row' ? ', ld_row + 1 AS ld_line' : ''}${named.length > 0 ? `, ${named.join(', ')}` : ''} FROM ${d.table(stage)})`;
   const depth = Math.max(0, ...sqls.map((s) => s.prepare.length));
   for (let k = 0; k < depth; k++) {
     const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS ${R.ident(s.prepare[k]!.name)}`] : []));
@@ -129,8 +153,9 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
   // GoogleSQL refuses `'…' || NULL` (a literal NULL operand): a field that is never refused has no term.
   const terms = sqls.filter((s) => s.reason !== 'NULL').map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${R.lit(`${s.name}: `)} || (${s.reason}) END`);
   const reason = terms.length === 0 ? "''" : `COALESCE(ARRAY_TO_STRING([${terms.join(', ')}], '; '), '')`;
-  const raw = `CONCAT('{', ${file.columns.map((c, i) => `${R.lit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)}, COALESCE(${R.json(`ld_c${i}`)}, 'null')`).join(', ')}, '}')`;
-  const exotic = file.columns.map((_, i) => `COALESCE(${exoticSql(`ld_c${i}`, R)}, FALSE)`).join(' OR ');
+  // The raw row of a bad CSV record (a bad Parquet row sends the file row by row: no raw row is built).
+  const raw = staged.unit === 'line' ? `CONCAT('{', ${file.columns.map((c, i) => `${R.lit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)}, COALESCE(${R.json(`ld_c${i}`)}, 'null')`).join(', ')}, '}')` : 'CAST(NULL AS STRING)';
+  const exotic = staged.unit === 'line' ? file.columns.map((_, i) => `COALESCE(${exoticSql(`ld_c${i}`, R)}, FALSE)`).join(' OR ') : 'FALSE';
   const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS ld_v${i}`).join(', ');
   const classify = [
     `CREATE TABLE ${d.table(cls)} OPTIONS (expiration_timestamp = ${expires}) AS`,
@@ -141,13 +166,13 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
   if (classify.length > MAX_QUERY_CHARS) return { fallback: `the classifying statement would be ${classify.length} characters, past BigQuery's query length limit` };
   try {
     await w.execute(classify);
-    return await write(deps, file, cls, now);
+    return await write(deps, file, cls, now, staged.unit);
   } finally {
     await w.dropTable(cls).catch(() => undefined);
   }
 }
 
-async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, now: Date): Promise<EngineOutcome> {
+async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, now: Date, unit: 'line' | 'row'): Promise<EngineOutcome> {
   const w = deps.warehouse;
   const d = w.dialect;
   const view = file.view;
@@ -160,6 +185,7 @@ async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, no
   const n = Number(st!.n);
   const good = Number(st!.good);
   if (Number(st!.exotic) > 0) return { fallback: 'a bad value with characters the SQL renders differently (beyond the Basic Multilingual Plane, or control characters)' };
+  if (unit === 'row' && good < n) return { fallback: 'the Parquet file has rows that fail validation (their reasons name JavaScript renderings of values)' };
 
   // The created time of rows without their own: the file's, or the one this content was stored with before.
   let createdAt = file.createdAt;
@@ -168,7 +194,7 @@ async function write(deps: BigQueryEngineDeps, file: EngineFile, cls: string, no
     const before = await storedCreatedTime(w, view, { [SYS.ingestId]: String(probe.ld_id), [view.timestampField]: probe.ts as Date });
     if (before) createdAt = before;
   }
-  const line = `CONCAT('line ', CAST(ld_line AS STRING), ': ', ld_reason)`;
+  const line = `CONCAT('${unit} ', CAST(ld_line AS STRING), ': ', ld_reason)`;
   const sample = (await w.query(`SELECT ${line} AS r FROM ${table} WHERE ld_reason <> '' ORDER BY ld_row LIMIT 5`)).map((r) => String(r.r));
   const goodRel = `(SELECT ${fields.filter((f) => f.role !== 'created').map((f) => `ld_v${fields.indexOf(f)} AS ${d.ident(f.name)}`).join(', ')}, COALESCE(${ownCreated}, ${d.timestamp(createdAt)}) AS ${d.ident(SYS.created)}, ld_id AS ${d.ident(SYS.ingestId)}, ${d.timestamp(now)} AS ${d.ident(SYS.ingestedAt)} FROM ${table} WHERE ld_reason = '')`;
   const params: Params = { uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };

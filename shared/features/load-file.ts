@@ -93,7 +93,7 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
       if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
       const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
       const batchSize = req.batchSize ?? 50_000;
-      const bigquery = deps.warehouse.readsObjectUris && !!deps.warehouse.withCsvStaging && !!deps.scratchBucket;
+      const bigquery = deps.warehouse.readsObjectUris && !!deps.warehouse.withStagedLoad && !!deps.scratchBucket;
       if ((req.executor ?? 'auto') === 'auto' && (!deps.warehouse.readsObjectUris || bigquery) && records.columns) {
         const engineFile = { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns };
         const out = bigquery ? await loadInBigQuery({ ...deps, scratchBucket: deps.scratchBucket! }, engineFile) : await loadInEngine(deps, engineFile);

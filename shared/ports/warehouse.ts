@@ -111,12 +111,13 @@ export interface Warehouse {
   appendRows?(table: string, columns: ColumnSchema[], rows: Row[]): Promise<void>;
 
   /**
-   * Optional capability (BigQuery): ONE load job of a CSV object (`gs://`, no header) into a new staging table of
-   * `columns`, which expires on its own if never dropped, for the duration of `fn` (given the table's name); dropped
-   * after. `delimiter` separates fields, `"` quotes them (newlines allowed inside), `nullMarker` is the only NULL.
-   * A file the load job refuses rejects the promise before `fn` runs.
+   * Optional capability (BigQuery): ONE load job of a file in object storage (`gs://`; CSV without a header, or
+   * Parquet) into a new staging table of `columns`, created first with an expiration (it goes away on its own if
+   * never dropped), for the duration of `fn` (given the table's name); dropped after. CSV: `delimiter` separates
+   * fields, `"` quotes them (newlines allowed inside), `nullMarker` is the only NULL. A file the load job refuses
+   * rejects the promise before `fn` runs.
    */
-  withCsvStaging?<T>(uri: string, columns: ColumnSchema[], csv: { delimiter: string; nullMarker: string }, fn: (table: string) => Promise<T>): Promise<T>;
+  withStagedLoad?<T>(uri: string, format: 'csv' | 'parquet', columns: ColumnSchema[], csv: { delimiter: string; nullMarker: string } | null, fn: (table: string) => Promise<T>): Promise<T>;
 
   /** Stage in-memory rows as a relation for the duration of `fn` (one batched write, never row by row). */
   withRows<T>(columns: ColumnSchema[], rows: Row[], fn: (rel: StagedRelation) => Promise<T>): Promise<T>;

@@ -62,9 +62,9 @@ describe.skipIf(!!unavailable)('the BigQuery stand-in keeps BigQuery semantics w
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, `${rows}\n`);
     const cols = [{ name: 'r', type: 'INT64' as const }, { name: 'l', type: 'INT64' as const }, { name: 'a', type: 'STRING' as const }, { name: 'b', type: 'STRING' as const }];
-    const got = await bq.warehouse.withCsvStaging(uri, cols, { delimiter: '\t', nullMarker: NULL_MARKER }, (t) => bq.warehouse.query(`SELECT * FROM ${bq.warehouse.dialect.table(t)} ORDER BY r`));
+    const got = await bq.warehouse.withStagedLoad(uri, 'csv', cols, { delimiter: '\t', nullMarker: NULL_MARKER }, (t) => bq.warehouse.query(`SELECT * FROM ${bq.warehouse.dialect.table(t)} ORDER BY r`));
     expect(got).toEqual([{ r: 0, l: 1, a: '', b: '' }, { r: 1, l: 2, a: null, b: 'a\nb' }]); // DuckDB's default: NULL, NULL
     await writeFile(path, '0\t1\tx\n1\t2\n');
-    await expect(bq.warehouse.withCsvStaging(uri, cols, { delimiter: '\t', nullMarker: NULL_MARKER }, async () => 'loaded')).rejects.toThrow();
+    await expect(bq.warehouse.withStagedLoad(uri, 'csv', cols, { delimiter: '\t', nullMarker: NULL_MARKER }, async () => 'loaded')).rejects.toThrow();
   });
 });

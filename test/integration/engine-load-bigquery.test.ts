@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
 import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded/index.js';
@@ -144,6 +145,30 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
     const { plan } = await expectSame(uri, 'route_stats');
     expect(plan.res).toMatchObject({ received: 4_101, accepted: 4_100, inserted: 4_100, quarantined: 1 });
     expect(plan.sent).toMatchObject({ loadJobs: 1, classify: 1, offlineInserts: 2, quarantineInserts: 1, merges: 0 });
+  });
+
+  it('Parquet: typed columns (a plain timestamp with microseconds, integers, infinities) loaded with their types and classified by the typed rules; a file with bad rows goes row by row', async () => {
+    const write = async (name: string, select: string) => {
+      const uri = `gs://ctloop-incoming/files/${name}`;
+      const path = bq.standin.localPath(uri);
+      await mkdir(dirname(path), { recursive: true });
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      await c.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`);
+      c.closeSync();
+      db.closeSync();
+      return uri;
+    };
+    const good = await write('rows.parquet', `SELECT 'O' || (i % 5) AS origin, 'D1' AS dest, TIMESTAMP '2001-03-01' + to_seconds(i) + INTERVAL 1 MICROSECOND * (i % 3) AS event_ts,
+      CASE WHEN i % 11 = 0 THEN 'inf'::DOUBLE ELSE i / 3 END AS avg_delay, i::BIGINT AS flights, CASE WHEN i % 4 = 0 THEN NULL ELSE 'n' || i END AS note
+      FROM range(500) t(i)`);
+    const { plan } = await expectSame(good, 'route_stats');
+    expect(plan.sent).toMatchObject({ loadJobs: 1, classify: 1, offlineInserts: 1, quarantineInserts: 0, merges: 0 });
+    const drivers = await write('drivers.parquet', `SELECT i::INTEGER AS driver_id, TIMESTAMPTZ '1969-12-31 23:59:59.9995+00' + INTERVAL 1 HOUR * i AS event_ts, NULL::TIMESTAMP AS created,
+      (i * 0.5)::FLOAT AS rating, i % 2 = 0 AS active FROM range(40) t(i)`);
+    await expectSame(drivers, 'driver_stats');
+    const bad = await write('bad.parquet', `SELECT 'O1' AS origin, 'D1' AS dest, TIMESTAMP '2001-03-01' AS event_ts, 1.5::DOUBLE AS avg_delay, 9007199254740993::BIGINT AS flights`);
+    await expectSame(bad, 'route_stats', /^rows: the Parquet file has rows that fail/);
   });
 
   it('hands a file BigQuery could read differently to the row-by-row path before writing anything: ragged line, blank line, spaces around a quote, a lone carriage return, a bad value beyond the BMP or with a control character', async () => {
