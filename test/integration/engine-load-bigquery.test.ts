@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
@@ -69,7 +70,7 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
     await rm(dir, { recursive: true, force: true });
   });
 
-  const put = async (name: string, body: string): Promise<string> => {
+  const put = async (name: string, body: string | Buffer): Promise<string> => {
     const uri = `gs://ctloop-incoming/files/${name}`;
     const path = bq.standin.localPath(uri);
     await mkdir(dirname(path), { recursive: true });
@@ -127,12 +128,13 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
     await expectSame(await put('drivers.csv', driverCorpus()), 'driver_stats');
   });
 
-  it('keeps an empty quoted STRING value apart from a missing one, reads CRLF line ends, a BOM, tab-separated files, and a last line without a line end', async () => {
+  it('keeps an empty quoted STRING value apart from a missing one, reads CRLF line ends, a BOM, tab-separated and gzip files, and a last line without a line end', async () => {
     const rows = ['origin,dest,event_ts,avg_delay,flights,note', 'A,B,2001-03-01T00:00:00Z,1,1,""', 'A,C,2001-03-01T00:00:00Z,1,1,', 'A,D,2001-03-01T00:00:00Z,,,x'];
     await expectSame(await put('empty.csv', `\ufeff${rows.join('\r\n')}`), 'route_stats');
     const notes = await bq.warehouse.query(`SELECT dest, note FROM ${bq.warehouse.dialect.table('fv_route_stats')} ORDER BY dest`);
     expect(notes).toEqual([{ dest: 'B', note: '' }, { dest: 'C', note: null }, { dest: 'D', note: 'x' }]);
     await expectSame(await put('tabs.csv', `origin\tdest\tevent_ts\tavg_delay\nT\tU\t2001-03-02T00:00:00Z\t2\nT\tV\tnope\t3\n`), 'route_stats');
+    await expectSame(await put('corpus.csv.gz', gzipSync(routeCorpus())), 'route_stats');
   });
 
   it('a file spanning more than 4,000 days: one INSERT per 4,000-day range (BigQuery partitions per statement), still one load job and one classifying statement', async () => {
