@@ -40,10 +40,13 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  *     ranges of at most 4,000 distinct days holding rows (a file whose rows fall on few days far apart is one
  *     statement, where the row-by-row path's `dayRanges` cuts the whole span in 4,000-day pieces), the quarantine
  *     INSERT touches one day (`quarantined_at` is now);
- *   - DML: INSERTs are not mutating DML and do not queue behind the 2 concurrent UPDATE/DELETE/MERGE per table
- *     ("DML statement conflicts", data-manipulation-language page); one load is ⌈days/4,000⌉ + 1 INSERTs;
- *   - "Maximum unresolved GoogleSQL query length": 1,024k characters — a view whose classifying statement would be
- *     longer is loaded row by row;
+ *   - DML per table (data-manipulation-language page, "DML statement conflicts" and quotas): INSERTs are not
+ *     mutating DML, so they do not queue behind the 2 concurrent UPDATE/DELETE/MERGE of a table; the first 1,500
+ *     INSERTs a day per table run at once, then 10 at a time with 100 queued. One load is ⌈days/4,000⌉ + 1 INSERTs
+ *     (offline, quarantine), whatever the file's size — the row-by-row path's per-batch statements are what this
+ *     avoids. The load job writes a new staging table, not the offline table (no table-modification quota there);
+ *   - "Maximum unresolved GoogleSQL query length": 1 MB — a view whose classifying statement would be longer is
+ *     loaded row by row (its literals are ASCII, googleSqlString, so characters are bytes);
  *   - load jobs: 100 MB per CSV row and cell (the row-by-row reader's record limit, 2 MB, is far below: longer
  *     records go row by row, csv-stage.ts), 10,000 columns per table;
  *   - "Maximum row size" 100 MB for query results — a row of the classification holds one record's text at most
