@@ -43,8 +43,8 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  *   - DML per table (data-manipulation-language page, "DML statement conflicts" and quotas): INSERTs are not
  *     mutating DML, so they do not queue behind the 2 concurrent UPDATE/DELETE/MERGE of a table; the first 1,500
  *     INSERTs a day per table run at once, then 10 at a time with 100 queued. One load is ⌈days/4,000⌉ + 1 INSERTs
- *     (offline, quarantine), whatever the file's size — the row-by-row path's per-batch statements are what this
- *     avoids. The load job writes a new staging table, not the offline table (no table-modification quota there);
+ *     (offline, quarantine), whatever the file's size. The load job writes a new staging table, not the offline
+ *     table (it does not count against the offline table's modifications);
  *   - "Maximum unresolved GoogleSQL query length": 1 MB — a view whose classifying statement would be longer is
  *     loaded row by row (its literals are ASCII, googleSqlString, so characters are bytes);
  *   - load jobs: 100 MB per CSV row and cell (the row-by-row reader's record limit, 2 MB, is far below: longer
