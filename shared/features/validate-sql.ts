@@ -13,6 +13,10 @@ import { DESCRIBE_KEEP, DESCRIBE_MAX, FLOAT_PATTERN, INT_PATTERN, VALUE_REASONS 
  * Typed Parquet columns are classified exactly (good or bad, and the stored value) for the types `typedSupported`
  * accepts; their reasons are only a marker, because the engine path hands a Parquet file with bad rows to the
  * row-by-row path (which names JavaScript's renderings of numbers and dates).
+ *
+ * Dialects: the text rules take an optional `RuleDialect` (rule-dialect.ts); without one they write DuckDB SQL,
+ * with `BIGQUERY_RULES` GoogleSQL of the same meaning (engine-load-bigquery.ts, checked against the row-by-row path
+ * in test/integration/engine-load-bigquery.test.ts). Typed Parquet rules for BigQuery: typed-rules-bigquery.ts.
  */
 
 const MAX_SAFE = '9007199254740991';
