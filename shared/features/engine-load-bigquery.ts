@@ -143,7 +143,8 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
   });
   const now = (deps.now ?? (() => new Date()))();
   const cls = `ld_cls_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const expires = d.timestamp(new Date(now.getTime() + STAGING_TTL_MS));
+  // Expiration by the wall clock (not `deps.now`, which tests fix in the past): BigQuery drops the table by itself.
+  const expires = d.timestamp(new Date(Date.now() + STAGING_TTL_MS));
 
   // The staging table's columns under the view's names, then one layer per prepared value (as engine-load.ts).
   const named = fields.filter((f) => staged.types.has(f.name)).map((f) => `ld_c${at.get(f.name)} AS ${d.ident(f.name)}`);
