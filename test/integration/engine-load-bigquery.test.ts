@@ -105,6 +105,14 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
       ...(r.method === 'POST' && r.path === '/queries' ? [.../CREATE TABLE `[^`]*\.(ld_cls_\w+)`/.exec(String(r.body.query))?.slice(1) ?? []] : []),
     ]).filter((t) => /^(_stage_|ld_cls_)/.test(t));
     for (const t of made) expect(bq.standin.tableFields(`ctloop.${t}`)).toBeNull();
+    // …and each was created with an expiration in the future, so a crash between the statements leaves nothing for long.
+    const expirations = bq.standin.requests.flatMap((r) => {
+      if (r.method === 'POST' && /\/tables$/.test(r.path) && String(r.body.tableReference.tableId).startsWith('_stage_')) return [Number(r.body.expirationTime)];
+      const ctas = r.method === 'POST' && r.path === '/queries' ? /^CREATE TABLE `[^`]*\.ld_cls_\w+` OPTIONS \(expiration_timestamp = TIMESTAMP '([^']+)'\)/.exec(String(r.body.query)) : null;
+      return ctas ? [Date.parse(ctas[1]!.replace(' ', 'T').replace(/\.(\d{3})\d*\+00:00$/, '.$1Z'))] : [];
+    });
+    expect(expirations.length).toBe(made.length);
+    for (const e of expirations) expect(e).toBeGreaterThan(Date.now());
     return { embedded, plan };
   }
 
