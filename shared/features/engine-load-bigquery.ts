@@ -46,7 +46,9 @@ import { exoticSql, textField, viewFields, type FieldSql } from './validate-sql.
  *     (offline, quarantine), whatever the file's size. The load job writes a new staging table, not the offline
  *     table (it does not count against the offline table's modifications);
  *   - "Maximum unresolved GoogleSQL query length": 1 MB — a view whose classifying statement would be longer is
- *     loaded row by row (its literals are ASCII, googleSqlString, so characters are bytes);
+ *     loaded row by row (its literals are ASCII, googleSqlString, so characters are bytes). A field's rules take
+ *     ~11 KB for a TIMESTAMP, ~2.4 KB for a FLOAT64, ~2.1 KB for an INT64, ~1.1 KB for a BOOL: some 90 timestamp or
+ *     400 numeric fields fit;
  *   - load jobs: 100 MB per CSV row and cell (the row-by-row reader's record limit, 2 MB, is far below: longer
  *     records go row by row, csv-stage.ts), 10,000 columns per table;
  *   - "Maximum row size" 100 MB for query results — a row of the classification holds one record's text at most
@@ -154,8 +156,12 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
     const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS ${R.ident(s.prepare[k]!.name)}`] : []));
     if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
   }
-  // GoogleSQL refuses `'…' || NULL` (a literal NULL operand): a field that is never refused has no term.
-  const terms = sqls.filter((s) => s.reason !== 'NULL').map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${R.lit(`${s.name}: `)} || (${s.reason}) END`);
+  // Each field's reason once, in a last layer (the text of a reason is long: written once, the statement stays well
+  // under BigQuery's query length limit). GoogleSQL refuses `'…' || NULL` (a literal NULL operand): a field that is
+  // never refused has no term.
+  const refusable = sqls.map((s, i) => ({ ...s, why: `ld_f${i}_why` })).filter((s) => s.reason !== 'NULL');
+  if (refusable.length > 0) from = `(SELECT *, ${refusable.map((s) => `${s.reason} AS ${s.why}`).join(', ')} FROM ${from})`;
+  const terms = refusable.map((s) => `CASE WHEN ${s.why} IS NOT NULL THEN ${R.lit(`${s.name}: `)} || ${s.why} END`);
   const reason = terms.length === 0 ? "''" : `COALESCE(ARRAY_TO_STRING([${terms.join(', ')}], '; '), '')`;
   // The raw row of a bad CSV record (a bad Parquet row sends the file row by row: no raw row is built).
   const raw = staged.unit === 'line' ? `CONCAT('{', ${file.columns.map((c, i) => `${R.lit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)}, COALESCE(${R.json(`ld_c${i}`)}, 'null')`).join(', ')}, '}')` : 'CAST(NULL AS STRING)';

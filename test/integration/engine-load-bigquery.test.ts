@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../shared/adapters/object-store/index.js';
 import { EmbeddedOnlineStore } from '../../shared/adapters/online-store/embedded/index.js';
 import { applyFeatureRepo } from '../../shared/features/apply.js';
+import { parseFeatureRepo } from '../../shared/features/definitions.js';
 import { loadFeatureFile } from '../../shared/features/load-file.js';
 import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
@@ -179,6 +180,22 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
     await expectSame(drivers, 'driver_stats');
     const bad = await write('bad.parquet', `SELECT 'O1' AS origin, 'D1' AS dest, TIMESTAMP '2001-03-01' AS event_ts, 1.5::DOUBLE AS avg_delay, 9007199254740993::BIGINT AS flights`);
     await expectSame(bad, 'route_stats', /^rows: the Parquet file has rows that fail/);
+  });
+
+  it('a view whose classifying statement would pass BigQuery\'s 1 MB query length goes row by row, before anything is written', async () => {
+    const wide = parseFeatureRepo({
+      entities: [{ name: 'thing', joinKeys: [{ name: 'id', type: 'STRING' }] }],
+      featureViews: [{ name: 'wide', entity: 'thing', timestampField: 'event_ts', ttl: 0, features: Array.from({ length: 100 }, (_, i) => ({ name: `t${i}`, type: 'TIMESTAMP' as const })) }],
+    });
+    await applyFeatureRepo(bq.warehouse, wide);
+    const header = ['id', 'event_ts', ...wide.view('wide').features.map((f) => f.name)];
+    const uri = await put('wide.csv', `${header.join(',')}\nA,2001-03-01,${header.slice(2).map(() => '2001-03-02').join(',')}\n`);
+    const paths: string[] = [];
+    const before = bq.standin.requests.length;
+    const res = await loadFeatureFile({ warehouse: bq.warehouse, online: bqStore.online, repo: wide, objectStore: objects, scratchBucket: 'ctloop-scratch', now: () => NOW, onPath: (p, why) => paths.push(why ? `${p}: ${why}` : p) }, { view: 'wide', uri });
+    expect(paths[0]).toMatch(/^rows: the classifying statement would be \d+ characters, past BigQuery's query length limit/);
+    expect(res).toMatchObject({ received: 1, accepted: 1, inserted: 1 });
+    expect(count(bq.standin.requests.slice(before), 'fv_wide')).toMatchObject({ classify: 0, offlineInserts: 1 });
   });
 
   it('hands a file BigQuery could read differently to the row-by-row path before writing anything: ragged line, blank line, spaces around a quote, a lone carriage return, a bad value beyond the BMP or with a control character', async () => {
