@@ -102,6 +102,10 @@ export async function loadInBigQuery(deps: BigQueryEngineDeps, file: EngineFile)
       };
     }
     if (staged.rows === 0) return { result: { view: file.view.name, received: 0, accepted: 0, inserted: 0, quarantined: 0, sampleReasons: [] } };
+    // The statement's length before anything is uploaded (the staging table's name has a fixed length).
+    const cls = `ld_cls_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const length = classifySql(deps, file, staged, `_stage_${'0'.repeat(32)}`, cls).length;
+    if (length > MAX_QUERY_CHARS) return { fallback: `the classifying statement would be ${length} characters, past BigQuery's query length limit` };
     const uri = `gs://${deps.scratchBucket}/tmp/loads/${randomUUID()}.${file.format}`;
     await deps.objectStore.upload(tmp, uri, { contentType: file.format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet' });
     try {
@@ -109,7 +113,7 @@ export async function loadInBigQuery(deps: BigQueryEngineDeps, file: EngineFile)
       try {
         return await w.withStagedLoad(uri, file.format, staged.columns, staged.csv, (stage) => {
           loaded = true;
-          return classifyAndWrite(deps, file, stage, staged);
+          return classifyAndWrite(deps, file, stage, staged, cls);
         });
       } catch (err) {
         if (loaded) throw err;
@@ -132,19 +136,16 @@ interface Staged {
   types: Map<string, ColumnType>;
 }
 
-async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stage: string, staged: Staged): Promise<EngineOutcome> {
-  const w = deps.warehouse;
-  const d = w.dialect;
-  const view = file.view;
-  const fields = viewFields(view);
+/** The classifying statement: `CREATE TABLE <cls> OPTIONS (expiration) AS SELECT …` over the staging table. */
+function classifySql(deps: BigQueryEngineDeps, file: EngineFile, staged: Staged, stage: string, cls: string): string {
+  const d = deps.warehouse.dialect;
+  const fields = viewFields(file.view);
   const at = new Map(file.columns.map((c, i) => [c, i]));
   const sqls: (FieldSql & { name: string })[] = fields.map((f, i) => {
     const t = staged.types.get(f.name);
     const col = t === undefined ? null : d.ident(f.name);
     return { name: f.name, ...(t === undefined || t === 'STRING' ? textField(col, f.type, f.role, `ld_f${i}`, R) : typedFieldBigQuery(col, t, f.type, f.role, `ld_f${i}`)) };
   });
-  const now = (deps.now ?? (() => new Date()))();
-  const cls = `ld_cls_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   // Expiration by the wall clock (not `deps.now`, which tests fix in the past): BigQuery drops the table by itself.
   const expires = d.timestamp(new Date(Date.now() + STAGING_TTL_MS));
 
@@ -167,15 +168,19 @@ async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stag
   const raw = staged.unit === 'line' ? `CONCAT('{', ${file.columns.map((c, i) => `${R.lit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)}, COALESCE(${R.json(`ld_c${i}`)}, 'null')`).join(', ')}, '}')` : 'CAST(NULL AS STRING)';
   const exotic = staged.unit === 'line' ? file.columns.map((_, i) => `COALESCE(${exoticSql(`ld_c${i}`, R)}, FALSE)`).join(' OR ') : 'FALSE';
   const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS ld_v${i}`).join(', ');
-  const classify = [
+  return [
     `CREATE TABLE ${d.table(cls)} OPTIONS (expiration_timestamp = ${expires}) AS`,
     `SELECT ld_row, ld_line, CONCAT(${R.lit(`${file.sourceId}:`)}, CAST(ld_row AS STRING)) AS ld_id, ${values}, ld_reason,`,
     `CASE WHEN ld_reason <> '' THEN ${raw} END AS ld_raw, ld_reason <> '' AND (${exotic}) AS ld_exotic`,
     `FROM (SELECT *, ${reason} AS ld_reason FROM ${from})`,
   ].join('\n');
-  if (classify.length > MAX_QUERY_CHARS) return { fallback: `the classifying statement would be ${classify.length} characters, past BigQuery's query length limit` };
+}
+
+async function classifyAndWrite(deps: BigQueryEngineDeps, file: EngineFile, stage: string, staged: Staged, cls: string): Promise<EngineOutcome> {
+  const w = deps.warehouse;
+  const now = (deps.now ?? (() => new Date()))();
   try {
-    await w.execute(classify);
+    await w.execute(classifySql(deps, file, staged, stage, cls));
     return await write(deps, file, cls, now, staged.unit);
   } finally {
     await w.dropTable(cls).catch(() => undefined);

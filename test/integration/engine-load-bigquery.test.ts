@@ -195,7 +195,7 @@ describe.skipIf(!!unavailable)('file loads on BigQuery through the engine plan a
     const res = await loadFeatureFile({ warehouse: bq.warehouse, online: bqStore.online, repo: wide, objectStore: objects, scratchBucket: 'ctloop-scratch', now: () => NOW, onPath: (p, why) => paths.push(why ? `${p}: ${why}` : p) }, { view: 'wide', uri });
     expect(paths[0]).toMatch(/^rows: the classifying statement would be \d+ characters, past BigQuery's query length limit/);
     expect(res).toMatchObject({ received: 1, accepted: 1, inserted: 1 });
-    expect(count(bq.standin.requests.slice(before), 'fv_wide')).toMatchObject({ classify: 0, offlineInserts: 1 });
+    expect(count(bq.standin.requests.slice(before), 'fv_wide')).toMatchObject({ loadJobs: 1, classify: 0, offlineInserts: 1 }); // the row-by-row path's load job only
   });
 
   it('hands a file BigQuery could read differently to the row-by-row path before writing anything: ragged line, blank line, spaces around a quote, a lone carriage return, a bad value beyond the BMP or with a control character', async () => {
