@@ -140,9 +140,11 @@ export function bigqueryRules(): RuleDialect {
     idiv: (a, b) => `DIV(${a}, ${b})`,
     mod: (a, b) => `MOD(${a}, ${b})`,
     slice: (s, from, to) => `SUBSTR(${s}, ${from}, ${to - from + 1})`,
-    at: (list, i) => `[${list.join(', ')}][ORDINAL(${i})]`,
+    // SAFE_ forms: the rule reads them only where the index and the instant are valid, but GoogleSQL does not promise
+    // to evaluate nothing else, and an out-of-range ORDINAL or TIMESTAMP_MILLIS would fail the whole statement.
+    at: (list, i) => `[${list.join(', ')}][SAFE_ORDINAL(${i})]`,
     prefix: (s, len) => `SUBSTR(${s}, 1, ${len})`,
-    fromEpochMs: (ms) => `TIMESTAMP_MILLIS(${ms})`,
+    fromEpochMs: (ms) => `SAFE.TIMESTAMP_MILLIS(${ms})`,
     json: (v) => `CONCAT('"', ${JSON_ESCAPES.reduce((e, [from, to]) => `REPLACE(${e}, ${lit(from)}, ${lit(to)})`, v)}, '"')`,
     groups: (t, pattern, names) => {
       // One extraction per group, '' where the group took no part (as DuckDB's regexp_extract gives).

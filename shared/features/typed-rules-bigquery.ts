@@ -40,7 +40,7 @@ export function typedFieldBigQuery(src: string | null, source: ColumnType, type:
       // Milliseconds as the JavaScript Date the row-by-row path gets (microseconds divided, truncated toward zero).
       const ms = `DIV(UNIX_MICROS(${src}), 1000)`;
       ok = `${ms} BETWEEN ${MIN_INSTANT_MS} AND ${MAX_INSTANT_MS}`;
-      value = `CASE WHEN ${ok} THEN TIMESTAMP_MILLIS(${ms}) END`;
+      value = `CASE WHEN ${ok} THEN SAFE.TIMESTAMP_MILLIS(${ms}) END`;
       break;
     }
   }
