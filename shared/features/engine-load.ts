@@ -188,7 +188,7 @@ async function writeNewestOnline(deps: IngestDeps, view: FeatureView, goodRel: s
 }
 
 /** The file's first line (for the delimiter, sniffed exactly as the row-by-row reader does). */
-async function firstLine(path: string, gz: boolean): Promise<string> {
+export async function firstLine(path: string, gz: boolean): Promise<string> {
   const input = gz ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
   input.setEncoding('utf8');
   let text = '';

@@ -15,6 +15,7 @@ import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
 import { loadInEngine } from './engine-load.js';
+import { loadInBigQuery } from './engine-load-bigquery.js';
 import { onlineRecord } from './online-write.js';
 import { dayRanges, offlineMergeSql } from './sql.js';
 
@@ -26,8 +27,9 @@ export interface LoadFileRequest {
   batchSize?: number;
   /**
    * How rows are validated and written: `auto` (default) inside the engine where it applies (DuckDB, CSV and
-   * Parquet; engine-load.ts), row by row otherwise or when the engine path hands the file back; `rows` always row
-   * by row. Both store and quarantine the same rows with the same reasons.
+   * Parquet: engine-load.ts; BigQuery with a scratch bucket, CSV: engine-load-bigquery.ts), row by row otherwise or
+   * when the engine path hands the file back; `rows` always row by row. Both store and quarantine the same rows
+   * with the same reasons.
    */
   executor?: 'auto' | 'rows';
 }
@@ -68,10 +70,13 @@ interface FileVersion {
  * whatever path, alias, symlink or URI names them and however often they are touched, and a changed file is a new
  * version. (Local files and GCS objects are hashed alike: the function copies the object locally anyway.)
  *
- * Rows are validated in this process either way (one validator for every path). On DuckDB good rows are written in
- * batches (one MERGE each). On BigQuery they are written to a newline-delimited JSON file in the scratch bucket and
- * brought in with one load job and one MERGE into the offline table — one DML statement per file, whatever its size
- * (BigQuery limits DML per table, not load jobs) — and the newest row per entity goes to the online store.
+ * By default the engine validates and writes (engine-load.ts on DuckDB, engine-load-bigquery.ts on BigQuery: one
+ * load job, one classifying statement, one INSERT per 4,000 days, one quarantine INSERT). On the row-by-row path
+ * (what the engine hands back, JSON Lines) rows are validated in this process with the same rules: on DuckDB good
+ * rows are written in batches; on BigQuery they are written to a newline-delimited JSON file in the scratch bucket
+ * and brought in with one load job and one INSERT per 4,000 days into the offline table — DML statements per file,
+ * not per batch (BigQuery limits DML per table, not load jobs) — and the newest row per entity goes to the online
+ * store.
  */
 export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest): Promise<IngestResult> {
   const view = deps.repo.view(req.view); // fail fast on an unknown view, before copying anything
@@ -88,8 +93,10 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
       if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
       const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
       const batchSize = req.batchSize ?? 50_000;
-      if ((req.executor ?? 'auto') === 'auto' && !deps.warehouse.readsObjectUris && records.columns) {
-        const out = await loadInEngine(deps, { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns });
+      const bigquery = deps.warehouse.readsObjectUris && !!deps.warehouse.withStagedLoad && !!deps.scratchBucket;
+      if ((req.executor ?? 'auto') === 'auto' && (!deps.warehouse.readsObjectUris || bigquery) && records.columns) {
+        const engineFile = { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns };
+        const out = bigquery ? await loadInBigQuery({ ...deps, scratchBucket: deps.scratchBucket! }, engineFile) : await loadInEngine(deps, engineFile);
         if ('result' in out) {
           deps.onPath?.('engine');
           deps.onProgress?.(out.result);
@@ -97,7 +104,7 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
         }
         deps.onPath?.('rows', out.fallback);
       } else {
-        deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a local DuckDB load of CSV or Parquet');
+        deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a DuckDB load of CSV or Parquet, nor a BigQuery load with a scratch bucket');
       }
       if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
       return await loadInBatches(deps, file, batchSize);

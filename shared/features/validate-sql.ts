@@ -1,5 +1,6 @@
 import { LENIENT_RE, MAX_INSTANT_MS, MIN_INSTANT_MS, MONTH_NAMES, TIMESTAMP_REASONS as TR } from '../time.js';
 import type { FeatureType, FeatureView } from './definitions.js';
+import { DUCKDB_RULES, type RuleDialect } from './rule-dialect.js';
 import { DESCRIBE_KEEP, DESCRIBE_MAX, FLOAT_PATTERN, INT_PATTERN, VALUE_REASONS as VR } from './validate.js';
 
 /**
@@ -12,6 +13,10 @@ import { DESCRIBE_KEEP, DESCRIBE_MAX, FLOAT_PATTERN, INT_PATTERN, VALUE_REASONS 
  * Typed Parquet columns are classified exactly (good or bad, and the stored value) for the types `typedSupported`
  * accepts; their reasons are only a marker, because the engine path hands a Parquet file with bad rows to the
  * row-by-row path (which names JavaScript's renderings of numbers and dates).
+ *
+ * Dialects: the text rules take an optional `RuleDialect` (rule-dialect.ts); without one they write DuckDB SQL,
+ * with `BIGQUERY_RULES` GoogleSQL of the same meaning (engine-load-bigquery.ts, checked against the row-by-row path
+ * in test/integration/engine-load-bigquery.test.ts). Typed Parquet rules for BigQuery: typed-rules-bigquery.ts.
  */
 
 const MAX_SAFE = '9007199254740991';
@@ -23,30 +28,42 @@ export const TYPED_BAD = 'refused typed value';
 
 export const sqlLit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** A JS regex source as RE2 (DuckDB): `\s` is JavaScript's whitespace; `\d` is ASCII in both. */
-function re2(source: string, flags = ''): string {
-  return sqlLit(`${flags}${source.replace(/\\s/g, RE2_SPACE)}`);
+/** A JS regex source as RE2 text: `\s` is JavaScript's whitespace; `\d` is ASCII in both. */
+function re2Text(source: string, flags = ''): string {
+  return `${flags}${source.replace(/\\s/g, RE2_SPACE)}`;
+}
+
+/** A JS regex source as an RE2 literal (DuckDB, or the given dialect). */
+function re2(source: string, flags = '', rd: RuleDialect = DUCKDB_RULES): string {
+  return rd.lit(re2Text(source, flags));
 }
 
 /** The text `fn` builds, as a SQL concatenation of its literal parts and the given SQL expressions. */
 export function sqlText(fn: (...args: string[]) => string, ...exprs: string[]): string {
+  return sqlTextIn(DUCKDB_RULES, fn, ...exprs);
+}
+
+/** `sqlText` with the literals of a dialect (`||` concatenates strings in DuckDB and GoogleSQL alike). */
+export function sqlTextIn(rd: RuleDialect, fn: (...args: string[]) => string, ...exprs: string[]): string {
   const parts = fn(...exprs.map((_, i) => `\u0001${i}\u0001`)).split(/\u0001(\d+)\u0001/);
-  const out = parts.map((p, i) => (i % 2 === 0 ? (p === '' ? null : sqlLit(p)) : `(${exprs[Number(p)]})`)).filter((x): x is string => x !== null);
+  const out = parts.map((p, i) => (i % 2 === 0 ? (p === '' ? null : rd.lit(p)) : `(${exprs[Number(p)]})`)).filter((x): x is string => x !== null);
   return out.length === 0 ? "''" : out.join(' || ');
 }
 
 /** validate.ts `describe` of a string: its JSON, cut at 60 characters. */
-export function describeSql(v: string): string {
-  const j = `to_json(${v})::VARCHAR`;
-  return `CASE WHEN length(${j}) > ${DESCRIBE_MAX} THEN substring(${j}, 1, ${DESCRIBE_KEEP}) || '...' ELSE ${j} END`;
+export function describeSql(v: string, rd: RuleDialect = DUCKDB_RULES): string {
+  const j = rd.json(v);
+  return `CASE WHEN length(${j}) > ${DESCRIBE_MAX} THEN ${rd.prefix(j, DESCRIBE_KEEP)} || '...' ELSE ${j} END`;
 }
 
 /**
  * Values whose reason text the SQL could render differently from JavaScript: characters beyond the BMP (JavaScript
  * counts them as two when cutting a long value). A file with such a bad value goes to the row-by-row path.
  */
-export function exoticSql(v: string): string {
-  return `regexp_matches(${v}, '[\\x{10000}-\\x{10FFFF}]')`;
+export function exoticSql(v: string, rd: RuleDialect = DUCKDB_RULES): string {
+  if (rd.name === 'duckdb') return `regexp_matches(${v}, '[\\x{10000}-\\x{10FFFF}]')`;
+  // BigQuery also renders JSON itself (rule-dialect.ts): control characters JSON.stringify writes as \u00XX are exotic there.
+  return rd.matches(v, rd.lit('[\\x{10000}-\\x{10FFFF}\\x00-\\x07\\x0B\\x0E-\\x1F]'));
 }
 
 /** One field of the view: the value to store and the reason it is refused (NULL when accepted). */
@@ -60,12 +77,14 @@ export interface FieldSql {
 type Role = 'key' | 'time' | 'created' | 'feature';
 
 /** Text (a CSV field, a Parquet VARCHAR) as the view's type, as `coerce` reads a string. */
-export function textField(src: string | null, type: FeatureType, role: Role, alias: string): FieldSql {
+export function textField(src: string | null, type: FeatureType, role: Role, alias: string, rd: RuleDialect = DUCKDB_RULES): FieldSql {
   if (src === null) return { prepare: [], value: 'NULL', reason: 'NULL' };
+  const sqlLit = rd.lit;
+  const sqlText = (fn: (...args: string[]) => string, ...exprs: string[]) => sqlTextIn(rd, fn, ...exprs);
   // A feature's empty text is NULL unless the feature is a STRING; keys and times keep it (and refuse it).
   const v = role === 'feature' && type !== 'STRING' ? `NULLIF(${src}, '')` : src;
-  const t = `"${alias}_t"`;
-  const shown = describeSql(v);
+  const t = rd.ident(`${alias}_t`);
+  const shown = describeSql(v, rd);
   const prepare = [{ name: `${alias}_t`, sql: `trim(${v}, ${sqlLit(JS_SPACE)})` }];
   let value: string;
   let reason: string;
@@ -76,40 +95,41 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
       break;
     case 'INT64': {
       // Digits only (INT_RE), then exact: leading zeros dropped so any length reads, ±(2^53 − 1) at most.
-      prepare.push({ name: `${alias}_n`, sql: `CASE WHEN regexp_matches(${t}, ${re2(INT_PATTERN)}) THEN coalesce(TRY_CAST(regexp_replace(${t}, '^([-+]?)0+([0-9])', '\\1\\2') AS HUGEINT), ${MAX_SAFE}::HUGEINT + 1) END` });
-      const n = `"${alias}_n"`;
-      value = `CASE WHEN abs(${n}) <= ${MAX_SAFE} THEN ${n}::BIGINT END`;
+      prepare.push({ name: `${alias}_n`, sql: rd.exactInt(t, rd.matches(t, re2(INT_PATTERN, '', rd)), MAX_SAFE) });
+      const n = rd.ident(`${alias}_n`);
+      value = `CASE WHEN abs(${n}) <= ${MAX_SAFE} THEN ${rd.cast(n, 'BIGINT')} END`;
       reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${n} IS NULL THEN ${sqlText((s) => VR.expected('INT64', s), shown)} WHEN abs(${n}) > ${MAX_SAFE} THEN ${sqlText(VR.intRange, shown)} END`;
       break;
     }
     case 'FLOAT64': {
       // FLOAT_RE, read as the nearest double (both engines round correctly); beyond ±max it overflows. The explicit
       // non-finite spellings are inf, +inf, -inf, infinity and nan in any case.
-      prepare.push({ name: `${alias}_f`, sql: `regexp_matches(${t}, ${re2(FLOAT_PATTERN)})` });
-      prepare.push({ name: `${alias}_d`, sql: `CASE WHEN "${alias}_f" THEN TRY_CAST(${t} AS DOUBLE) WHEN regexp_matches(${t}, ${re2('^[-+]?nan$', '(?i)')}) THEN 'nan'::DOUBLE WHEN regexp_matches(${t}, ${re2('^\\+?inf(inity)?$', '(?i)')}) THEN 'inf'::DOUBLE WHEN regexp_matches(${t}, ${re2('^-inf(inity)?$', '(?i)')}) THEN '-inf'::DOUBLE END` });
-      const f = `"${alias}_f"`;
-      const d = `"${alias}_d"`;
-      value = `CASE WHEN ${f} AND NOT isfinite(${d}) THEN NULL ELSE ${d} END`;
-      reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${f} THEN CASE WHEN ${d} IS NULL OR NOT isfinite(${d}) THEN ${sqlText(VR.overflow, shown)} END WHEN ${d} IS NULL THEN ${sqlText((s) => VR.expected('FLOAT64', s), shown)} END`;
+      prepare.push({ name: `${alias}_f`, sql: rd.matches(t, re2(FLOAT_PATTERN, '', rd)) });
+      prepare.push({ name: `${alias}_d`, sql: `CASE WHEN ${rd.ident(`${alias}_f`)} THEN ${rd.tryCast(t, 'DOUBLE')} WHEN ${rd.matches(t, re2('^[-+]?nan$', '(?i)', rd))} THEN ${rd.double('nan')} WHEN ${rd.matches(t, re2('^\\+?inf(inity)?$', '(?i)', rd))} THEN ${rd.double('inf')} WHEN ${rd.matches(t, re2('^-inf(inity)?$', '(?i)', rd))} THEN ${rd.double('-inf')} END` });
+      const f = rd.ident(`${alias}_f`);
+      const d = rd.ident(`${alias}_d`);
+      value = `CASE WHEN ${f} AND NOT ${rd.isFinite(d)} THEN NULL ELSE ${d} END`;
+      reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${f} THEN CASE WHEN ${d} IS NULL OR NOT ${rd.isFinite(d)} THEN ${sqlText(VR.overflow, shown)} END WHEN ${d} IS NULL THEN ${sqlText((s) => VR.expected('FLOAT64', s), shown)} END`;
       break;
     }
     case 'BOOL':
-      value = `CASE WHEN regexp_matches(${t}, ${re2('^(true|false)$', '(?i)')}) THEN lower(${t}) = 'true' END`;
-      reason = `CASE WHEN ${v} IS NOT NULL AND NOT regexp_matches(${t}, ${re2('^(true|false)$', '(?i)')}) THEN ${sqlText((s) => VR.expected('BOOL', s), shown)} END`;
+      value = `CASE WHEN ${rd.matches(t, re2('^(true|false)$', '(?i)', rd))} THEN lower(${t}) = 'true' END`;
+      reason = `CASE WHEN ${v} IS NOT NULL AND NOT ${rd.matches(t, re2('^(true|false)$', '(?i)', rd))} THEN ${sqlText((s) => VR.expected('BOOL', s), shown)} END`;
       break;
     case 'TIMESTAMP': {
-      const ts = timestampText(t, alias);
+      const ts = timestampText(t, alias, rd);
       prepare.push(...ts.prepare);
       value = ts.value;
       reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${ts.syntaxBad} THEN ${sqlText(VR.notTimestamp, shown)} WHEN ${ts.reason} IS NOT NULL THEN ${sqlText(VR.impossibleTimestamp, shown, ts.reason)} END`;
       break;
     }
   }
-  return withRole({ prepare, value, reason }, v, type, role);
+  return withRole({ prepare, value, reason }, v, type, role, rd);
 }
 
 /** Required keys and event time, and the reason's field prefix. */
-function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Role): FieldSql {
+function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Role, rd: RuleDialect = DUCKDB_RULES): FieldSql {
+  const sqlLit = rd.lit;
   if (role === 'key') {
     const empty = type === 'STRING' ? `${v} IS NULL OR ${v} = ''` : `${v} IS NULL`;
     return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END` };
@@ -120,50 +140,52 @@ function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Ro
 }
 
 /** time.ts `parseInstant` (lenient form) over a trimmed text: syntax, then each rule in order, then the instant. */
-function timestampText(t: string, alias: string): { prepare: { name: string; sql: string }[]; syntaxBad: string; reason: string; value: string } {
-  const p = `"${alias}_p"`;
+function timestampText(t: string, alias: string, rd: RuleDialect = DUCKDB_RULES): { prepare: { name: string; sql: string }[]; syntaxBad: string; reason: string; value: string } {
+  const sqlLit = rd.lit;
+  const sqlText = (fn: (...args: string[]) => string, ...exprs: string[]) => sqlTextIn(rd, fn, ...exprs);
+  const p = rd.ident(`${alias}_p`);
   const names = ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'z', 'sg', 'oh', 'om'];
-  const g = (n: string) => `${p}.${n}`;
-  const num = (n: string, dflt = 0) => `coalesce(TRY_CAST(NULLIF(${g(n)}, '') AS INTEGER), ${dflt})`;
+  const parts = rd.groups(t, re2Text(LENIENT_RE.source), names);
+  const g = (n: string) => parts.group(n, p);
+  const num = (n: string, dflt = 0) => `coalesce(${rd.tryCast(`NULLIF(${g(n)}, '')`, 'INTEGER')}, ${dflt})`;
   const y = num('y'), mo = num('mo'), d = num('d'), h = num('h'), mi = num('mi'), s = num('s');
-  const leap = `((${y} % 4 = 0 AND ${y} % 100 <> 0) OR ${y} % 400 = 0)`;
+  const leap = `((${rd.mod(y, '4')} = 0 AND ${rd.mod(y, '100')} <> 0) OR ${rd.mod(y, '400')} = 0)`;
   const days = `CASE WHEN ${mo} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
-  const months = `[${MONTH_NAMES.map(sqlLit).join(', ')}]`;
   const offset = `CASE WHEN ${g('z')} = '' AND ${g('sg')} <> '' THEN (CASE WHEN ${g('sg')} = '-' THEN -1 ELSE 1 END) * (${num('oh')} * 60 + ${num('om')}) ELSE 0 END`;
   // Days from 1970-01-01 of a valid civil date (Howard Hinnant's days_from_civil), in integer arithmetic.
   const yy = `(${y} - CASE WHEN ${mo} <= 2 THEN 1 ELSE 0 END)`;
-  const era = `(${yy} // 400)`;
+  const era = `(${rd.idiv(yy, '400')})`;
   const yoe = `(${yy} - ${era} * 400)`;
-  const doy = `((153 * (${mo} + CASE WHEN ${mo} > 2 THEN -3 ELSE 9 END) + 2) // 5 + ${d} - 1)`;
-  const civil = `(${era} * 146097 + ${yoe} * 365 + ${yoe} // 4 - ${yoe} // 100 + ${doy} - 719468)`;
-  const millis = `CASE WHEN ${g('f')} = '' THEN 0 ELSE rpad(${g('f')}[1:3], 3, '0')::INTEGER END`;
-  const ms = `"${alias}_ms"`;
-  const rule = `"${alias}_r"`;
+  const doy = `(${rd.idiv(`(153 * (${mo} + CASE WHEN ${mo} > 2 THEN -3 ELSE 9 END) + 2)`, '5')} + ${d} - 1)`;
+  const civil = `(${era} * 146097 + ${yoe} * 365 + ${rd.idiv(yoe, '4')} - ${rd.idiv(yoe, '100')} + ${doy} - 719468)`;
+  const millis = `CASE WHEN ${g('f')} = '' THEN 0 ELSE ${rd.cast(`rpad(${rd.slice(g('f'), 1, 3)}, 3, '0')`, 'INTEGER')} END`;
+  const ms = rd.ident(`${alias}_ms`);
+  const rule = rd.ident(`${alias}_r`);
   const prepare = [
-    { name: `${alias}_p`, sql: `CASE WHEN regexp_matches(${t}, ${re2(LENIENT_RE.source)}) THEN regexp_extract(${t}, ${re2(LENIENT_RE.source)}, [${names.map(sqlLit).join(', ')}]) END` },
+    { name: `${alias}_p`, sql: parts.sql },
     {
       name: `${alias}_r`,
       sql: `CASE WHEN ${p} IS NULL THEN NULL`
         + ` WHEN ${y} = 0 THEN ${sqlLit(TR.year0)}`
         + ` WHEN ${mo} < 1 OR ${mo} > 12 THEN ${sqlText(TR.month, g('mo'))}`
-        + ` WHEN ${d} < 1 OR ${d} > ${days} THEN ${sqlText(TR.day, g('d'), `${months}[${mo}]`, g('y'), `(${days})::VARCHAR`)}`
+        + ` WHEN ${d} < 1 OR ${d} > ${days} THEN ${sqlText(TR.day, g('d'), rd.at(MONTH_NAMES.map(sqlLit), mo), g('y'), rd.cast(`(${days})`, 'VARCHAR'))}`
         + ` WHEN ${h} = 24 THEN ${sqlLit(TR.hour24)}`
         + ` WHEN ${h} > 23 THEN ${sqlText(TR.hour, g('h'))}`
         + ` WHEN ${mi} > 59 THEN ${sqlText(TR.minute, g('mi'))}`
         + ` WHEN ${s} = 60 THEN ${sqlLit(TR.leapSecond)}`
         + ` WHEN ${s} > 59 THEN ${sqlText(TR.second, g('s'))}`
-        + ` WHEN length(${g('f')}) > 9 THEN ${sqlText(TR.fraction, `length(${g('f')})::VARCHAR`)}`
+        + ` WHEN length(${g('f')}) > 9 THEN ${sqlText(TR.fraction, rd.cast(`length(${g('f')})`, 'VARCHAR'))}`
         + ` WHEN ${g('z')} = '' AND ${g('sg')} <> '' AND (${num('oh')} > 23 OR ${num('om')} > 59) THEN ${sqlText(TR.offset, g('sg'), g('oh'), g('om'))}`
         + ` END`,
     },
-    { name: `${alias}_ms`, sql: `CASE WHEN ${p} IS NOT NULL AND ${rule} IS NULL THEN ${civil}::BIGINT * 86400000 + ((${h} * 60 + ${mi}) * 60 + ${s}) * 1000 + ${millis} - (${offset}) * 60000 END` },
+    { name: `${alias}_ms`, sql: `CASE WHEN ${p} IS NOT NULL AND ${rule} IS NULL THEN ${rd.cast(civil, 'BIGINT')} * 86400000 + ((${h} * 60 + ${mi}) * 60 + ${s}) * 1000 + ${millis} - (${offset}) * 60000 END` },
   ];
   const inRange = `${ms} BETWEEN ${MIN_INSTANT_MS} AND ${MAX_INSTANT_MS}`;
   return {
     prepare,
     syntaxBad: `${p} IS NULL`,
     reason: `coalesce(${rule}, CASE WHEN NOT (${inRange}) THEN ${sqlLit(TR.range)} END)`,
-    value: `CASE WHEN ${inRange} THEN epoch_ms(${ms}) END`,
+    value: `CASE WHEN ${inRange} THEN ${rd.fromEpochMs(ms)} END`,
   };
 }
 

@@ -110,6 +110,15 @@ export interface Warehouse {
    */
   appendRows?(table: string, columns: ColumnSchema[], rows: Row[]): Promise<void>;
 
+  /**
+   * Optional capability (BigQuery): ONE load job of a file in object storage (`gs://`; CSV without a header, or
+   * Parquet) into a new staging table of `columns`, created first with an expiration (it goes away on its own if
+   * never dropped), for the duration of `fn` (given the table's name); dropped after. CSV: `delimiter` separates
+   * fields, `"` quotes them (newlines allowed inside), `nullMarker` is the only NULL. A file the load job refuses
+   * rejects the promise before `fn` runs.
+   */
+  withStagedLoad?<T>(uri: string, format: 'csv' | 'parquet', columns: ColumnSchema[], csv: { delimiter: string; nullMarker: string } | null, fn: (table: string) => Promise<T>): Promise<T>;
+
   /** Stage in-memory rows as a relation for the duration of `fn` (one batched write, never row by row). */
   withRows<T>(columns: ColumnSchema[], rows: Row[], fn: (rel: StagedRelation) => Promise<T>): Promise<T>;
   /**

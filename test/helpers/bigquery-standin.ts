@@ -473,8 +473,18 @@ export async function startBigQueryStandin(opts: { analyzer: Analyzer; gcsRoot: 
     const fields: BqField[] | undefined = load.schema?.fields;
     const colSpec = fields ? `{${fields.map((f) => `${quote(f.name)}: ${quote(duckType(colType(f.type)).toString())}`).join(', ')}}` : undefined;
     const header = Number(load.skipLeadingRows ?? 0) > 0;
+    // CSV options as BigQuery reads them (load job configuration reference): `fieldDelimiter`, `quote` (doubled to
+    // escape), `nullMarker` (when set, only it is NULL and an empty STRING value is ''; by default an empty value is
+    // NULL), and with a schema every record must have every column (no `allowJaggedRows`) and parse (`maxBadRecords`
+    // 0). Not modelled: `allowQuotedNewlines` false (every caller sets it), `preserveAsciiControlCharacters` false.
+    const csvOpts = [
+      load.fieldDelimiter !== undefined ? `delim = ${quote(String(load.fieldDelimiter) === '\\t' ? '\t' : String(load.fieldDelimiter))}` : null,
+      `quote = ${quote(String(load.quote ?? '"'))}`, `escape = ${quote(String(load.quote ?? '"'))}`,
+      load.nullMarker !== undefined ? `nullstr = ${quote(String(load.nullMarker))}` : null,
+      colSpec ? 'auto_detect = false, strict_mode = true' : null,
+    ].filter(Boolean).join(', ');
     const reader = fmt === 'PARQUET' ? `read_parquet([${srcs}])`
-      : fmt === 'CSV' ? `read_csv([${srcs}], header = ${header}${colSpec ? `, columns = ${colSpec}` : ', auto_detect = true'})`
+      : fmt === 'CSV' ? `read_csv([${srcs}], header = ${header}, ${csvOpts}${colSpec ? `, columns = ${colSpec}` : ', auto_detect = true'})`
         : `read_json([${srcs}], format = 'newline_delimited'${colSpec ? `, columns = ${colSpec}` : ''})`;
     const exists = tables.has(key);
     if (exists && load.writeDisposition === 'WRITE_TRUNCATE') await conn.run(`DROP TABLE ${duckTable(ds, t)}`);

@@ -21,7 +21,7 @@ describe('stand-in SQL translation (GoogleSQL → DuckDB)', () => {
     expect(translate("SELECT '@not_a_param', APPROX_QUANTILES(f(x, y), 4) FROM t", ctx))
       .toBe("SELECT '@not_a_param', quantile_disc(f(x, y), [0, 0.25, 0.5, 0.75, 1]) FROM t");
     expect(translate('SELECT * EXCEPT (a), SAFE_CAST(b AS INT64) FROM `ctloop-local`.ctloop.t', ctx))
-      .toBe('SELECT * EXCLUDE (a), TRY_CAST(b AS INT64) FROM ctloop.t');
+      .toBe('SELECT * EXCLUDE (a), bq_safe_int64(b) FROM ctloop.t');
   });
 });
 

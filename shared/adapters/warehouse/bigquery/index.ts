@@ -365,6 +365,32 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  /**
+   * One load job of a headerless CSV or a Parquet file into a staging table created first with its expiration (a
+   * crash leaves nothing behind for longer than `stagingTtlMs`). Every record must load (`maxBadRecords: 0`): the
+   * file is refused whole otherwise. CSV: ASCII control characters are kept as they are
+   * (`preserveAsciiControlCharacters`), not refused. Load-job limits (BigQuery quotas page, "Load jobs"): 15 TB per
+   * job, 4 GB per gzip-compressed CSV, 100 MB per CSV row and cell, 10,000 columns; a load job into a new table does
+   * not count against the offline table's limits.
+   */
+  async withStagedLoad<T>(uri: string, format: 'csv' | 'parquet', columns: ColumnSchema[], csv: { delimiter: string; nullMarker: string } | null, fn: (table: string) => Promise<T>): Promise<T> {
+    if (!uri.startsWith('gs://')) throw new ValidationError(`BigQuery loads files from Cloud Storage, got ${uri}`, { hint: 'upload the file with the object store and pass its gs:// URI' });
+    const name = `_stage_${randomUUID().replace(/-/g, '')}`;
+    const options = format === 'csv'
+      ? { skipLeadingRows: 0, fieldDelimiter: csv?.delimiter ?? ',', quote: '"', allowQuotedNewlines: true, ...(csv ? { nullMarker: csv.nullMarker } : {}), encoding: 'UTF-8', preserveAsciiControlCharacters: true }
+      : {};
+    try {
+      await this.createStaging(name, columns);
+      await this.runLoad({
+        sourceUris: [uri], sourceFormat: FORMATS[format], destinationTable: { projectId: this.project, datasetId: this.dataset, tableId: name },
+        createDisposition: 'CREATE_NEVER', writeDisposition: 'WRITE_APPEND', schema: { fields: this.fields(columns) }, maxBadRecords: 0, ...options,
+      }, `load ${uri}`);
+      return await fn(name);
+    } finally {
+      await this.dropTable(name);
+    }
+  }
+
   private async createStaging(name: string, columns: ColumnSchema[]): Promise<void> {
     const expirationTime = String(Date.now() + (this.opts.stagingTtlMs ?? 3_600_000));
     try {
