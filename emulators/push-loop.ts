@@ -104,6 +104,7 @@ export async function startPushFunctions(rt: Runtime, t: PushTransport, opts: {
     const { wired } = await wireEmulatorTopology({ emulatorHost, project: t.project, retry: rt.config.retry, endpointFor: (f) => urls.get(f.name)?.url });
     for (const w of wired) t.ledger.addSubscription(w.topic, w.subscription);
     const filer = await fileDeadLetters({ bus: t.bus, objectStore: rt.objectStore, bucket: rt.config.artifactBucket }, wired.map((w) => w.topic));
+    let stopped: Promise<void> | undefined;
     const functions = wired.map((w) => ({ ...w, port: urls.get(w.function)!.port, entryPoint: urls.get(w.function)!.entryPoint }));
     return {
       functions,
@@ -111,9 +112,12 @@ export async function startPushFunctions(rt: Runtime, t: PushTransport, opts: {
         const c = t.ledger.snapshot().counts;
         return Object.fromEntries(functions.map((f) => [f.function, c[f.subscription] ?? { requests: 0, acked: 0, failed: 0, deadLettered: 0 }]));
       },
-      async stop() {
-        await Promise.allSettled(filer.map((s) => s.close()));
-        await t.host.close();
+      stop() {
+        stopped ??= (async () => {
+          await Promise.allSettled(filer.map((s) => s.close()));
+          await t.host.close();
+        })();
+        return stopped;
       },
     };
   } catch (err) {

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { registryOf } from '../../shared/adapters/model-registry/runtime.js';
 import { createObjectStore } from '../../shared/adapters/object-store/index.js';
-import { loadConfig } from '../../shared/config/config.js';
+import { loadConfig, type Config } from '../../shared/config/config.js';
 import type { DemoReporter } from '../../shared/demo/progress.js';
 import { freshDemoState } from '../../shared/demo/fresh-state.js';
 import { runtimeExtras } from '../../shared/status/extras.js';
 import { traceVersion } from '../../shared/status/lineage.js';
 import { pullSubscriptions } from '../../emulators/push-loop.js';
 import { resetEmulatorState } from '../../emulators/reset.js';
-import { openEmulatorSession } from '../../emulators/session.js';
+import { Interrupted, onInterrupt, startInterruptibly } from '../../emulators/interrupt.js';
+import { openEmulatorSession, type EmulatorSession } from '../../emulators/session.js';
 import { stackSettings } from '../../emulators/stack.js';
 import type { DemoCliOptions } from './demo.js';
 import { runDemoOn, type TransportReport } from './demo-action.js';
@@ -24,12 +25,30 @@ import { runDemoOn, type TransportReport } from './demo-action.js';
 export async function runDemoOnEmulators(opts: DemoCliOptions, cmd: Command, reporter: DemoReporter, t0: number): Promise<void> {
   const stateDir = loadConfig({ ...(process.env.CTLOOP_STATE_DIR ? { CTLOOP_STATE_DIR: process.env.CTLOOP_STATE_DIR } : {}) }).stateDir;
   let note = '';
-  const session = await openEmulatorSession(stateDir, stackSettings(process.env, { online: process.env.CTLOOP_ONLINE_STORE === 'bigtable' ? 'bigtable' : 'firestore' }), (l) => reporter.line(l), async (config) => {
+  // Before the runtime opens: the previous demo's embedded files and emulator state go (see the header).
+  const prepare = async (config: Config) => {
     const { removed } = await freshDemoState(config);
     const cleared = await resetEmulatorState(config, createObjectStore(config.objectStore));
     note = [removed ? 'the previous demo\'s state was removed' : '', cleared.topics + cleared.subscriptions + cleared.objects > 0
       ? `emulator state cleared: ${cleared.topics} topic(s), ${cleared.subscriptions} subscription(s), ${cleared.objects} object(s), online documents` : ''].filter(Boolean).join('; ');
-  });
+  };
+  const settings = stackSettings(process.env, { online: process.env.CTLOOP_ONLINE_STORE === 'bigtable' ? 'bigtable' : 'firestore' });
+  const stop = onInterrupt();
+  try {
+    const session = await startInterruptibly(openEmulatorSession(stateDir, settings, (l) => reporter.line(l), prepare), stop.interrupted);
+    await runInSession(session, { opts, cmd, reporter, t0, stateDir, note, interrupted: stop.interrupted });
+  } catch (err) {
+    // The stages may still hold timers and child processes: once the error is printed, the process ends.
+    if (err instanceof Interrupted) setTimeout(() => process.exit(err.signal === 'SIGINT' ? 130 : 143), 500).unref();
+    throw err;
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runInSession(session: EmulatorSession, c: { opts: DemoCliOptions; cmd: Command; reporter: DemoReporter; t0: number; stateDir: string; note: string; interrupted: Promise<never> }): Promise<void> {
+  const { opts, cmd, reporter, t0, stateDir } = c;
+  const note = c.note;
   const { rt, stack, transport } = session;
   const where = stack.emulators.map((e) => `${e.title} 127.0.0.1:${e.port} (${e.started ? `started in ${(e.startupMs / 1000).toFixed(1)} s` : 'reused'})`).join(', ');
   reporter.line(`ctloop demo${opts.quick ? ' --quick' : ''} --emulators: mode ${rt.config.mode}, state in ${stateDir}${note ? ` (${note})` : ''}`);
@@ -59,9 +78,10 @@ export async function runDemoOnEmulators(opts: DemoCliOptions, cmd: Command, rep
         ],
       };
     };
-    // A dead emulator ends the demo with its name rather than a drain that never settles.
-    await Promise.race([runDemoOn(rt, opts, cmd, reporter, t0, { startFunctions: () => session.serveFunctions() }, describe), stack.died]);
+    // A dead emulator ends the demo with its name rather than a drain that never settles; Ctrl-C stops what it started.
+    await Promise.race([runDemoOn(rt, opts, cmd, reporter, t0, { startFunctions: () => session.serveFunctions() }, describe), stack.died, c.interrupted]);
   } finally {
+    await session.functions?.stop().catch(() => undefined);
     await resetEmulatorState({ ...rt.config, online: { kind: 'embedded', dir: '' } }, null).catch(() => undefined);
     await session.close();
   }

@@ -8,6 +8,7 @@ import { buildTopology } from '../../shared/topology/generate.js';
 import { functionRegistry } from '../../shared/topology/functions.js';
 import { messageFunctionRegistry } from '../../shared/topology/message-functions.js';
 import { loadSchedulePlan } from '../../shared/topology/schedules.js';
+import { Interrupted, onInterrupt, startInterruptibly } from '../../emulators/interrupt.js';
 import { openEmulatorSession, recordUp, type EmulatorSession } from '../../emulators/session.js';
 import { stackSettings, type OnlineEmulator } from '../../emulators/stack.js';
 import type { ServedFunction } from '../../emulators/push-loop.js';
@@ -38,7 +39,16 @@ export async function runUp(opts: UpOptions, cmd: Command): Promise<void> {
   });
   const stateDir = loadConfig({ ...(process.env.CTLOOP_STATE_DIR ? { CTLOOP_STATE_DIR: process.env.CTLOOP_STATE_DIR } : {}) }).stateDir;
   const plan = await loadSchedulePlan(resolve(opts.schedules)); // a bad plan fails before anything starts
-  const session = await openEmulatorSession(stateDir, settings, say);
+  const stop = onInterrupt();
+  try {
+    await serveUntilStopped(await startInterruptibly(openEmulatorSession(stateDir, settings, say), stop.interrupted), { opts, cmd, plan, stateDir, t0, say, interrupted: stop.interrupted });
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function serveUntilStopped(session: EmulatorSession, c: { opts: UpOptions; cmd: Command; plan: Awaited<ReturnType<typeof loadSchedulePlan>>; stateDir: string; t0: number; say: (l: string) => void; interrupted: Promise<never> }): Promise<void> {
+  const { opts, cmd, plan, stateDir, t0, say } = c;
   let scheduler: LocalScheduler | undefined;
   try {
     const fns = await session.serveFunctions();
@@ -60,7 +70,7 @@ export async function runUp(opts: UpOptions, cmd: Command): Promise<void> {
       emulators: session.stack.emulators.map((e) => ({ name: e.name, port: e.port, pid: e.pid, started: e.started, startupMs: e.startupMs, log: e.log })),
       functions: fns.functions, schedulerJobs: scheduler.jobNames, env: exportsOf(session),
     }, () => renderUp(session, fns.functions, scheduler!.jobNames, readySeconds));
-    await untilStopped(session, opts.for);
+    await untilStopped(session, c.interrupted, opts.for);
   } finally {
     scheduler?.stop();
     await recordUp(stateDir, null);
@@ -69,24 +79,21 @@ export async function runUp(opts: UpOptions, cmd: Command): Promise<void> {
   }
 }
 
-/** Wait for SIGINT/SIGTERM (or --for); rejects with the emulator's death (the caller then stops everything). */
-function untilStopped(session: EmulatorSession, seconds: number | undefined): Promise<void> {
-  return new Promise<void>((done, fail) => {
-    // A ref'd timer keeps the event loop alive while waiting.
-    const timer = seconds !== undefined ? setTimeout(() => stop(), seconds * 1000) : setInterval(() => undefined, 3_600_000);
-    const stop = (err?: unknown) => {
-      clearTimeout(timer);
-      clearInterval(timer);
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      if (err) fail(err);
-      else done();
-    };
-    const onSignal = () => stop();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    session.stack.died.catch((err: unknown) => stop(err));
+/** Wait for SIGINT/SIGTERM (a normal stop) or --for; rejects with an emulator's death (the caller stops the rest). */
+async function untilStopped(session: EmulatorSession, interrupted: Promise<never>, seconds: number | undefined): Promise<void> {
+  // A ref'd timer keeps the event loop alive while waiting.
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((done) => {
+    timer = seconds !== undefined ? setTimeout(done, seconds * 1000) : setInterval(() => undefined, 3_600_000);
   });
+  try {
+    await Promise.race([elapsed, interrupted, session.stack.died]);
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(timer);
+  }
 }
 
 function exportsOf(session: EmulatorSession): Record<string, string> {
