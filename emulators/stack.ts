@@ -65,8 +65,8 @@ export async function startEmulatorStack(stateDir: string, settings: StackSettin
       const gone = ok.find((e) => !alive(e.pid));
       if (!gone) return;
       clearInterval(timer);
-      reject(new ConfigError(`the ${gone.title} (pid ${gone.pid}, port ${gone.port}) died while the loop was running; pushes and calls to it fail and Pub/Sub retries them until it is back`, {
-        hint: `see ${gone.log}; stop this command and start it again (a second start replaces the stale record)`,
+      reject(new ConfigError(`the ${gone.title} (pid ${gone.pid}, port ${gone.port}) died while the loop was running: calls to it fail and Pub/Sub retries the pushes that need it, so the loop was stopped`, {
+        hint: `see ${gone.log} for why it ended; then start the command again (a second start replaces the stale record)`,
       }));
     }, 1000);
     timer.unref();
