@@ -24,7 +24,9 @@ export async function runningUp(stateDir: string): Promise<UpRecord | null> {
   const file = join(emulatorDir(stateDir), UP_FILE);
   const rec = await readFile(file, 'utf8').then((s) => JSON.parse(s) as UpRecord, () => null);
   if (!rec) return null;
-  if (rec.pid !== process.pid && Number.isInteger(rec.pid) && alive(rec.pid)) return rec;
+  // Ours only while that PID still runs ctloop (a recycled PID of another program is a stale record).
+  const cmd = await readFile(`/proc/${rec.pid}/cmdline`, 'utf8').catch(() => null);
+  if (rec.pid !== process.pid && Number.isInteger(rec.pid) && alive(rec.pid) && (cmd === null || cmd.includes('ctloop'))) return rec;
   await rm(file, { force: true });
   return null;
 }
