@@ -47,7 +47,8 @@ export class PushLedger {
       const id = await publish();
       for (const sub of this.subsByTopic.get(topic) ?? []) {
         const key = keyOf(sub, id);
-        if (!this.settled.has(key)) this.outstanding.add(key);
+        // Already pushed and answered before the publish call returned: matched now, nothing to wait for.
+        if (!this.settled.delete(key)) this.outstanding.add(key);
       }
       return id;
     } finally {
@@ -115,10 +116,15 @@ export class PushLedger {
     }
   }
 
+  /**
+   * A pair is done. Only a pair nobody waits for yet is remembered (its publish may still be returning); those of
+   * producers outside this process are never matched, so the oldest are forgotten beyond a bound (a long `ctloop up`).
+   */
   private settle(key: string): void {
-    this.settled.add(key);
-    this.outstanding.delete(key);
     this.attempts.delete(key);
+    if (this.outstanding.delete(key)) return;
+    this.settled.add(key);
+    if (this.settled.size > MAX_UNMATCHED) this.settled.delete(this.settled.values().next().value!);
   }
 
   private countsOf(subscription: string): PushCounts {
@@ -132,5 +138,7 @@ export class PushLedger {
     for (const f of w) f();
   }
 }
+
+const MAX_UNMATCHED = 100_000;
 
 const keyOf = (subscription: string, messageId: string) => `${subscription}\u0000${messageId}`;
