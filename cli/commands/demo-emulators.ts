@@ -38,8 +38,9 @@ export async function runDemoOnEmulators(opts: DemoCliOptions, cmd: Command, rep
     const session = await startInterruptibly(openEmulatorSession(stateDir, settings, (l) => reporter.line(l), prepare), stop.interrupted);
     await runInSession(session, { opts, cmd, reporter, t0, stateDir, note, interrupted: stop.interrupted });
   } catch (err) {
-    // The stages may still hold timers and child processes: once the error is printed, the process ends.
-    if (err instanceof Interrupted) setTimeout(() => process.exit(err.signal === 'SIGINT' ? 130 : 143), 500).unref();
+    // Interrupted, or an emulator died: the stages may still hold timers and child processes, so once the error is
+    // printed the process ends (exit code of the signal, else the CLI's).
+    setTimeout(() => process.exit(err instanceof Interrupted ? (err.signal === 'SIGINT' ? 130 : 143) : (process.exitCode ?? 1)), 500).unref();
     throw err;
   } finally {
     stop.dispose();
