@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createObjectStore } from '../../shared/adapters/object-store/index.js';
 import { createOnlineStore } from '../../shared/adapters/online-store/index.js';
+import { makeEnvelope } from '../../shared/events/envelope.js';
 import { createWarehouse } from '../../shared/adapters/warehouse/index.js';
 import { catalog, createEvent } from '../../shared/events/catalog.js';
 import { encodeEnvelope, envelopeAttributes } from '../../shared/adapters/event-bus/attributes.js';
@@ -107,7 +109,7 @@ describe.skipIf(!!unavailable)('ctloop up --emulators', () => {
     }
   });
 
-  it('stores a feature-rows event published to the emulator, then SIGTERM stops every process it started', async () => {
+  it('stores a feature-rows event published to the emulator, files a refused one as a dead letter, then SIGTERM stops every process it started', async () => {
     const event = createEvent('featureRows', {
       view: 'route_daily',
       rows: [{ origin: 'SFO', destination: 'LAX', event_timestamp: '2001-03-01T23:59:59Z', route_flights: 12, route_avg_delay: 4.5, route_delayed_share: 0.25, distance: 337 }],
@@ -126,6 +128,17 @@ describe.skipIf(!!unavailable)('ctloop up --emulators', () => {
     } finally {
       await online.close();
     }
+
+    // A message the function refuses for good is acknowledged and filed where `ctloop dead-letters` reads it.
+    const bad = makeEnvelope('ctloop.feature.rows.v1', { view: 'route_daily', rows: [] }, { source: 'up-test' });
+    const badClient = new PubSub({ projectId: 'ctloop-local', apiEndpoint: `127.0.0.1:${port('pubsub')}`, emulatorMode: true });
+    const badId = await badClient.topic(catalog.featureRows.topic).publishMessage({ data: encodeEnvelope(bad), attributes: envelopeAttributes(bad, {}) }).finally(() => badClient.close());
+    const objects = createObjectStore({ kind: 'gcs', project: 'ctloop-local', apiEndpoint: `http://127.0.0.1:${port('storage')}` });
+    const filed = await until('the dead letter', async () => {
+      const list = await objects.list('gs://ctloop-artifacts/dead-letter/ingest-features/').catch(() => []);
+      return list.find((o) => o.uri.includes(badId));
+    }, 30_000);
+    expect(JSON.parse((await objects.get(filed.uri)).toString('utf8'))).toMatchObject({ consumer: 'ingest-features', messageId: badId, code: 'VALIDATION_FAILED' });
 
     const started = pids();
     up.kill('SIGTERM');
