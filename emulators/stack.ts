@@ -59,6 +59,15 @@ export async function startEmulatorStack(stateDir: string, settings: StackSettin
     await Promise.all(ok.map((e) => stopEmulator(stateDir, e)));
     throw failed.reason;
   }
+  // If this process dies without stopping them (an uncaught exception: 'exit' is not always emitted then, so the
+  // monitor too), the groups it started go with it.
+  const onExit = () => {
+    for (const e of ok.filter((x) => x.started)) {
+      try { process.kill(-e.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  process.once('exit', onExit);
+  process.once('uncaughtExceptionMonitor', onExit);
   let timer: NodeJS.Timeout | undefined;
   const died = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
@@ -78,6 +87,8 @@ export async function startEmulatorStack(stateDir: string, settings: StackSettin
     died,
     async stop() {
       clearInterval(timer);
+      process.removeListener('exit', onExit);
+      process.removeListener('uncaughtExceptionMonitor', onExit);
       await Promise.all(ok.map((e) => stopEmulator(stateDir, e)));
     },
   };
