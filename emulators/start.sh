@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Start the local emulators in the background, each in its own process group (setsid), and print the environment
-# to export. PIDs (= PGIDs) go to .ctloop/emulators/<name>.pid; emulators/stop.sh kills exactly those groups.
+# to export. PIDs (= PGIDs) go to $CTLOOP_STATE_DIR/emulators/<name>.pid (default .ctloop), ports to <name>.port: the
+# records `ctloop up --emulators` and `ctloop demo --emulators` read, so they reuse what this script started.
+# emulators/stop.sh kills exactly those groups.
 #   PUBSUB_PORT (default 8085), STORAGE_PORT (default 9199), FIRESTORE_PORT (default 8086), BIGTABLE_PORT (default 8087)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-STATE="$ROOT/.ctloop/emulators"
+STATE_DIR="${CTLOOP_STATE_DIR:-.ctloop}"
+case "$STATE_DIR" in /*) ;; *) STATE_DIR="$ROOT/$STATE_DIR" ;; esac
+STATE="$STATE_DIR/emulators"
 PUBSUB_PORT="${PUBSUB_PORT:-8085}"
 STORAGE_PORT="${STORAGE_PORT:-9199}"
 FIRESTORE_PORT="${FIRESTORE_PORT:-8086}"
@@ -26,9 +30,10 @@ wait_for() { # wait_for <name> <log> <text> <seconds>
   done
 }
 
-start_group() { # start_group <name> <log> <command...>: the child shell records its own PID, which is the PGID
-  local name="$1" log="$2"
-  shift 2
+start_group() { # start_group <name> <port> <log> <command...>: the child shell records its own PID, which is the PGID
+  local name="$1" port="$2" log="$3"
+  shift 3
+  echo "$port" > "$STATE/$name.port"
   setsid sh -c 'echo $$ > "$0"; exec "$@"' "$STATE/$name.pid" "$@" >"$log" 2>&1 </dev/null &
   local i=0
   while [ ! -s "$STATE/$name.pid" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -38,13 +43,13 @@ start_group() { # start_group <name> <log> <command...>: the child shell records
 if running pubsub; then
   echo "pubsub emulator already running (pgid $(cat "$STATE/pubsub.pid"))" >&2
 else
-  rm -f "$STATE/pubsub.pid"
+  rm -f "$STATE/pubsub.pid" "$STATE/pubsub.port"
   command -v gcloud >/dev/null || { echo "error: gcloud not found; install the Google Cloud SDK (pubsub-emulator component)" >&2; exit 1; }
   command -v java >/dev/null || { echo "error: java not found; apt-get install -y default-jre-headless" >&2; exit 1; }
   SDK_ROOT="$(gcloud info --format='value(installation.sdk_root)')"
   EMU="$SDK_ROOT/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
   [ -x "$EMU" ] || { echo "error: $EMU missing; gcloud components install pubsub-emulator (or apt-get install google-cloud-cli-pubsub-emulator)" >&2; exit 1; }
-  start_group pubsub "$STATE/pubsub.log" "$EMU" --host=127.0.0.1 --port="$PUBSUB_PORT"
+  start_group pubsub "$PUBSUB_PORT" "$STATE/pubsub.log" "$EMU" --host=127.0.0.1 --port="$PUBSUB_PORT"
   wait_for pubsub "$STATE/pubsub.log" "Server started, listening on $PUBSUB_PORT" 60
   echo "pubsub emulator on 127.0.0.1:$PUBSUB_PORT (pgid $(cat "$STATE/pubsub.pid"), log $STATE/pubsub.log)" >&2
 fi
@@ -55,8 +60,8 @@ if [ -f "$ROOT/emulators/storage-emulator.ts" ]; then
   if running storage; then
     echo "storage emulator already running (pgid $(cat "$STATE/storage.pid"))" >&2
   else
-    rm -f "$STATE/storage.pid"
-    start_group storage "$STATE/storage.log" node "$ROOT/bin/run-ts.mjs" "$ROOT/emulators/storage-emulator.ts" --port "$STORAGE_PORT"
+    rm -f "$STATE/storage.pid" "$STATE/storage.port"
+    start_group storage "$STORAGE_PORT" "$STATE/storage.log" node "$ROOT/bin/run-ts.mjs" "$ROOT/emulators/storage-emulator.ts" --port "$STORAGE_PORT"
     wait_for storage "$STATE/storage.log" "STORAGE_EMULATOR_HOST=" 60
     echo "storage emulator on 127.0.0.1:$STORAGE_PORT (pgid $(cat "$STATE/storage.pid"), log $STATE/storage.log)" >&2
   fi
@@ -73,8 +78,8 @@ if running firestore; then
   echo "firestore emulator already running (pgid $(cat "$STATE/firestore.pid"))" >&2
   ONLINE_ENV="export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FIRESTORE_PORT"
 elif [ -x "$FS_EMU" ]; then
-  rm -f "$STATE/firestore.pid"
-  start_group firestore "$STATE/firestore.log" "$FS_EMU" start --host=127.0.0.1 --port="$FIRESTORE_PORT"
+  rm -f "$STATE/firestore.pid" "$STATE/firestore.port"
+  start_group firestore "$FIRESTORE_PORT" "$STATE/firestore.log" "$FS_EMU" start --host=127.0.0.1 --port="$FIRESTORE_PORT"
   wait_for firestore "$STATE/firestore.log" "Dev App Server is now running" 60
   echo "firestore emulator on 127.0.0.1:$FIRESTORE_PORT (pgid $(cat "$STATE/firestore.pid"), log $STATE/firestore.log)" >&2
   ONLINE_ENV="export FIRESTORE_EMULATOR_HOST=127.0.0.1:$FIRESTORE_PORT"
@@ -87,8 +92,8 @@ if running bigtable; then
   echo "bigtable emulator already running (pgid $(cat "$STATE/bigtable.pid"))" >&2
   BIGTABLE_ENV="export BIGTABLE_EMULATOR_HOST=127.0.0.1:$BIGTABLE_PORT"
 elif [ -x "$BT_EMU" ]; then
-  rm -f "$STATE/bigtable.pid"
-  start_group bigtable "$STATE/bigtable.log" "$BT_EMU" -host 127.0.0.1 -port "$BIGTABLE_PORT"
+  rm -f "$STATE/bigtable.pid" "$STATE/bigtable.port"
+  start_group bigtable "$BIGTABLE_PORT" "$STATE/bigtable.log" "$BT_EMU" -host 127.0.0.1 -port "$BIGTABLE_PORT"
   wait_for bigtable "$STATE/bigtable.log" "running on 127.0.0.1:$BIGTABLE_PORT" 30
   echo "bigtable emulator on 127.0.0.1:$BIGTABLE_PORT (pgid $(cat "$STATE/bigtable.pid"), log $STATE/bigtable.log)" >&2
   BIGTABLE_ENV="export BIGTABLE_EMULATOR_HOST=127.0.0.1:$BIGTABLE_PORT"

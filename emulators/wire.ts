@@ -62,24 +62,32 @@ export async function wireEmulatorTopology(opts: WireOptions): Promise<{ wired: 
       const topic = f.topic;
       const subscription = `${functionDeployedName(f.name)}-push`;
       const endpoint = pushEndpoint(base, opts.project, topic);
-      await ensureTopicWithDeadLetter(client, topic);
-      try {
-        await client.createSubscription(topic, subscription, {
-          pushConfig: { pushEndpoint: endpoint },
-          ackDeadlineSeconds: Math.min(600, Math.max(10, f.timeoutSeconds)),
-          deadLetterPolicy: { deadLetterTopic: topicPath(opts.project, deadLetterTopic(topic)), maxDeliveryAttempts: retry.maxDeliveryAttempts },
-          retryPolicy: { minimumBackoff: duration(retry.minBackoffMs), maximumBackoff: duration(retry.maxBackoffMs) },
-        });
-      } catch (err) {
-        if (grpcCode(err) !== 6) throw err; // ALREADY_EXISTS: point it at the (possibly new) endpoint
-        await client.subscription(subscription).modifyPushConfig({ pushEndpoint: endpoint });
-      }
+      await ensurePushSubscription(client, { project: opts.project, topic, subscription, endpoint, ackDeadlineSeconds: f.timeoutSeconds, retry });
       wired.push({ function: f.name, topic, deadLetterTopic: deadLetterTopic(topic), subscription, pushEndpoint: endpoint });
     }
   } finally {
     await client.close();
   }
   return { wired, skipped };
+}
+
+/**
+ * The trigger topic (with its dead-letter topic and `-hold` subscription) and a push subscription to `endpoint` with
+ * the dead-letter and retry policies; an existing subscription is re-pointed at `endpoint`.
+ */
+export async function ensurePushSubscription(client: PubSub, s: { project: string; topic: string; subscription: string; endpoint: string; ackDeadlineSeconds: number; retry: RetryPolicy }): Promise<void> {
+  await ensureTopicWithDeadLetter(client, s.topic);
+  try {
+    await client.createSubscription(s.topic, s.subscription, {
+      pushConfig: { pushEndpoint: s.endpoint },
+      ackDeadlineSeconds: Math.min(600, Math.max(10, s.ackDeadlineSeconds)),
+      deadLetterPolicy: { deadLetterTopic: topicPath(s.project, deadLetterTopic(s.topic)), maxDeliveryAttempts: s.retry.maxDeliveryAttempts },
+      retryPolicy: { minimumBackoff: duration(s.retry.minBackoffMs), maximumBackoff: duration(s.retry.maxBackoffMs) },
+    });
+  } catch (err) {
+    if (grpcCode(err) !== 6) throw err; // ALREADY_EXISTS: point it at the (possibly new) endpoint
+    await client.subscription(s.subscription).modifyPushConfig({ pushEndpoint: s.endpoint });
+  }
 }
 
 function parseArgs(argv: string[]): { endpoints: Map<string, string>; fallback?: string } {

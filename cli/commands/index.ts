@@ -33,6 +33,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'status', description: 'the loop at a glance: models and aliases, endpoints and traffic, last drift reports, runs in flight, dead letters', load: () => import('./status.js') },
   { name: 'train', description: 'request training of a model (a manual training request through the loop\'s events); --wait for its result', load: () => import('./train.js') },
   { name: 'ui', description: 'serve the report on 127.0.0.1 (rebuilt on every reload) until interrupted', load: () => import('./ui.js') },
+  { name: 'up', description: 'start the emulators and serve every function under functions-framework with push subscriptions, until interrupted (npm run emulators)', load: () => import('./up.js') },
   { name: 'why', description: 'why a model version exists: serving ← canary ← evaluation ← training run ← request ← drift report ← window and baseline ← data', load: () => import('./why.js') },
 ];
 

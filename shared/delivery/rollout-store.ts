@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { CanaryCheck } from './compare.js';
 
@@ -46,7 +47,13 @@ export class RolloutStore {
 
   async get(model: string): Promise<Rollout | null> {
     if (!(await this.objects.exists(this.active(model)))) return null;
-    return JSON.parse((await this.objects.get(this.active(model))).toString('utf8')) as Rollout;
+    try {
+      return JSON.parse((await this.objects.get(this.active(model))).toString('utf8')) as Rollout;
+    } catch (err) {
+      // Finished (and deleted by `save`) between exists and get: there is no active rollout any more.
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
   }
 
   async save(r: Rollout): Promise<void> {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { loadDeliveryConfig } from '../delivery/config.js';
 import { UsageError } from '../errors.js';
 import { ensureDir } from '../ensure-dir.js';
 
@@ -15,7 +16,10 @@ export const DEMO_MARKER = 'demo/demo-run.json';
  * it did not write is never touched: the demo stops and says how to choose another directory.
  */
 export async function freshDemoState(config: Config): Promise<{ removed: boolean }> {
+  const endpoint = loadDeliveryConfig(config).endpoint;
   const paths = [
+    // The local endpoint's deployed versions and traffic: left over, the first deployment would be refused.
+    ...(endpoint.kind === 'embedded' ? [endpoint.dir] : []),
     ...(config.warehouse.kind === 'duckdb' ? [config.warehouse.path, `${config.warehouse.path}.wal`] : []),
     ...(config.objectStore.kind === 'local' ? [config.objectStore.root] : []),
     ...(config.online.kind === 'embedded' ? [config.online.dir] : []),

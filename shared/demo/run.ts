@@ -12,6 +12,17 @@ import type { DemoContext, DemoOptions, DemoRecord, DemoStage, WeekHook } from '
 import { EventWatch } from './watch.js';
 import { provideDemoDelivery } from './delivery.js';
 
+/**
+ * How the functions run: subscribed on the runtime's bus in this process (embedded), or served by functions-framework
+ * behind push subscriptions (`ctloop demo --emulators`: emulators/session.ts). Either way `rt.bus.drain()` waits for
+ * what was published to be handled, and the watch subscribes through `rt.bus`.
+ */
+export interface DemoLoop {
+  startFunctions(rt: Runtime): Promise<{ stop(): Promise<void> }>;
+}
+
+const localLoop: DemoLoop = { startFunctions: (rt) => startLocalFunctions(rt, handlers) };
+
 const WATCHED: EventName[] = ['driftCheckRequested', 'driftReported', 'alertRaised', 'trainingRequested', 'trainingCompleted', 'modelEvaluated', 'modelDeployed', 'deploymentRolledBack'];
 
 /**
@@ -19,7 +30,7 @@ const WATCHED: EventName[] = ['driftCheckRequested', 'driftReported', 'alertRais
  * reconcile-deployments included, their clock the simulated one), the scheduler jobs of the demo's schedule plan on
  * the simulated clock, and a watcher for the narrative. Returns what the stages recorded.
  */
-export async function runDemoStages(rt: Runtime, opts: DemoOptions, stages: DemoStage[], hooks: WeekHook[], reporter: DemoReporter): Promise<DemoRecord> {
+export async function runDemoStages(rt: Runtime, opts: DemoOptions, stages: DemoStage[], hooks: WeekHook[], reporter: DemoReporter, loop: DemoLoop = localLoop): Promise<DemoRecord> {
   const plan = await loadSchedulePlan(resolve(opts.schedules));
   const { topology } = buildTopology({ catalog, registry: functionRegistry, features: rt.repo, schedules: plan });
   const record: DemoRecord = {
@@ -29,7 +40,7 @@ export async function runDemoStages(rt: Runtime, opts: DemoOptions, stages: Demo
   const clock = { now: new Date(0) };
   const canary = await provideDemoDelivery(rt, () => clock.now, opts.quick);
   const watch = await EventWatch.start(rt.bus, WATCHED);
-  const fns = await startLocalFunctions(rt, handlers);
+  const fns = await loop.startFunctions(rt);
   const ctx: DemoContext = {
     rt, opts, dir: join(rt.config.stateDir, 'demo'), clock,
     scheduler: new LocalScheduler(topology.scheduler_jobs, rt.bus), watch,
