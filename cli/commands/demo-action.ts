@@ -12,6 +12,7 @@ import { renderSummary } from '../../shared/demo/summary.js';
 import { scheduleChange } from '../../examples/flights/scenario.js';
 import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { formatOf, output } from '../context.js';
+import { UsageError } from '../../shared/errors.js';
 
 /** What a transport adds to the demo's result: JSON fields and summary lines (the emulators' push counts). */
 export interface TransportReport {
@@ -24,6 +25,12 @@ export async function runDemo(opts: DemoCliOptions, cmd: Command): Promise<void>
   const t0 = Date.now();
   formatOf(cmd); // refuse a bad --format before any work
   // Progress and narrative go to stderr in every format (a long run never looks hung); --format json keeps stdout clean.
+  if (opts.online !== undefined && !opts.emulators) {
+    throw new UsageError('--online chooses the online-store emulator: it needs --emulators', { hint: 'ctloop demo --emulators --online bigtable' });
+  }
+  if (opts.online !== undefined && opts.online !== 'firestore' && opts.online !== 'bigtable') {
+    throw new UsageError(`--online must be firestore or bigtable, got ${JSON.stringify(opts.online)}`, { hint: 'ctloop demo --emulators --online bigtable' });
+  }
   const reporter = new DemoReporter(process.stderr);
   if (opts.emulators) {
     await (await import('./demo-emulators.js')).runDemoOnEmulators(opts, cmd, reporter, t0);

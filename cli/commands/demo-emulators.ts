@@ -32,9 +32,8 @@ export async function runDemoOnEmulators(opts: DemoCliOptions, cmd: Command, rep
     note = [removed ? 'the previous demo\'s state was removed' : '', cleared.topics + cleared.subscriptions + cleared.objects > 0
       ? `emulator state cleared: ${cleared.topics} topic(s), ${cleared.subscriptions} subscription(s), ${cleared.objects} object(s), online documents` : ''].filter(Boolean).join('; ');
   };
-  // Online values on the Firestore emulator (over the Bigtable emulator the history stage ended with the Bigtable
-  // client asking for Google credentials: not supported here yet; `ctloop up --online bigtable` serves single events).
-  const settings = stackSettings(process.env, { online: 'firestore' });
+  // Online values on the Firestore emulator, or the Bigtable emulator with --online bigtable.
+  const settings = stackSettings(process.env, { online: opts.online === 'bigtable' ? 'bigtable' : 'firestore' });
   const stop = onInterrupt();
   try {
     const session = await startInterruptibly(openEmulatorSession(stateDir, settings, (l) => reporter.line(l), prepare), stop.interrupted);

@@ -17,6 +17,8 @@ export interface DemoCliOptions {
   scenario: boolean;
   schedules: string;
   emulators?: boolean;
+  /** Online-store emulator with --emulators: firestore (default) or bigtable. */
+  online?: string;
 }
 
 export function register(program: Command): void {
@@ -28,6 +30,7 @@ export function register(program: Command): void {
     .option('--batch <n>', `rows per published feature event (1 to ${MAX_EVENT_ROWS}, the most one event carries)`, integerIn(1, MAX_EVENT_ROWS), MAX_EVENT_ROWS)
     .option('--no-scenario', 'replay only the real data (no injected schedule change; real weekly drift is too mild to trigger a retrain)')
     .option('--emulators', 'run over the local emulators: every event a real Pub/Sub message pushed to the functions under functions-framework, objects on the Cloud Storage emulator, online values on the Firestore emulator (what `ctloop up --emulators` starts)')
+    .option('--online <store>', 'with --emulators: the online-store emulator, firestore or bigtable (default: firestore)')
     .option('--schedules <file>', 'schedule plan of the drift checks (format of infra/schedules.json)', 'examples/flights/schedules.json')
     .action(async (opts: DemoCliOptions, cmd: Command) => {
       await (await import('./demo-action.js')).runDemo(opts, cmd);
