@@ -23,13 +23,16 @@ const repo = parseFeatureRepo({
 await applyFeatureRepo(warehouse, repo);
 const online = await EmbeddedOnlineStore.open({ dir: join(dir, 'online') });
 let path = '';
+const timings = process.env.BENCH_TIMINGS === '1';
+const steps: [string, number][] = [];
+const onStep = (step: string, ms: number) => { steps.push([step, Math.round(ms)]); };
 const t = process.hrtime.bigint();
 let rows: number;
 if (kind === 'native') {
   const r = await warehouse.execute(`INSERT INTO ${warehouse.dialect.table('fv_user_stats')} SELECT user_id, ts, clicks, spend, country, ts, 'n:' || ts, ts FROM read_csv('${file}', header = true, columns = {'user_id': 'VARCHAR', 'ts': 'TIMESTAMP', 'clicks': 'BIGINT', 'spend': 'DOUBLE', 'country': 'VARCHAR'})`);
   rows = r.affectedRows ?? 0;
 } else {
-  const res = await loadFeatureFile({ warehouse, online, repo, objectStore: new LocalObjectStore(join(dir, 'o')), onPath: (p, why) => { path = why ? `${p}: ${why}` : p; } }, { view: 'user_stats', uri: file, ...(kind === 'rows' ? { executor: 'rows' as const } : {}) });
+  const res = await loadFeatureFile({ warehouse, online, repo, objectStore: new LocalObjectStore(join(dir, 'o')), onPath: (p, why) => { path = why ? `${p}: ${why}` : p; }, ...(timings ? { onStep } : {}) }, { view: 'user_stats', uri: file, ...(kind === 'rows' ? { executor: 'rows' as const } : {}) });
   rows = res.accepted;
 }
 const ms = Number(process.hrtime.bigint() - t) / 1e6;
@@ -38,4 +41,4 @@ clearInterval(sample);
 await online.close();
 await warehouse.close();
 await rm(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ ms, rssMb: Math.round(peak / 1e6), rows, ...(kind === 'native' ? {} : { path }) }));
+console.log(JSON.stringify({ ms, rssMb: Math.round(peak / 1e6), rows, ...(kind === 'native' ? {} : { path }), ...(timings ? { steps } : {}) }));

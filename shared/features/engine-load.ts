@@ -6,6 +6,7 @@ import { SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
 import { isGzip } from './file-identity.js';
+import { stepTimer, type StepTimer } from './step-timer.js';
 import { storedCreatedTime } from './file-version.js';
 import type { IngestDeps, IngestResult } from './ingest.js';
 import { onlineRecord } from './online-write.js';
@@ -43,7 +44,10 @@ export type EngineOutcome = { result: IngestResult } | { fallback: string };
 
 const ONLINE_PAGE = 50_000;
 
-export async function loadInEngine(deps: IngestDeps & { signal?: AbortSignal }, file: EngineFile): Promise<EngineOutcome> {
+type EngineDeps = IngestDeps & { signal?: AbortSignal; onStep?: (step: string, ms: number) => void };
+
+export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<EngineOutcome> {
+  const step = stepTimer(deps.onStep);
   const w = deps.warehouse;
   const d = w.dialect;
   if (d.name !== 'duckdb' || w.readsObjectUris) return { fallback: 'the warehouse is not DuckDB' };
@@ -62,18 +66,18 @@ export async function loadInEngine(deps: IngestDeps & { signal?: AbortSignal }, 
     let types: Map<string, string>;
     if (file.format === 'csv') {
       delimiter = sniffDelimiter(await firstLine(file.path, gz), 0);
-      const scan = await scanCsv(file.path, delimiter, gz);
+      const scan = await step('csv scan (lines, quotes)', () => scanCsv(file.path, delimiter, gz));
       if (!scan.quotesAgree) return { fallback: 'a quote that does not open or close a field' };
       const spec = file.columns.map((c) => `${sqlLit(c)}: 'VARCHAR'`).join(', ');
       reader = `read_csv(${src}, auto_detect = false, header = true, columns = {${spec}}, delim = ${sqlLit(delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = '${gz ? 'gzip' : 'none'}')`;
       types = new Map(file.columns.map((c) => [c, 'VARCHAR']));
       try {
-        await w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`);
+        await step('read csv into temp table', () => w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`));
       } catch (err) {
         return { fallback: `DuckDB cannot read every line (${String((err as Error).message).split('\n')[0]})` };
       }
       const nl = (c: string) => `coalesce(length(${d.ident(c)}) - length(replace(${d.ident(c)}, chr(10), '')), 0)`;
-      const [stats] = await w.query(`SELECT count(*) AS n, coalesce(sum(${file.columns.map(nl).join(' + ')}), 0) AS e FROM ${raw}`);
+      const [stats] = await step('line stats', () => w.query(`SELECT count(*) AS n, coalesce(sum(${file.columns.map(nl).join(' + ')}), 0) AS e FROM ${raw}`));
       const headerNl = file.columns.reduce((s, c) => s + c.split('\n').length - 1, 0);
       const expected = 1 + headerNl + Number(stats!.n) + Number(stats!.e);
       if (expected !== scan.lines) return { fallback: `the file has ${scan.lines} lines where its rows span ${expected} (blank lines or lone carriage returns)` };
@@ -86,7 +90,7 @@ export async function loadInEngine(deps: IngestDeps & { signal?: AbortSignal }, 
       if (t !== undefined && !typedSupported(t, f.type)) return { fallback: `Parquet column ${f.name} is ${t}, read row by row as ${f.type}` };
     }
     try {
-      await w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`);
+      await step('read parquet into temp table', () => w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`));
     } catch (err) {
       return { fallback: `DuckDB cannot read the file (${String((err as Error).message).split('\n')[0]})` };
     }
@@ -106,7 +110,8 @@ interface Plan {
   lineSql: string;
 }
 
-async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, file: EngineFile, plan: Plan): Promise<EngineOutcome> {
+async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan): Promise<EngineOutcome> {
+  const step = stepTimer(deps.onStep);
   const w = deps.warehouse;
   const d = w.dialect;
   const view = file.view;
@@ -117,27 +122,30 @@ async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, fil
     const alias = `__f${i}`;
     return { name: f.name, ...(t === undefined || t === 'VARCHAR' ? textField(col, f.type, f.role, alias) : typedField(col, t, f.type, f.role, alias)) };
   });
-  // 2. Classify every row in one scan: typed values, every reason, the raw row for a bad one.
+  // 2. Classify every row in one scan: typed values, every reason, the raw row for a bad one. A row every field of
+  // which has the fast shape (`__fast`) is good with the fast values; the full rules run on the other rows only
+  // (DuckDB evaluates a CASE branch only for the rows that take it).
+  const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value } : { ok: 'false', value: 'NULL' }));
   const depth = Math.max(0, ...sqls.map((s) => s.prepare.length));
-  let from = `(SELECT rowid AS __i, * FROM ${plan.raw})`;
+  let from = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
   for (let k = 0; k < depth; k++) {
-    const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS "${s.prepare[k]!.name}"`] : []));
+    const cols = sqls.flatMap((s) => (s.prepare[k] ? [`CASE WHEN NOT __fast THEN ${s.prepare[k]!.sql} END AS "${s.prepare[k]!.name}"`] : []));
     if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
   }
-  const reason = `concat_ws('; ', ${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${sqlLit(`${s.name}: `)} || (${s.reason}) END`).join(', ')})`;
+  const reason = `CASE WHEN __fast THEN '' ELSE concat_ws('; ', ${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${sqlLit(`${s.name}: `)} || (${s.reason}) END`).join(', ')}) END`;
   const rawJson = plan.unit === 'line'
     ? `'{' || ${file.columns.map((c, i) => `${sqlLit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)} || coalesce(to_json(${d.ident(c)})::VARCHAR, 'null')`).join(' || ')} || '}'`
     : 'NULL';
   const exotic = plan.unit === 'line' && file.columns.length > 0 ? file.columns.map((c) => `coalesce(${exoticSql(d.ident(c))}, false)`).join(' OR ') : 'false';
   const created = fields.findIndex((f) => f.role === 'created');
-  const values = sqls.map((s, i) => `CAST(${s.value} AS ${d.type(fields[i]!.type)}) AS "__v${i}"`).join(', ');
-  await w.execute([
+  const values = sqls.map((s, i) => `CAST(CASE WHEN __fast THEN ${fasts[i]!.value} ELSE ${s.value} END AS ${d.type(fields[i]!.type)}) AS "__v${i}"`).join(', ');
+  await step('classify', () => w.execute([
     `CREATE TEMP TABLE ${plan.clsName} AS SELECT __i, ${plan.lineSql} AS __line, ${values}, __reason,`,
-    `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, __reason <> '' AND (${exotic}) AS __exotic`,
+    `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, CASE WHEN __reason <> '' THEN ${exotic} ELSE false END AS __exotic`,
     `FROM (SELECT *, ${reason} AS __reason FROM ${from})`,
-  ].join('\n'));
+  ].join('\n')));
   const tsCol = `"__v${fields.findIndex((f) => f.role === 'time')}"`;
-  const [st] = await w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE __reason = '') AS good, count(*) FILTER (WHERE __exotic) AS exotic, min(${tsCol}) FILTER (WHERE __reason = '') AS lo, max(${tsCol}) FILTER (WHERE __reason = '') AS hi FROM ${plan.cls}`);
+  const [st] = await step('class stats', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE __reason = '') AS good, count(*) FILTER (WHERE __exotic) AS exotic, min(${tsCol}) FILTER (WHERE __reason = '') AS lo, max(${tsCol}) FILTER (WHERE __reason = '') AS hi FROM ${plan.cls}`));
   const n = Number(st!.n);
   const good = Number(st!.good);
   if (Number(st!.exotic) > 0) return { fallback: 'a bad value with characters beyond the Basic Multilingual Plane (its reason is rendered row by row)' };
@@ -162,25 +170,26 @@ async function classifyAndWrite(deps: IngestDeps & { signal?: AbortSignal }, fil
   deps.signal?.throwIfAborted();
   let inserted: number | null = 0;
   if (good > 0) {
-    inserted = (await w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src })).affectedRows;
+    inserted = (await step('offline insert (dedup)', () => w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src }))).affectedRows;
   }
-  if (good < n) await w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params });
-  if (good > 0) await writeNewestOnline(deps, view, goodRel, src);
+  if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
+  if (good > 0) await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
   return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
 }
 
 /** The newest good row per entity of the file (event time, created time, ingest id), to the online store in pages. */
-async function writeNewestOnline(deps: IngestDeps, view: FeatureView, goodRel: string, params: Params): Promise<void> {
+async function writeNewestOnline(deps: IngestDeps, view: FeatureView, goodRel: string, params: Params, step: StepTimer): Promise<void> {
   const w = deps.warehouse;
   const d = w.dialect;
   const keys = view.entity.joinKeys.map((k) => `s.${d.ident(k.name)}`).join(', ');
   const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  await w.execute(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${goodRel} AS s QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY s.${d.ident(view.timestampField)} DESC, s.${d.ident(SYS.created)} DESC, s.${d.ident(SYS.ingestId)} DESC) = 1`, { params });
+  await step('online: newest table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${goodRel} AS s QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY s.${d.ident(view.timestampField)} DESC, s.${d.ident(SYS.created)} DESC, s.${d.ident(SYS.ingestId)} DESC) = 1`, { params }));
   try {
     const [c] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
     for (let lo = 0; lo < Number(c!.n); lo += ONLINE_PAGE) {
-      const rows = await w.query(`SELECT * FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`);
-      await deps.online.write(view, rows.map((r) => onlineRecord(view, r)));
+      const rows = await step('online: read page', () => w.query(`SELECT * FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`));
+      const recs = rows.map((r) => onlineRecord(view, r));
+      await step('online: store write', () => deps.online.write(view, recs));
     }
   } finally {
     await w.execute(`DROP TABLE IF EXISTS temp.main.${name}`).catch(() => undefined);

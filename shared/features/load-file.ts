@@ -15,6 +15,7 @@ import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
 import { loadInEngine } from './engine-load.js';
+import { stepTimer } from './step-timer.js';
 import { onlineRecord } from './online-write.js';
 import { dayRanges, offlineMergeSql } from './sql.js';
 
@@ -42,6 +43,8 @@ export interface LoadFileDeps extends IngestDeps {
   signal?: AbortSignal;
   /** Told which path loaded the file, and why the engine path was not taken. */
   onPath?: (path: 'engine' | 'rows', why?: string) => void;
+  /** Told how long each step of the load took (profiling: `npm run bench -- load` with BENCH_TIMINGS=1). */
+  onStep?: (step: string, ms: number) => void;
 }
 
 /** One version of a file, opened for loading. */
@@ -80,10 +83,11 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
   if (!remote) await assertLocalFile(req.uri);
   const copy: { path: string; info?: ObjectInfo; release(): Promise<void> } = remote ? await deps.objectStore.localCopy(req.uri) : { path: req.uri, release: async () => undefined };
   try {
-    const content = await fileIdentity(copy.path, format, req.uri);
+    const step = stepTimer(deps.onStep);
+    const content = await step('file identity (hash, gzip, UTF-8)', () => fileIdentity(copy.path, format, req.uri));
     // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
     const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
-    const records = await openRecords(copy.path, format, req.uri);
+    const records = await step('open records (header)', () => openRecords(copy.path, format, req.uri));
     try {
       if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
       const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
