@@ -10,6 +10,8 @@ import { stepTimer, type StepTimer } from './step-timer.js';
 import { storedCreatedTime } from './file-version.js';
 import type { IngestDeps, IngestResult } from './ingest.js';
 import { onlineRecord } from './online-write.js';
+import { encodedLineSql, type LineColumns } from './online-lines-sql.js';
+import type { OnlineStore, OnlineWriteResult } from '../ports/online-store.js';
 import { offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { exoticSql, sqlLit, textField, typedField, typedSupported, viewFields, type FieldSql } from './validate-sql.js';
 
@@ -173,8 +175,48 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     inserted = (await step('offline insert (dedup)', () => w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src }))).affectedRows;
   }
   if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
-  if (good > 0) await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
+  if (good > 0) {
+    const online = deps.online;
+    if (writesEncoded(online)) {
+      const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
+      const lines: LineColumns = {
+        keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: `coalesce(${ownCreated}, ${d.timestamp(createdAt)})`,
+        ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
+      };
+      await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, plan.cls, lines, step));
+    } else {
+      await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
+    }
+  }
   return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
+}
+
+/** An online store that takes records as its encoded log lines (the embedded store: `writeEncoded`). */
+interface EncodedWriter {
+  writeEncoded(view: FeatureView, lines: string[]): Promise<OnlineWriteResult>;
+}
+function writesEncoded(o: OnlineStore): o is OnlineStore & EncodedWriter {
+  return typeof (o as Partial<EncodedWriter>).writeEncoded === 'function';
+}
+
+/**
+ * The newest good row per entity of the file (event time, created time, ingest id: the ingest ids share the file's
+ * prefix, so theirs compare as the row numbers' texts), encoded in SQL as the store's lines, handed over in pages.
+ */
+async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, cls: string, c: LineColumns, step: StepTimer): Promise<void> {
+  const w = deps.warehouse;
+  const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const version = `(${c.eventTime}, ${c.createdTime}, __i::VARCHAR)`;
+  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM ${cls} WHERE __i IN (SELECT arg_max(__i, ${version}) FROM ${cls} WHERE __reason = '' GROUP BY ${c.keys.join(', ')})`));
+  try {
+    const [cnt] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
+    for (let lo = 0; lo < Number(cnt!.n); lo += ONLINE_PAGE) {
+      const [page] = await step('online: read page', () => w.query(`SELECT string_agg(line, chr(10)) AS text FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`));
+      await step('online: store write', () => online.writeEncoded(view, String(page!.text).split('\n')));
+    }
+  } finally {
+    await w.execute(`DROP TABLE IF EXISTS temp.main.${name}`).catch(() => undefined);
+  }
 }
 
 /** The newest good row per entity of the file (event time, created time, ingest id), to the online store in pages. */
