@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { FileFormat, Params } from '../ports/warehouse.js';
-import { SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
+import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
 import { isGzip } from './file-identity.js';
@@ -79,7 +79,8 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
         return { fallback: `DuckDB cannot read every line (${String((err as Error).message).split('\n')[0]})` };
       }
       const nl = (c: string) => `coalesce(length(${d.ident(c)}) - length(replace(${d.ident(c)}, chr(10), '')), 0)`;
-      const [stats] = await step('line stats', () => w.query(`SELECT count(*) AS n, coalesce(sum(${file.columns.map(nl).join(' + ')}), 0) AS e FROM ${raw}`));
+      // Values span lines only inside quotes: a file without a quote needs no count of their newlines.
+      const [stats] = await step('line stats', () => w.query(`SELECT count(*) AS n, ${scan.quoted ? `coalesce(sum(${file.columns.map(nl).join(' + ')}), 0)` : '0'} AS e FROM ${raw}`));
       const headerNl = file.columns.reduce((s, c) => s + c.split('\n').length - 1, 0);
       const expected = 1 + headerNl + Number(stats!.n) + Number(stats!.e);
       if (expected !== scan.lines) return { fallback: `the file has ${scan.lines} lines where its rows span ${expected} (blank lines or lone carriage returns)` };
@@ -172,7 +173,14 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
   deps.signal?.throwIfAborted();
   let inserted: number | null = 0;
   if (good > 0) {
-    inserted = (await step('offline insert (dedup)', () => w.execute(offlineMergeSql(d, view, goodRel, st!.lo as Date, st!.hi as Date), { params: src }))).affectedRows;
+    // The anti-join is needed only when rows of this content are stored already (in the event-time range of the file:
+    // a reload). Loads of one content are serialised by the caller (load-file.ts), so none is stored in between.
+    const lo = st!.lo as Date;
+    const hi = st!.hi as Date;
+    const [stored] = await step('offline: rows of this content stored?', () => w.query(`SELECT 1 AS x FROM ${d.table(view.table)} WHERE ${d.ident(view.timestampField)} BETWEEN ${d.timestamp(lo)} AND ${d.timestamp(hi)} AND starts_with(${d.ident(SYS.ingestId)}, ${d.param('src')}) LIMIT 1`, { params: src }));
+    const cols = offlineColumns(view).map((c) => d.ident(c.name)).join(', ');
+    const sql = stored ? offlineMergeSql(d, view, goodRel, lo, hi) : `INSERT INTO ${d.table(view.table)} (${cols}) SELECT ${cols} FROM ${goodRel}`;
+    inserted = (await step(stored ? 'offline insert (anti-join)' : 'offline insert', () => w.execute(sql, { params: src }))).affectedRows;
   }
   if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
   if (good > 0) {

@@ -15,7 +15,7 @@ import { storedCreatedTime } from './file-version.js';
 import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResult, type PreparedBatch } from './ingest.js';
 import { assertLocalFile, detectFormat } from './local-files.js';
 import { loadInEngine } from './engine-load.js';
-import { stepTimer } from './step-timer.js';
+import { stepTimer, type StepTimer } from './step-timer.js';
 import { onlineRecord } from './online-write.js';
 import { dayRanges, offlineMergeSql } from './sql.js';
 
@@ -85,31 +85,55 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
   try {
     const step = stepTimer(deps.onStep);
     const content = await step('file identity (hash, gzip, UTF-8)', () => fileIdentity(copy.path, format, req.uri));
-    // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
-    const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
-    const records = await step('open records (header)', () => openRecords(copy.path, format, req.uri));
-    try {
-      if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
-      const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
-      const batchSize = req.batchSize ?? 50_000;
-      if ((req.executor ?? 'auto') === 'auto' && !deps.warehouse.readsObjectUris && records.columns) {
-        const out = await loadInEngine(deps, { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns });
-        if ('result' in out) {
-          deps.onPath?.('engine');
-          deps.onProgress?.(out.result);
-          return out.result;
-        }
-        deps.onPath?.('rows', out.fallback);
-      } else {
-        deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a local DuckDB load of CSV or Parquet');
-      }
-      if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
-      return await loadInBatches(deps, file, batchSize);
-    } finally {
-      await records.close();
-    }
+    return await oneAtATime(`${view.name}\n${content}`, () => loadVersion(deps, req, view, format, copy, content, step));
   } finally {
     await copy.release();
+  }
+}
+
+/**
+ * Loads of the same content into the same view run one at a time in this process (one process writes a DuckDB
+ * file): the engine path skips its anti-join when none of the content's rows is stored, which holds only if no other
+ * load of that content writes in between.
+ */
+const running = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = running.get(key) ?? Promise.resolve();
+  const run = before.then(fn, fn);
+  const done = run.catch(() => undefined);
+  running.set(key, done);
+  try {
+    return await run;
+  } finally {
+    if (running.get(key) === done) running.delete(key);
+  }
+}
+
+/** Load one content version of the file (in the engine where it applies, else row by row). */
+async function loadVersion(deps: LoadFileDeps, req: LoadFileRequest, view: FeatureView, format: FileFormat, copy: { path: string; info?: ObjectInfo }, content: string, step: StepTimer): Promise<IngestResult> {
+  const remote = req.uri.startsWith('gs://');
+  // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
+  const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
+  const records = await step('open records (header)', () => openRecords(copy.path, format, req.uri));
+  try {
+    if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
+    const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
+    const batchSize = req.batchSize ?? 50_000;
+    if ((req.executor ?? 'auto') === 'auto' && !deps.warehouse.readsObjectUris && records.columns) {
+      const out = await loadInEngine(deps, { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns });
+      if ('result' in out) {
+        deps.onPath?.('engine');
+        deps.onProgress?.(out.result);
+        return out.result;
+      }
+      deps.onPath?.('rows', out.fallback);
+    } else {
+      deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a local DuckDB load of CSV or Parquet');
+    }
+    if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
+    return await loadInBatches(deps, file, batchSize);
+  } finally {
+    await records.close();
   }
 }
 

@@ -104,6 +104,26 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
     for (const s of [ra, rb]) await s.close();
   });
 
+  it('stores each row once: files straddling stored partitions, reloads, and concurrent loads of one content', async () => {
+    const s = stores[1]!;
+    const file = async (name: string, days: number[]) => {
+      const p = join(dir, name);
+      await writeFile(p, `origin,dest,event_ts,avg_delay,flights,note\n${days.map((d) => `O${d},D1,2001-03-${String(d).padStart(2, '0')}T12:00:00Z,1.5,${d},n`).join('\n')}\n`);
+      return p;
+    };
+    const a = await file('a.csv', [1, 2, 3, 4, 5]);
+    const b = await file('b.csv', [4, 5, 6, 7, 8, 9]); // other content, over a's days and beyond
+    const c = await file('c.csv', [10, 11]);
+    expect((await load(s, a, 'auto')).res.inserted).toBe(5);
+    const [b1, b2, b3] = await Promise.all([load(s, b, 'auto'), load(s, b, 'auto'), load(s, b, 'rows')]);
+    expect([b1, b2].map((r) => r.paths)).toEqual([['engine'], ['engine']]);
+    expect([b1, b2, b3].map((r) => r.res.inserted).sort()).toEqual([0, 0, 6]);
+    expect((await load(s, a, 'auto')).res.inserted).toBe(0);
+    expect((await load(s, c, 'auto')).res.inserted).toBe(2);
+    const [count] = await s.warehouse.query(`SELECT count(*) AS n, count(DISTINCT _ingest_id) AS ids FROM ${s.warehouse.dialect.table(repo.view('route_stats').table)}`);
+    expect(count).toEqual({ n: 13, ids: 13 });
+  });
+
   it('an INT64 key view with a created-time column (quoted multi-line values shift line numbers)', async () => {
     const p = join(dir, 'drivers.csv');
     const lines = ['driver_id,event_ts,created,rating,active'];
