@@ -68,16 +68,21 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
     let types: Map<string, string>;
     if (file.format === 'csv') {
       delimiter = sniffDelimiter(await firstLine(file.path, gz), 0);
-      const scan = await step('csv scan (lines, quotes)', () => scanCsv(file.path, delimiter, gz));
-      if (!scan.quotesAgree) return { fallback: 'a quote that does not open or close a field' };
       const spec = file.columns.map((c) => `${sqlLit(c)}: 'VARCHAR'`).join(', ');
       reader = `read_csv(${src}, auto_detect = false, header = true, columns = {${spec}}, delim = ${sqlLit(delimiter)}, quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, compression = '${gz ? 'gzip' : 'none'}')`;
       types = new Map(file.columns.map((c) => [c, 'VARCHAR']));
+      // The scan (this thread) runs while DuckDB reads the file (its threads).
+      const scanning = step('csv scan (lines, quotes)', () => scanCsv(file.path, delimiter, gz));
+      scanning.catch(() => undefined);
+      let readError: string | null = null;
       try {
         await step('read csv into temp table', () => w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`));
       } catch (err) {
-        return { fallback: `DuckDB cannot read every line (${String((err as Error).message).split('\n')[0]})` };
+        readError = String((err as Error).message).split('\n')[0]!;
       }
+      const scan = await scanning;
+      if (!scan.quotesAgree) return { fallback: 'a quote that does not open or close a field' };
+      if (readError !== null) return { fallback: `DuckDB cannot read every line (${readError})` };
       const nl = (c: string) => `coalesce(length(${d.ident(c)}) - length(replace(${d.ident(c)}, chr(10), '')), 0)`;
       // Values span lines only inside quotes: a file without a quote needs no count of their newlines.
       const [stats] = await step('line stats', () => w.query(`SELECT count(*) AS n, ${scan.quoted ? `coalesce(sum(${file.columns.map(nl).join(' + ')}), 0)` : '0'} AS e FROM ${raw}`));

@@ -85,8 +85,11 @@ export class ViewLog {
     const run = this.queue.then(async () => {
       // The newest line per entity of the batch, if newer than what is held.
       const fresh = new Map<string, { line: string; rec: OnlineRecord }>();
-      for (const line of lines) {
-        const rec = decodeRecord(this.view, JSON.parse(line) as EncodedRecord);
+      const encoded = JSON.parse(`[${lines.join(',')}]`) as EncodedRecord[]; // one parse: cheaper than one per line
+      if (encoded.length !== lines.length) throw new Error(`appendEncoded: ${lines.length} lines held ${encoded.length} records`);
+      for (let n = 0; n < lines.length; n++) {
+        const line = lines[n]!;
+        const rec = decodeRecord(this.view, encoded[n]!);
         const k = entityKey(rec.key);
         const cur = fresh.get(k)?.rec ?? this.index.get(k);
         if (!cur || compareVersions(rec, cur) > 0) fresh.set(k, { line, rec });
