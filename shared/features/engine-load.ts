@@ -56,9 +56,7 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
   if (file.format === 'jsonl') return { fallback: 'JSON Lines are validated row by row' };
   const tag = randomUUID().replace(/-/g, '').slice(0, 16);
   const rawName = `ld_raw_${tag}`;
-  const clsName = `ld_cls_${tag}`;
   const raw = `temp.main.${rawName}`;
-  const cls = `temp.main.${clsName}`;
   const gz = isGzip(file.path, file.uri);
   const src = sqlLit(file.path);
   try {
@@ -89,7 +87,7 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
       const headerNl = file.columns.reduce((s, c) => s + c.split('\n').length - 1, 0);
       const expected = 1 + headerNl + Number(stats!.n) + Number(stats!.e);
       if (expected !== scan.lines) return { fallback: `the file has ${scan.lines} lines where its rows span ${expected} (blank lines or lone carriage returns)` };
-      return await classifyAndWrite(deps, file, { raw, cls, clsName, types, unit: 'line', lineSql: Number(stats!.e) === 0 ? `__i + ${2 + headerNl}` : `__i + ${2 + headerNl} + coalesce(sum(${file.columns.map(nl).join(' + ')}) OVER (ORDER BY __i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)` });
+      return await classifyAndWrite(deps, file, { raw, types, unit: 'line', lineSql: Number(stats!.e) === 0 ? `__i + ${2 + headerNl}` : `__i + ${2 + headerNl} + coalesce(sum(${file.columns.map(nl).join(' + ')}) OVER (ORDER BY __i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)` });
     }
     reader = `read_parquet(${src})`;
     types = new Map((await w.query(`DESCRIBE SELECT * FROM ${reader}`)).map((r) => [String(r.column_name), String(r.column_type)]));
@@ -102,17 +100,14 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
     } catch (err) {
       return { fallback: `DuckDB cannot read the file (${String((err as Error).message).split('\n')[0]})` };
     }
-    return await classifyAndWrite(deps, file, { raw, cls, clsName, types, unit: 'row', lineSql: '__i + 1' });
+    return await classifyAndWrite(deps, file, { raw, types, unit: 'row', lineSql: '__i + 1' });
   } finally {
-    await w.execute(`DROP TABLE IF EXISTS ${cls}`).catch(() => undefined);
     await w.execute(`DROP TABLE IF EXISTS ${raw}`).catch(() => undefined);
   }
 }
 
 interface Plan {
   raw: string;
-  cls: string;
-  clsName: string;
   types: Map<string, string>;
   unit: 'line' | 'row';
   lineSql: string;
@@ -130,78 +125,110 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     const alias = `__f${i}`;
     return { name: f.name, ...(t === undefined || t === 'VARCHAR' ? textField(col, f.type, f.role, alias) : typedField(col, t, f.type, f.role, alias)) };
   });
-  // 2. Classify every row in one scan: typed values, every reason, the raw row for a bad one. A row every field of
-  // which has the fast shape (`__fast`) is good with the fast values; the full rules run on the other rows only
-  // (DuckDB evaluates a CASE branch only for the rows that take it).
-  const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value } : { ok: 'false', value: 'NULL' }));
-  const depth = Math.max(0, ...sqls.map((s) => s.prepare.length));
-  let from = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
-  for (let k = 0; k < depth; k++) {
-    const cols = sqls.flatMap((s) => (s.prepare[k] ? [`CASE WHEN NOT __fast THEN ${s.prepare[k]!.sql} END AS "${s.prepare[k]!.name}"`] : []));
-    if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
-  }
-  const reason = `CASE WHEN __fast THEN '' ELSE concat_ws('; ', ${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${sqlLit(`${s.name}: `)} || (${s.reason}) END`).join(', ')}) END`;
-  const rawJson = plan.unit === 'line'
-    ? `'{' || ${file.columns.map((c, i) => `${sqlLit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)} || coalesce(to_json(${d.ident(c)})::VARCHAR, 'null')`).join(' || ')} || '}'`
-    : 'NULL';
-  const exotic = plan.unit === 'line' && file.columns.length > 0 ? file.columns.map((c) => `coalesce(${exoticSql(d.ident(c))}, false)`).join(' OR ') : 'false';
+  const typeOf = (i: number) => d.type(fields[i]!.type);
+  const timeIdx = fields.findIndex((f) => f.role === 'time');
   const created = fields.findIndex((f) => f.role === 'created');
-  const values = sqls.map((s, i) => `CAST(CASE WHEN __fast THEN ${fasts[i]!.value} ELSE ${s.value} END AS ${d.type(fields[i]!.type)}) AS "__v${i}"`).join(', ');
-  await step('classify', () => w.execute([
-    `CREATE TEMP TABLE ${plan.clsName} AS SELECT __i, ${plan.lineSql} AS __line, ${values}, __reason,`,
-    `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, CASE WHEN __reason <> '' THEN ${exotic} ELSE false END AS __exotic`,
-    `FROM (SELECT *, ${reason} AS __reason FROM ${from})`,
-  ].join('\n')));
-  const tsCol = `"__v${fields.findIndex((f) => f.role === 'time')}"`;
-  const [st] = await step('class stats', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE __reason = '') AS good, count(*) FILTER (WHERE __exotic) AS exotic, min(${tsCol}) FILTER (WHERE __reason = '') AS lo, max(${tsCol}) FILTER (WHERE __reason = '') AS hi FROM ${plan.cls}`));
+
+  // 2. Classify. A row every field of which has its fast shape (`__fast`) is good with the fast values; those rows are
+  // never materialised again: they stream from the file's table into the offline table and the online step. The full
+  // rules (every reason, the raw row, the line) run on the other rows only, into a small table of their own.
+  const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value } : { ok: 'false', value: 'NULL' }));
+  const fastRel = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
+  const fastTs = `CAST(${fasts[timeIdx]!.value} AS TIMESTAMP)`;
+  const [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
   const n = Number(st!.n);
-  const good = Number(st!.good);
-  if (Number(st!.exotic) > 0) return { fallback: 'a bad value with characters beyond the Basic Multilingual Plane (its reason is rendered row by row)' };
-  if (plan.unit === 'row' && good < n) return { fallback: 'the Parquet file has rows that fail validation (their reasons name JavaScript renderings of values)' };
-
-  // 3. The created time of rows without their own: the file's, or the one this content was stored with before.
-  const now = (deps.now ?? (() => new Date()))();
-  let createdAt = file.createdAt;
-  const ownCreated = created >= 0 ? `"__v${created}"` : 'NULL';
-  const [probe] = await w.query(`SELECT __i, ${tsCol} AS ts FROM ${plan.cls} WHERE __reason = '' AND ${ownCreated} IS NULL ORDER BY __i LIMIT 1`);
-  if (probe) {
-    const before = await storedCreatedTime(w, view, { [SYS.ingestId]: `${file.sourceId}:${Number(probe.__i)}`, [view.timestampField]: probe.ts as Date });
-    if (before) createdAt = before;
-  }
-  const src: Params = { src: { type: 'STRING', value: `${file.sourceId}:` } };
-  const params: Params = { ...src, uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };
-  const goodRel = `(SELECT ${fields.filter((f) => f.role !== 'created').map((f) => `"__v${fields.indexOf(f)}" AS ${d.ident(f.name)}`).join(', ')}, coalesce(${ownCreated}, ${d.timestamp(createdAt)}) AS ${d.ident(SYS.created)}, ${d.param('src')} || __i AS ${d.ident(SYS.ingestId)}, ${d.timestamp(now)} AS ${d.ident(SYS.ingestedAt)} FROM ${plan.cls} WHERE __reason = '')`;
-  const badRel = `(SELECT ${d.param('view')} AS view, ${d.param('src')} || __i AS ingest_id, ${d.param('uri')} AS event_id, '${plan.unit} ' || __line || ': ' || __reason AS reason, __raw AS raw, ${d.timestamp(now)} AS quarantined_at FROM ${plan.cls} WHERE __reason <> '')`;
-  const sample = (await w.query(`SELECT '${plan.unit} ' || __line || ': ' || __reason AS r FROM ${plan.cls} WHERE __reason <> '' ORDER BY __i LIMIT 5`)).map((r) => String(r.r));
-
-  // 4. Write: offline (dedup set-wise on the ingest id), quarantine, then the newest row per entity online.
-  deps.signal?.throwIfAborted();
-  let inserted: number | null = 0;
-  if (good > 0) {
-    // The anti-join is needed only when rows of this content are stored already (in the event-time range of the file:
-    // a reload). Loads of one content are serialised by the caller (load-file.ts), so none is stored in between.
-    const lo = st!.lo as Date;
-    const hi = st!.hi as Date;
-    const [stored] = await step('offline: rows of this content stored?', () => w.query(`SELECT 1 AS x FROM ${d.table(view.table)} WHERE ${d.ident(view.timestampField)} BETWEEN ${d.timestamp(lo)} AND ${d.timestamp(hi)} AND starts_with(${d.ident(SYS.ingestId)}, ${d.param('src')}) LIMIT 1`, { params: src }));
-    const cols = offlineColumns(view).map((c) => d.ident(c.name)).join(', ');
-    const sql = stored ? offlineMergeSql(d, view, goodRel, lo, hi) : `INSERT INTO ${d.table(view.table)} (${cols}) SELECT ${cols} FROM ${goodRel}`;
-    inserted = (await step(stored ? 'offline insert (anti-join)' : 'offline insert', () => w.execute(sql, { params: src }))).affectedRows;
-  }
-  if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
-  if (good > 0) {
-    const online = deps.online;
-    if (writesEncoded(online)) {
-      const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
-      const lines: LineColumns = {
-        keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: `coalesce(${ownCreated}, ${d.timestamp(createdAt)})`,
-        ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
-      };
-      await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, plan.cls, lines, step));
-    } else {
-      await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
+  let good = n - Number(st!.slow);
+  let lo = st!.lo as Date | null;
+  let hi = st!.hi as Date | null;
+  const slowName = `ld_slow_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const slow = `temp.main.${slowName}`;
+  const tsCol = `"__v${timeIdx}"`;
+  let sample: string[] = [];
+  try {
+    if (good < n) {
+      const depth = Math.max(0, ...sqls.map((s) => s.prepare.length));
+      // The line of a row counts the lines of the rows before it: computed over every row, then filtered.
+      let from = `(SELECT * FROM (SELECT *, ${plan.lineSql} AS __line FROM ${fastRel}) WHERE NOT __fast)`;
+      for (let k = 0; k < depth; k++) {
+        const cols = sqls.flatMap((s) => (s.prepare[k] ? [`${s.prepare[k]!.sql} AS "${s.prepare[k]!.name}"`] : []));
+        if (cols.length > 0) from = `(SELECT *, ${cols.join(', ')} FROM ${from})`;
+      }
+      const reason = `concat_ws('; ', ${sqls.map((s) => `CASE WHEN (${s.reason}) IS NOT NULL THEN ${sqlLit(`${s.name}: `)} || (${s.reason}) END`).join(', ')})`;
+      const rawJson = plan.unit === 'line'
+        ? `'{' || ${file.columns.map((c, i) => `${sqlLit(`${i > 0 ? ',' : ''}${JSON.stringify(c)}:`)} || coalesce(to_json(${d.ident(c)})::VARCHAR, 'null')`).join(' || ')} || '}'`
+        : 'NULL';
+      const exotic = plan.unit === 'line' && file.columns.length > 0 ? file.columns.map((c) => `coalesce(${exoticSql(d.ident(c))}, false)`).join(' OR ') : 'false';
+      const values = sqls.map((s, i) => `CAST(${s.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
+      await step('classify: full rules on the other rows', () => w.execute([
+        `CREATE TEMP TABLE ${slowName} AS SELECT __i, __line, ${values}, __reason,`,
+        `CASE WHEN __reason <> '' THEN ${rawJson} END AS __raw, CASE WHEN __reason <> '' THEN ${exotic} ELSE false END AS __exotic`,
+        `FROM (SELECT *, ${reason} AS __reason FROM ${from})`,
+      ].join('\n')));
+      const [ss] = await w.query(`SELECT count(*) FILTER (WHERE __reason = '') AS good, count(*) FILTER (WHERE __exotic) AS exotic, min(${tsCol}) FILTER (WHERE __reason = '') AS lo, max(${tsCol}) FILTER (WHERE __reason = '') AS hi FROM ${slow}`);
+      if (Number(ss!.exotic) > 0) return { fallback: 'a bad value with characters beyond the Basic Multilingual Plane (its reason is rendered row by row)' };
+      good += Number(ss!.good);
+      if (plan.unit === 'row' && good < n) return { fallback: 'the Parquet file has rows that fail validation (their reasons name JavaScript renderings of values)' };
+      const slo = ss!.lo as Date | null;
+      const shi = ss!.hi as Date | null;
+      if (slo && (!lo || slo < lo)) lo = slo;
+      if (shi && (!hi || shi > hi)) hi = shi;
+      sample = (await w.query(`SELECT '${plan.unit} ' || __line || ': ' || __reason AS r FROM ${slow} WHERE __reason <> '' ORDER BY __i LIMIT 5`)).map((r) => String(r.r));
     }
+    // Every good row: the fast ones (streamed from the file's table) and the good ones of the full rules.
+    const fastCols = fasts.map((f, i) => `CAST(${f.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
+    const vCols = fields.map((_, i) => `"__v${i}"`).join(', ');
+    const goodRows = `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${good > n - Number(st!.slow) ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
+
+    // 3. The created time of rows without their own: the file's, or the one this content was stored with before
+    // (only a content with rows stored in the file's event-time range was loaded before).
+    const now = (deps.now ?? (() => new Date()))();
+    let createdAt = file.createdAt;
+    const ownCreated = created >= 0 ? `"__v${created}"` : 'NULL';
+    const src: Params = { src: { type: 'STRING', value: `${file.sourceId}:` } };
+    deps.signal?.throwIfAborted();
+    let inserted: number | null = 0;
+    const stored = good > 0 && lo && hi
+      ? (await step('offline: rows of this content stored?', () => w.query(`SELECT 1 AS x FROM ${d.table(view.table)} WHERE ${d.ident(view.timestampField)} BETWEEN ${d.timestamp(lo!)} AND ${d.timestamp(hi!)} AND starts_with(${d.ident(SYS.ingestId)}, ${d.param('src')}) LIMIT 1`, { params: src }))).length > 0
+      : false;
+    if (stored) {
+      const [probe] = await w.query(`SELECT __i, ${tsCol} AS ts FROM ${goodRows} WHERE ${ownCreated} IS NULL ORDER BY __i LIMIT 1`);
+      if (probe) {
+        const before = await storedCreatedTime(w, view, { [SYS.ingestId]: `${file.sourceId}:${Number(probe.__i)}`, [view.timestampField]: probe.ts as Date });
+        if (before) createdAt = before;
+      }
+    }
+    const createdSql = `coalesce(${ownCreated}, ${d.timestamp(createdAt)})`;
+    const goodRel = `(SELECT ${fields.filter((f) => f.role !== 'created').map((f) => `"__v${fields.indexOf(f)}" AS ${d.ident(f.name)}`).join(', ')}, ${createdSql} AS ${d.ident(SYS.created)}, ${d.param('src')} || __i AS ${d.ident(SYS.ingestId)}, ${d.timestamp(now)} AS ${d.ident(SYS.ingestedAt)} FROM ${goodRows})`;
+    const params: Params = { ...src, uri: { type: 'STRING', value: file.uri }, view: { type: 'STRING', value: view.name } };
+    const badRel = `(SELECT ${d.param('view')} AS view, ${d.param('src')} || __i AS ingest_id, ${d.param('uri')} AS event_id, '${plan.unit} ' || __line || ': ' || __reason AS reason, __raw AS raw, ${d.timestamp(now)} AS quarantined_at FROM ${slow} WHERE __reason <> '')`;
+
+    // 4. Write: offline (the anti-join on the ingest id only for a content stored before), quarantine, then the
+    // newest row per entity online.
+    if (good > 0) {
+      const cols = offlineColumns(view).map((c) => d.ident(c.name)).join(', ');
+      // Loads of one content are serialised by the caller (load-file.ts): no row of it is stored in between.
+      const sql = stored ? offlineMergeSql(d, view, goodRel, lo!, hi!) : `INSERT INTO ${d.table(view.table)} (${cols}) SELECT ${cols} FROM ${goodRel}`;
+      inserted = (await step(stored ? 'offline insert (anti-join)' : 'offline insert', () => w.execute(sql, { params: src }))).affectedRows;
+    }
+    if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
+    if (good > 0) {
+      const online = deps.online;
+      if (writesEncoded(online)) {
+        const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
+        const lines: LineColumns & { columns: string[] } = {
+          columns: fields.map((_, i) => `__v${i}`),
+          keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: createdSql,
+          ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
+        };
+        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, goodRows, lines, step));
+      } else {
+        await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
+      }
+    }
+    return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
+  } finally {
+    await w.execute(`DROP TABLE IF EXISTS ${slow}`).catch(() => undefined);
   }
-  return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
 }
 
 /** An online store that takes records as its encoded log lines (the embedded store: `writeEncoded`). */
@@ -216,11 +243,13 @@ function writesEncoded(o: OnlineStore): o is OnlineStore & EncodedWriter {
  * The newest good row per entity of the file (event time, created time, ingest id: the ingest ids share the file's
  * prefix, so theirs compare as the row numbers' texts), encoded in SQL as the store's lines, handed over in pages.
  */
-async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, cls: string, c: LineColumns, step: StepTimer): Promise<void> {
+async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, rows: string, c: LineColumns & { columns: string[] }, step: StepTimer): Promise<void> {
   const w = deps.warehouse;
   const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const version = `(${c.eventTime}, ${c.createdTime}, __i::VARCHAR)`;
-  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM ${cls} WHERE __i IN (SELECT arg_max(__i, ${version}) FROM ${cls} WHERE __reason = '' GROUP BY ${c.keys.join(', ')})`));
+  // One pass: the newest row per entity (arg_max of its columns as a struct), then its line.
+  const keep = `{${['__i', ...c.columns].map((x) => `'${x}': "${x}"`).join(', ')}}`;
+  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM (SELECT unnest(arg_max(${keep}, ${version})) FROM ${rows} GROUP BY ${c.keys.join(', ')})`));
   try {
     const [cnt] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
     for (let lo = 0; lo < Number(cnt!.n); lo += ONLINE_PAGE) {
