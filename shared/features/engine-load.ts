@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { FileFormat, Params } from '../ports/warehouse.js';
+import type { FileFormat, Params, Row } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
@@ -135,14 +135,32 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
   const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value } : { ok: 'false', value: 'NULL' }));
   const fastRel = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
   const fastTs = `CAST(${fasts[timeIdx]!.value} AS TIMESTAMP)`;
-  const [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
+  const fastCols = fasts.map((f, i) => `CAST(${f.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
+  const vNames = ['__i', ...fields.map((_, i) => `__v${i}`)];
+  const vCols = fields.map((_, i) => `"__v${i}"`).join(', ');
+  const tsCol = `"__v${timeIdx}"`;
+  const keyCols = view.entity.joinKeys.map((k) => `"__v${fields.findIndex((f) => f.name === k.name)}"`);
+  // Without a created-time column every row of the file has the same created time, so the newest row per entity
+  // (event time, then ingest id) is found in the same scan as the counts; the online step then reads that small table.
+  const aggName = `ld_agg_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const early = created < 0 && writesEncoded(deps.online);
+  let st: Row | undefined;
+  if (early) {
+    const keep = `{${vNames.map((x) => `'${x}': "${x}"`).join(', ')}}`;
+    await step('classify: fast shapes, newest per entity', () => w.execute(`CREATE TEMP TABLE ${aggName} AS SELECT GROUPING(${keyCols.join(', ')}) AS __g, count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${tsCol}) FILTER (WHERE __fast) AS lo, max(${tsCol}) FILTER (WHERE __fast) AS hi, arg_max(${keep}, (${tsCol}, __i::VARCHAR)) FILTER (WHERE __fast) AS newest FROM (SELECT __i, __fast, ${fastCols} FROM ${fastRel}) GROUP BY GROUPING SETS ((${keyCols.join(', ')}), ())`));
+    [st] = await w.query(`SELECT n, slow, lo, hi FROM temp.main.${aggName} WHERE __g > 0`).catch(async (err: unknown) => {
+      await w.execute(`DROP TABLE IF EXISTS temp.main.${aggName}`).catch(() => undefined);
+      throw err;
+    });
+  } else {
+    [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
+  }
   const n = Number(st!.n);
   let good = n - Number(st!.slow);
   let lo = st!.lo as Date | null;
   let hi = st!.hi as Date | null;
   const slowName = `ld_slow_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const slow = `temp.main.${slowName}`;
-  const tsCol = `"__v${timeIdx}"`;
   let sample: string[] = [];
   try {
     if (good < n) {
@@ -175,9 +193,8 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
       sample = (await w.query(`SELECT '${plan.unit} ' || __line || ': ' || __reason AS r FROM ${slow} WHERE __reason <> '' ORDER BY __i LIMIT 5`)).map((r) => String(r.r));
     }
     // Every good row: the fast ones (streamed from the file's table) and the good ones of the full rules.
-    const fastCols = fasts.map((f, i) => `CAST(${f.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
-    const vCols = fields.map((_, i) => `"__v${i}"`).join(', ');
-    const goodRows = `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${good > n - Number(st!.slow) ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
+    const slowGood = good > n - Number(st!.slow);
+    const goodRows = `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
 
     // 3. The created time of rows without their own: the file's, or the one this content was stored with before
     // (only a content with rows stored in the file's event-time range was loaded before).
@@ -216,11 +233,12 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
       if (writesEncoded(online)) {
         const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
         const lines: LineColumns & { columns: string[] } = {
-          columns: fields.map((_, i) => `__v${i}`),
+          columns: vNames.slice(1),
           keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: createdSql,
           ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
         };
-        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, goodRows, lines, step));
+        const candidates = early ? `(SELECT unnest(newest) FROM temp.main.${aggName} WHERE __g = 0 AND newest IS NOT NULL${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})` : goodRows;
+        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, candidates, lines, step));
       } else {
         await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
       }
@@ -228,6 +246,7 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
   } finally {
     await w.execute(`DROP TABLE IF EXISTS ${slow}`).catch(() => undefined);
+    await w.execute(`DROP TABLE IF EXISTS temp.main.${aggName}`).catch(() => undefined);
   }
 }
 

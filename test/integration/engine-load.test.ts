@@ -104,6 +104,17 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
     for (const s of [ra, rb]) await s.close();
   });
 
+  it('the newest row per entity online: equal event times broken by the ingest id as text (row 9 after row 10), fast and slow rows alike', async () => {
+    const p = join(dir, 'ties.csv');
+    const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+    for (let i = 0; i < 12; i++) lines.push(`O1,D1,2001-03-01T00:00:00Z,${i % 2 ? ` ${i} ` : i},${i},n${i}`); // odd rows: slow (spaces)
+    for (let i = 0; i < 12; i++) lines.push(`O2,D1,2001-03-0${1 + (i % 3)}T00:00:00${i % 2 ? '+00:00' : 'Z'},${i},${i},m${i}`);
+    await writeFile(p, `${lines.join('\n')}\n`);
+    await expectSame(p);
+    const [o1] = await stores[1]!.online.read(repo.view('route_stats'), [['O1', 'D1']]);
+    expect(o1!.values.flights).toBe(9);
+  });
+
   it('stores each row once: files straddling stored partitions, reloads, and concurrent loads of one content', async () => {
     const s = stores[1]!;
     const file = async (name: string, days: number[]) => {
