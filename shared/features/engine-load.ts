@@ -132,7 +132,7 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
   // 2. Classify. A row every field of which has its fast shape (`__fast`) is good with the fast values; those rows are
   // never materialised again: they stream from the file's table into the offline table and the online step. The full
   // rules (every reason, the raw row, the line) run on the other rows only, into a small table of their own.
-  const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value } : { ok: 'false', value: 'NULL' }));
+  const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value, unchecked: s.value } : { ok: 'false', value: 'NULL', unchecked: 'NULL' }));
   const fastRel = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
   const fastTs = `CAST(${fasts[timeIdx]!.value} AS TIMESTAMP)`;
   const fastCols = fasts.map((f, i) => `CAST(${f.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
@@ -194,7 +194,11 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     }
     // Every good row: the fast ones (streamed from the file's table) and the good ones of the full rules.
     const slowGood = good > n - Number(st!.slow);
-    const goodRows = `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
+    // When every row has the fast shapes (a clean file), the writes take the values without testing the shapes again.
+    const allFast = Number(st!.slow) === 0;
+    const goodRows = allFast
+      ? `(SELECT rowid AS __i, ${fasts.map((f, i) => `CAST(${f.unchecked} AS ${typeOf(i)}) AS "__v${i}"`).join(', ')} FROM ${plan.raw})`
+      : `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
 
     // 3. The created time of rows without their own: the file's, or the one this content was stored with before
     // (only a content with rows stored in the file's event-time range was loaded before).

@@ -60,7 +60,14 @@ export interface FieldSql {
    * the full rules store (test/integration/validate-sql-fast.test.ts checks both against them). Where it is not,
    * the full rules run (the engine skips them for rows every field of which passes).
    */
-  fast?: { ok: string; value: string };
+  fast?: Fast;
+}
+
+/** See `FieldSql.fast`; `unchecked` equals `value` wherever `ok` holds, without testing the shape again. */
+export interface Fast {
+  ok: string;
+  value: string;
+  unchecked: string;
 }
 
 type Role = 'key' | 'time' | 'created' | 'feature';
@@ -75,12 +82,12 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
   const prepare = [{ name: `${alias}_t`, sql: `trim(${v}, ${sqlLit(JS_SPACE)})` }];
   let value: string;
   let reason: string;
-  let fast: { ok: string; value: string };
+  let fast: Fast;
   switch (type) {
     case 'STRING':
       value = v;
       reason = 'NULL';
-      fast = { ok: 'true', value: v };
+      fast = { ok: 'true', value: v, unchecked: v };
       break;
     case 'INT64': {
       // Digits only (INT_RE), then exact: leading zeros dropped so any length reads, ±(2^53 − 1) at most.
@@ -116,7 +123,7 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
       // The shape rules out what DuckDB's cast accepts and the rules refuse (year 0, hour 24, second 60, offsets,
       // sub-millisecond digits); the cast is NULL for a day beyond its month, which the full rules then name.
       const cast = `TRY_CAST(CASE WHEN regexp_full_match(${v}, ${sqlLit(FAST_TIMESTAMP)}) THEN ${v} END AS TIMESTAMP)`;
-      fast = { ok: `(${v} IS NULL OR ${cast} IS NOT NULL)`, value: cast };
+      fast = { ok: `(${v} IS NULL OR ${cast} IS NOT NULL)`, value: cast, unchecked: `TRY_CAST(${v} AS TIMESTAMP)` };
       break;
     }
   }
@@ -132,8 +139,8 @@ const FAST_FLOAT = '-?[0-9]{1,300}(\\.[0-9]*)?';
 const FAST_TIMESTAMP = '(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z?';
 
 /** A value accepted when NULL (a feature's empty text) or of the fast shape, stored as `value` then. */
-function shaped(v: string, shape: string, value: string): { ok: string; value: string } {
-  return { ok: `(${v} IS NULL OR ${shape})`, value: `CASE WHEN ${shape} THEN ${value} END` };
+function shaped(v: string, shape: string, value: string): Fast {
+  return { ok: `(${v} IS NULL OR ${shape})`, value: `CASE WHEN ${shape} THEN ${value} END`, unchecked: value };
 }
 
 /** Required keys and event time, and the reason's field prefix. */
@@ -141,13 +148,13 @@ function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Ro
   const fast = f.fast;
   if (role === 'key') {
     const empty = type === 'STRING' ? `${v} IS NULL OR ${v} = ''` : `${v} IS NULL`;
-    return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ok: `(NOT (${empty}) AND ${fast.ok})`, value: fast.value } } : {}) };
+    return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ...fast, ok: `(NOT (${empty}) AND ${fast.ok})` } } : {}) };
   }
-  if (role === 'time') return { ...f, reason: `CASE WHEN ${v} IS NULL OR ${v} = '' THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ok: `(${v} <> '' AND ${fast.ok})`, value: fast.value } } : {}) };
+  if (role === 'time') return { ...f, reason: `CASE WHEN ${v} IS NULL OR ${v} = '' THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ...fast, ok: `(${v} <> '' AND ${fast.ok})` } } : {}) };
   if (role === 'created') {
     return {
       ...f, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.value} END`, reason: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.reason} END`,
-      ...(fast ? { fast: { ok: `(${v} = '' OR ${fast.ok})`, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${fast.value} END` } } : {}),
+      ...(fast ? { fast: { ok: `(${v} = '' OR ${fast.ok})`, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${fast.value} END`, unchecked: `CASE WHEN ${v} = '' THEN NULL ELSE ${fast.unchecked} END` } } : {}),
     };
   }
   return f;
