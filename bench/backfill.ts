@@ -35,7 +35,7 @@ async function writeCsv(path: string, rows: number): Promise<void> {
   await once(out, 'finish');
 }
 
-interface Run { ms: number; rssMb: number; rows: number; path?: string; steps?: [string, number][] }
+interface Run { ms: number; cpuMs: number; rssMb: number; rows: number; path?: string; steps?: [string, number][] }
 
 function child(kind: string, file: string, dir: string): Run {
   const self = fileURLToPath(import.meta.url);
@@ -49,7 +49,7 @@ function child(kind: string, file: string, dir: string): Run {
 
 function summary(runs: Run[]): Run {
   const byMs = [...runs].sort((a, b) => a.ms - b.ms);
-  return { ...byMs[Math.floor((byMs.length - 1) / 2)]!, ms: median(runs.map((r) => r.ms)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+  return { ...byMs[Math.floor((byMs.length - 1) / 2)]!, ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
 }
 
 export async function runBackfillBench(opts: { sizes: number[]; repeats: number; note?: string }): Promise<void> {
@@ -76,13 +76,13 @@ export async function runBackfillBench(opts: { sizes: number[]; repeats: number;
       }
       const [native, engine, parquet] = [summary(runs.native), summary(runs.csv), summary(runs.parquet)];
       const rate = (r: Run) => rows / (r.ms / 1000);
-      const fmt = (r: Run) => `${(r.ms / 1000).toFixed(2)} s → ${Math.round(rate(r)).toLocaleString('en-US')} rows/s, peak RSS ${r.rssMb} MB${r.path && r.path !== 'engine' ? ` (${r.path})` : ''}`;
+      const fmt = (r: Run) => `${(r.ms / 1000).toFixed(2)} s → ${Math.round(rate(r)).toLocaleString('en-US')} rows/s (CPU ${(r.cpuMs / 1000).toFixed(1)} s), peak RSS ${r.rssMb} MB${r.path && r.path !== 'engine' ? ` (${r.path})` : ''}`;
       console.log(`  ${rows.toLocaleString('en-US')} rows (${mb.toFixed(0)} MB CSV), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores)`);
       line('  baseline: DuckDB INSERT … SELECT FROM read_csv', fmt(native));
-      line('  ctloop features ingest, CSV', `${fmt(engine)}; ${(engine.ms / native.ms).toFixed(2)}× the baseline`);
+      line('  ctloop features ingest, CSV', `${fmt(engine)}; ${(engine.ms / native.ms).toFixed(2)}× the baseline (CPU ${(engine.cpuMs / native.cpuMs).toFixed(2)}×)`);
       line('  ctloop features ingest, Parquet', `${fmt(parquet)}; ${(parquet.ms / native.ms).toFixed(2)}× the CSV baseline`);
       console.log(`    steps of the median CSV run: ${(engine.steps ?? []).filter(([s]) => !s.startsWith('online: ')).map(([s, ms]) => `${s} ${ms} ms`).join(', ')}`);
-      table.push(`  ${rows.toLocaleString('en-US').padStart(10)}  ${Math.round(rate(engine)).toLocaleString('en-US').padStart(10)} rows/s  ${(engine.ms / native.ms).toFixed(2).padStart(5)}× native  RSS ${String(engine.rssMb).padStart(5)} MB (native ${native.rssMb} MB)`);
+      table.push(`  ${rows.toLocaleString('en-US').padStart(10)}  ${Math.round(rate(engine)).toLocaleString('en-US').padStart(10)} rows/s  ${(engine.ms / native.ms).toFixed(2).padStart(5)}× native (CPU ${(engine.cpuMs / native.cpuMs).toFixed(2)}×)  RSS ${String(engine.rssMb).padStart(5)} MB (native ${native.rssMb} MB)`);
     }
     console.log('  summary (CSV):');
     for (const t of table) console.log(t);
