@@ -35,7 +35,7 @@ async function writeCsv(path: string, rows: number): Promise<void> {
   await once(out, 'finish');
 }
 
-interface Run { ms: number; cpuMs: number; rssMb: number; rows: number; path?: string; steps?: [string, number][] }
+interface Run { ms: number; cpuMs: number; rssMb: number; rows: number; path?: string; steps?: [string, number, number][] }
 
 function child(kind: string, file: string, dir: string): Run {
   const self = fileURLToPath(import.meta.url);
@@ -81,7 +81,7 @@ export async function runBackfillBench(opts: { sizes: number[]; repeats: number;
       line('  baseline: DuckDB INSERT … SELECT FROM read_csv', fmt(native));
       line('  ctloop features ingest, CSV', `${fmt(engine)}; ${(engine.ms / native.ms).toFixed(2)}× the baseline (CPU ${(engine.cpuMs / native.cpuMs).toFixed(2)}×)`);
       line('  ctloop features ingest, Parquet', `${fmt(parquet)}; ${(parquet.ms / native.ms).toFixed(2)}× the CSV baseline`);
-      console.log(`    steps of the median CSV run: ${(engine.steps ?? []).filter(([s]) => !s.startsWith('online: ')).map(([s, ms]) => `${s} ${ms} ms`).join(', ')}`);
+      console.log(`    steps of the median CSV run (wall/CPU ms): ${(engine.steps ?? []).filter(([s]) => !s.startsWith('online: ')).map(([s, ms, cpu]) => `${s} ${ms}/${cpu}`).join(', ')}`);
       table.push(`  ${rows.toLocaleString('en-US').padStart(10)}  ${Math.round(rate(engine)).toLocaleString('en-US').padStart(10)} rows/s  ${(engine.ms / native.ms).toFixed(2).padStart(5)}× native (CPU ${(engine.cpuMs / native.cpuMs).toFixed(2)}×)  RSS ${String(engine.rssMb).padStart(5)} MB (native ${native.rssMb} MB)`);
     }
     console.log('  summary (CSV):');

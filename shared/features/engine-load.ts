@@ -46,7 +46,7 @@ export type EngineOutcome = { result: IngestResult } | { fallback: string };
 
 const ONLINE_PAGE = 50_000;
 
-type EngineDeps = IngestDeps & { signal?: AbortSignal; onStep?: (step: string, ms: number) => void };
+type EngineDeps = IngestDeps & { signal?: AbortSignal; onStep?: (step: string, ms: number, cpuMs: number) => void };
 
 export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<EngineOutcome> {
   const step = stepTimer(deps.onStep);

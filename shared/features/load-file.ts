@@ -44,7 +44,7 @@ export interface LoadFileDeps extends IngestDeps {
   /** Told which path loaded the file, and why the engine path was not taken. */
   onPath?: (path: 'engine' | 'rows', why?: string) => void;
   /** Told how long each step of the load took (profiling: `npm run bench -- load` with BENCH_TIMINGS=1). */
-  onStep?: (step: string, ms: number) => void;
+  onStep?: (step: string, ms: number, cpuMs: number) => void;
 }
 
 /** One version of a file, opened for loading. */
