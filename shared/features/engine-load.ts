@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { FileFormat, Params, Row } from '../ports/warehouse.js';
+import type { FileFormat, Params } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
@@ -139,22 +139,7 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
   const vNames = ['__i', ...fields.map((_, i) => `__v${i}`)];
   const vCols = fields.map((_, i) => `"__v${i}"`).join(', ');
   const tsCol = `"__v${timeIdx}"`;
-  const keyCols = view.entity.joinKeys.map((k) => `"__v${fields.findIndex((f) => f.name === k.name)}"`);
-  // Without a created-time column every row of the file has the same created time, so the newest row per entity
-  // (event time, then ingest id) is found in the same scan as the counts; the online step then reads that small table.
-  const aggName = `ld_agg_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const early = created < 0 && writesEncoded(deps.online);
-  let st: Row | undefined;
-  if (early) {
-    const keep = `{${vNames.map((x) => `'${x}': "${x}"`).join(', ')}}`;
-    await step('classify: fast shapes, newest per entity', () => w.execute(`CREATE TEMP TABLE ${aggName} AS SELECT GROUPING(${keyCols.join(', ')}) AS __g, count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${tsCol}) FILTER (WHERE __fast) AS lo, max(${tsCol}) FILTER (WHERE __fast) AS hi, arg_max(${keep}, (${tsCol}, __i::VARCHAR)) FILTER (WHERE __fast) AS newest FROM (SELECT __i, __fast, ${fastCols} FROM ${fastRel}) GROUP BY GROUPING SETS ((${keyCols.join(', ')}), ())`));
-    [st] = await w.query(`SELECT n, slow, lo, hi FROM temp.main.${aggName} WHERE __g > 0`).catch(async (err: unknown) => {
-      await w.execute(`DROP TABLE IF EXISTS temp.main.${aggName}`).catch(() => undefined);
-      throw err;
-    });
-  } else {
-    [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
-  }
+  const [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
   const n = Number(st!.n);
   let good = n - Number(st!.slow);
   let lo = st!.lo as Date | null;
@@ -236,13 +221,12 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
       const online = deps.online;
       if (writesEncoded(online)) {
         const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
-        const lines: LineColumns & { columns: string[] } = {
-          columns: vNames.slice(1),
+        const lines: LineColumns & { columns: string[]; sameCreated: boolean } = {
+          columns: vNames.slice(1), sameCreated: created < 0,
           keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: createdSql,
           ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
         };
-        const candidates = early ? `(SELECT unnest(newest) FROM temp.main.${aggName} WHERE __g = 0 AND newest IS NOT NULL${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})` : goodRows;
-        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, candidates, lines, step));
+        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, goodRows, lines, step));
       } else {
         await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
       }
@@ -250,7 +234,6 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
   } finally {
     await w.execute(`DROP TABLE IF EXISTS ${slow}`).catch(() => undefined);
-    await w.execute(`DROP TABLE IF EXISTS temp.main.${aggName}`).catch(() => undefined);
   }
 }
 
@@ -266,10 +249,11 @@ function writesEncoded(o: OnlineStore): o is OnlineStore & EncodedWriter {
  * The newest good row per entity of the file (event time, created time, ingest id: the ingest ids share the file's
  * prefix, so theirs compare as the row numbers' texts), encoded in SQL as the store's lines, handed over in pages.
  */
-async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, rows: string, c: LineColumns & { columns: string[] }, step: StepTimer): Promise<void> {
+async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, rows: string, c: LineColumns & { columns: string[]; sameCreated: boolean }, step: StepTimer): Promise<void> {
   const w = deps.warehouse;
   const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const version = `(${c.eventTime}, ${c.createdTime}, __i::VARCHAR)`;
+  // Rows without a created-time column share one created time: it cannot order them.
+  const version = `(${c.eventTime}, ${c.sameCreated ? '' : `${c.createdTime}, `}__i::VARCHAR)`;
   // One pass: the newest row per entity (arg_max of its columns as a struct), then its line.
   const keep = `{${['__i', ...c.columns].map((x) => `'${x}': "${x}"`).join(', ')}}`;
   await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM (SELECT unnest(arg_max(${keep}, ${version})) FROM ${rows} GROUP BY ${c.keys.join(', ')})`));
