@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { FileFormat, Params } from '../ports/warehouse.js';
+import type { FileFormat, Params, Row } from '../ports/warehouse.js';
 import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './definitions.js';
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
@@ -87,7 +87,7 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
       const headerNl = file.columns.reduce((s, c) => s + c.split('\n').length - 1, 0);
       const expected = 1 + headerNl + Number(stats!.n) + Number(stats!.e);
       if (expected !== scan.lines) return { fallback: `the file has ${scan.lines} lines where its rows span ${expected} (blank lines or lone carriage returns)` };
-      return await classifyAndWrite(deps, file, { raw, types, unit: 'line', lineSql: Number(stats!.e) === 0 ? `__i + ${2 + headerNl}` : `__i + ${2 + headerNl} + coalesce(sum(${file.columns.map(nl).join(' + ')}) OVER (ORDER BY __i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)` });
+      return await classifyAndWrite(deps, file, { rows: `(SELECT rowid AS __i, * FROM ${raw})`, types, unit: 'line', lineSql: Number(stats!.e) === 0 ? `__i + ${2 + headerNl}` : `__i + ${2 + headerNl} + coalesce(sum(${file.columns.map(nl).join(' + ')}) OVER (ORDER BY __i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)` });
     }
     reader = `read_parquet(${src})`;
     types = new Map((await w.query(`DESCRIBE SELECT * FROM ${reader}`)).map((r) => [String(r.column_name), String(r.column_type)]));
@@ -95,19 +95,27 @@ export async function loadInEngine(deps: EngineDeps, file: EngineFile): Promise<
       const t = types.get(f.name);
       if (t !== undefined && !typedSupported(t, f.type)) return { fallback: `Parquet column ${f.name} is ${t}, read row by row as ${f.type}` };
     }
+    // Parquet numbers its rows itself: the passes read the file (columnar, parallel) rather than a copy of it.
+    if (!types.has('file_row_number')) {
+      const rows = `(SELECT file_row_number AS __i, * EXCLUDE (file_row_number) FROM read_parquet(${src}, file_row_number = true))`;
+      return await classifyAndWrite(deps, file, { rows, inPlace: true, types, unit: 'row', lineSql: '__i + 1' });
+    }
     try {
       await step('read parquet into temp table', () => w.execute(`CREATE TEMP TABLE ${rawName} AS SELECT * FROM ${reader}`));
     } catch (err) {
       return { fallback: `DuckDB cannot read the file (${String((err as Error).message).split('\n')[0]})` };
     }
-    return await classifyAndWrite(deps, file, { raw, types, unit: 'row', lineSql: '__i + 1' });
+    return await classifyAndWrite(deps, file, { rows: `(SELECT rowid AS __i, * FROM ${raw})`, types, unit: 'row', lineSql: '__i + 1' });
   } finally {
     await w.execute(`DROP TABLE IF EXISTS ${raw}`).catch(() => undefined);
   }
 }
 
 interface Plan {
-  raw: string;
+  /** The file's rows with their index `__i` (0-based), read by every pass. */
+  rows: string;
+  /** `rows` reads the file itself (not a table of it read before). */
+  inPlace?: boolean;
   types: Map<string, string>;
   unit: 'line' | 'row';
   lineSql: string;
@@ -133,13 +141,20 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
   // never materialised again: they stream from the file's table into the offline table and the online step. The full
   // rules (every reason, the raw row, the line) run on the other rows only, into a small table of their own.
   const fasts = sqls.map((s) => s.fast ?? (s.prepare.length === 0 ? { ok: `(${s.reason}) IS NULL`, value: s.value, unchecked: s.value } : { ok: 'false', value: 'NULL', unchecked: 'NULL' }));
-  const fastRel = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM (SELECT rowid AS __i, * FROM ${plan.raw}))`;
+  const fastRel = `(SELECT *, coalesce(${fasts.map((f) => f.ok).join(' AND ')}, false) AS __fast FROM ${plan.rows})`;
   const fastTs = `CAST(${fasts[timeIdx]!.value} AS TIMESTAMP)`;
   const fastCols = fasts.map((f, i) => `CAST(${f.value} AS ${typeOf(i)}) AS "__v${i}"`).join(', ');
   const vNames = ['__i', ...fields.map((_, i) => `__v${i}`)];
   const vCols = fields.map((_, i) => `"__v${i}"`).join(', ');
   const tsCol = `"__v${timeIdx}"`;
-  const [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
+  let st: Row | undefined;
+  try {
+    [st] = await step('classify: fast shapes', () => w.query(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT __fast) AS slow, min(${fastTs}) FILTER (WHERE __fast) AS lo, max(${fastTs}) FILTER (WHERE __fast) AS hi FROM ${fastRel}`));
+  } catch (err) {
+    // The first pass over a file read in place (Parquet) is where DuckDB finds it unreadable: nothing is written yet.
+    if (!plan.inPlace) throw err;
+    return { fallback: `DuckDB cannot read the file (${String((err as Error).message).split('\n')[0]})` };
+  }
   const n = Number(st!.n);
   let good = n - Number(st!.slow);
   let lo = st!.lo as Date | null;
@@ -182,7 +197,7 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     // When every row has the fast shapes (a clean file), the writes take the values without testing the shapes again.
     const allFast = Number(st!.slow) === 0;
     const goodRows = allFast
-      ? `(SELECT rowid AS __i, ${fasts.map((f, i) => `CAST(${f.unchecked} AS ${typeOf(i)}) AS "__v${i}"`).join(', ')} FROM ${plan.raw})`
+      ? `(SELECT __i, ${fasts.map((f, i) => `CAST(${f.unchecked} AS ${typeOf(i)}) AS "__v${i}"`).join(', ')} FROM ${plan.rows})`
       : `(SELECT __i, ${fastCols} FROM ${fastRel} WHERE __fast${slowGood ? ` UNION ALL SELECT __i, ${vCols} FROM ${slow} WHERE __reason = ''` : ''})`;
 
     // 3. The created time of rows without their own: the file's, or the one this content was stored with before
