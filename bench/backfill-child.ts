@@ -11,7 +11,11 @@ import { loadFeatureFile } from '../shared/features/load-file.js';
 const [kind, file, parent] = process.argv.slice(2) as [string, string, string];
 const dir = await mkdtemp(join(parent, 'run-'));
 let peak = 0;
-const sample = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 20);
+let heapPeak = 0;
+const sample = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage.rss());
+  if (process.env.BENCH_HEAP) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+}, 20);
 const memoryLimit = process.env.CTLOOP_DUCKDB_MEMORY_LIMIT;
 const warehouse = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb'), ...(memoryLimit ? { memoryLimit } : {}) });
 const repo = parseFeatureRepo({
@@ -41,6 +45,7 @@ const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1000; // every thread of the process (DuckDB's too): steadier than wall time on a shared machine
 peak = Math.max(peak, process.memoryUsage.rss());
 clearInterval(sample);
+if (process.env.BENCH_HEAP) console.error(`JS heap peak ${Math.round(heapPeak / 1e6)} MB, now ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1e6)])))}`);
 await online.close();
 await warehouse.close();
 await rm(dir, { recursive: true, force: true });
