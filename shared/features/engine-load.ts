@@ -6,28 +6,33 @@ import { offlineColumns, SYSTEM_COLUMNS as SYS, type FeatureView } from './defin
 import { sniffDelimiter } from './csv-records.js';
 import { scanCsv } from './csv-scan.js';
 import { isGzip } from './file-identity.js';
-import { stepTimer, type StepTimer } from './step-timer.js';
+import { stepTimer } from './step-timer.js';
 import { storedCreatedTime } from './file-version.js';
 import type { IngestDeps, IngestResult } from './ingest.js';
-import { onlineRecord } from './online-write.js';
-import { encodedLineSql, type LineColumns } from './online-lines-sql.js';
-import type { OnlineStore, OnlineWriteResult } from '../ports/online-store.js';
+import { writeNewestOnline } from './engine-online.js';
 import { offlineMergeSql, quarantineMergeSql, quarantineSince } from './sql.js';
 import { exoticSql, sqlLit, textField, typedField, typedSupported, viewFields, type FieldSql } from './validate-sql.js';
 
 /**
- * A file load inside DuckDB (the embedded default): the view's rules run as SQL over the file (validate-sql.ts),
- * every row is classified in one scan, good rows go to the offline table in one `INSERT … WHERE NOT EXISTS` (dedup
- * on the ingest id, `file:<content hash>:<row>`, as the row-by-row path), bad rows to `_quarantine` in one statement
- * with the same reasons, line numbers and raw rows, and the online store gets the newest row per entity of the file.
+ * A file load inside DuckDB (the embedded default): the view's rules run as SQL over the file (validate-sql.ts), good
+ * rows go to the offline table in one statement, bad rows to `_quarantine` in one statement with the same reasons,
+ * line numbers and raw rows as the row-by-row path, and the online store gets the newest row per entity of the file
+ * (engine-online.ts). Each row's ingest id is `file:<content hash>:<row>`, as on the row-by-row path.
  *
- * The file is read materialised (`CREATE TEMP TABLE … AS SELECT … FROM read_csv/read_parquet`), which reports a
- * read error; streamed DuckDB reads cannot (see parquet-records.ts). Nothing is written until the whole file has
- * been read and classified. Whenever the engine could disagree with the row-by-row path, the load says so
- * (`{ fallback: why }`) before writing anything, and the caller loads the file row by row, which accounts for every
- * line exactly: a CSV that DuckDB refuses (ragged, unclosed quote, over-long line), a line count that differs from
- * the file's (blank lines, lone CRs), a quote DuckDB would read differently, a Parquet column type the SQL does not
- * read as JavaScript does, a Parquet file with bad rows, or a bad value whose reason the SQL might render otherwise.
+ * Passes: a CSV is read into a table of the file (its row numbers, and a read error reported before anything else;
+ * the byte scan of csv-scan.ts runs meanwhile); a Parquet file is read in place (it numbers its rows). One pass counts
+ * the rows and those whose every field has its fast shape (`FieldSql.fast`); the full rules (every reason, the raw
+ * row, the line) run only on the other rows, into a small table. Good rows then stream from the file into the offline
+ * table — a plain INSERT when no row of this content is stored in the file's event-time range, else an anti-join on
+ * the ingest id within that range (a reload) — and into the online step. Memory: the table of the file spills under
+ * the warehouse's memory limit; nothing in JavaScript grows with the file (the online step with its entities).
+ *
+ * Nothing is written until every row is classified. Whenever the engine could disagree with the row-by-row path, the
+ * load says so (`{ fallback: why }`) before writing anything, and the caller loads the file row by row, which
+ * accounts for every line exactly: a CSV that DuckDB refuses (ragged, unclosed quote, over-long line), a line count
+ * that differs from the file's (blank lines, lone CRs), a quote DuckDB would read differently, a Parquet column type
+ * the SQL does not read as JavaScript does, a Parquet file DuckDB cannot read or with bad rows, or a bad value whose
+ * reason the SQL might render otherwise.
  */
 export interface EngineFile {
   view: FeatureView;
@@ -43,8 +48,6 @@ export interface EngineFile {
 }
 
 export type EngineOutcome = { result: IngestResult } | { fallback: string };
-
-const ONLINE_PAGE = 50_000;
 
 type EngineDeps = IngestDeps & { signal?: AbortSignal; onStep?: (step: string, ms: number, cpuMs: number) => void };
 
@@ -233,72 +236,19 @@ async function classifyAndWrite(deps: EngineDeps, file: EngineFile, plan: Plan):
     }
     if (good < n) await step('quarantine insert', () => w.execute(quarantineMergeSql(d, badRel, quarantineSince(createdAt, now)), { params }));
     if (good > 0) {
-      const online = deps.online;
-      if (writesEncoded(online)) {
-        const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
-        const lines: LineColumns & { columns: string[]; sameCreated: boolean } = {
+      const col = (name: string) => `"__v${fields.findIndex((f) => f.name === name)}"`;
+      await writeNewestOnline(deps, view, {
+        rows: goodRows, offline: goodRel, params: src,
+        line: {
           columns: vNames.slice(1), sameCreated: created < 0,
           keys: view.entity.joinKeys.map((k) => col(k.name)), eventTime: tsCol, createdTime: createdSql,
           ingestId: `${sqlLit(`${file.sourceId}:`)} || __i`, features: Object.fromEntries(view.features.map((f) => [f.name, col(f.name)])),
-        };
-        await step('online (newest per entity, encoded in SQL)', () => writeNewestEncoded(deps, online, view, goodRows, lines, step));
-      } else {
-        await step('online (newest per entity)', () => writeNewestOnline(deps, view, goodRel, src, step));
-      }
+        },
+      }, step);
     }
     return { result: { view: view.name, received: n, accepted: good, inserted, quarantined: n - good, sampleReasons: sample } };
   } finally {
     await w.execute(`DROP TABLE IF EXISTS ${slow}`).catch(() => undefined);
-  }
-}
-
-/** An online store that takes records as its encoded log lines (the embedded store: `writeEncoded`). */
-interface EncodedWriter {
-  writeEncoded(view: FeatureView, lines: string[]): Promise<OnlineWriteResult>;
-}
-function writesEncoded(o: OnlineStore): o is OnlineStore & EncodedWriter {
-  return typeof (o as Partial<EncodedWriter>).writeEncoded === 'function';
-}
-
-/**
- * The newest good row per entity of the file (event time, created time, ingest id: the ingest ids share the file's
- * prefix, so theirs compare as the row numbers' texts), encoded in SQL as the store's lines, handed over in pages.
- */
-async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view: FeatureView, rows: string, c: LineColumns & { columns: string[]; sameCreated: boolean }, step: StepTimer): Promise<void> {
-  const w = deps.warehouse;
-  const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  // Rows without a created-time column share one created time: it cannot order them.
-  const version = `(${c.eventTime}, ${c.sameCreated ? '' : `${c.createdTime}, `}__i::VARCHAR)`;
-  // One pass: the newest row per entity (arg_max of its columns as a struct), then its line.
-  const keep = `{${['__i', ...c.columns].map((x) => `'${x}': "${x}"`).join(', ')}}`;
-  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM (SELECT unnest(arg_max(${keep}, ${version})) FROM ${rows} GROUP BY ${c.keys.join(', ')})`));
-  try {
-    const [cnt] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
-    for (let lo = 0; lo < Number(cnt!.n); lo += ONLINE_PAGE) {
-      const [page] = await step('online: read page', () => w.query(`SELECT string_agg(line, chr(10)) AS text FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`));
-      await step('online: store write', () => online.writeEncoded(view, String(page!.text).split('\n')));
-    }
-  } finally {
-    await w.execute(`DROP TABLE IF EXISTS temp.main.${name}`).catch(() => undefined);
-  }
-}
-
-/** The newest good row per entity of the file (event time, created time, ingest id), to the online store in pages. */
-async function writeNewestOnline(deps: IngestDeps, view: FeatureView, goodRel: string, params: Params, step: StepTimer): Promise<void> {
-  const w = deps.warehouse;
-  const d = w.dialect;
-  const keys = view.entity.joinKeys.map((k) => `s.${d.ident(k.name)}`).join(', ');
-  const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  await step('online: newest table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${goodRel} AS s QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY s.${d.ident(view.timestampField)} DESC, s.${d.ident(SYS.created)} DESC, s.${d.ident(SYS.ingestId)} DESC) = 1`, { params }));
-  try {
-    const [c] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
-    for (let lo = 0; lo < Number(c!.n); lo += ONLINE_PAGE) {
-      const rows = await step('online: read page', () => w.query(`SELECT * FROM temp.main.${name} WHERE rowid >= ${lo} AND rowid < ${lo + ONLINE_PAGE}`));
-      const recs = rows.map((r) => onlineRecord(view, r));
-      await step('online: store write', () => deps.online.write(view, recs));
-    }
-  } finally {
-    await w.execute(`DROP TABLE IF EXISTS temp.main.${name}`).catch(() => undefined);
   }
 }
 

@@ -57,10 +57,10 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
   };
   const dump = async (w: Warehouse, table: string) => w.query(`SELECT * FROM ${w.dialect.table(table)} ORDER BY ALL`);
 
-  async function expectSame(uri: string, view = 'route_stats', path: 'engine' | RegExp = 'engine') {
+  async function expectSame(uri: string, view = 'route_stats', path: 'engine' | RegExp = 'engine', engineStore: { online?: OnlineStore } = {}) {
     const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
     const rows = await load(a, uri, 'rows', view);
-    const engine = await load(b, uri, 'auto', view);
+    const engine = await load({ ...b, ...engineStore }, uri, 'auto', view);
     if (path === 'engine') expect(engine.paths).toEqual(['engine']);
     else expect(engine.paths[0]).toMatch(path);
     expect(engine.res).toEqual(rows.res);
@@ -113,6 +113,17 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
     await expectSame(p);
     const [o1] = await stores[1]!.online.read(repo.view('route_stats'), [['O1', 'D1']]);
     expect(o1!.values.flights).toBe(9);
+  });
+
+  it('an online store without the bulk write gets the same newest rows through write', async () => {
+    const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
+    const inner = b.online;
+    const plain: OnlineStore = { kind: 'firestore', write: (v, r) => inner.write(v, r), read: (v, k) => inner.read(v, k), close: async () => undefined };
+    const p = join(dir, 'corpus-plain.csv');
+    await writeFile(p, corpus());
+    await expectSame(p, 'route_stats', 'engine', { online: plain });
+    expect('writeEncoded' in plain).toBe(false);
+    expect(a.online).not.toBe(plain);
   });
 
   it('stores each row once: files straddling stored partitions, reloads, and concurrent loads of one content', async () => {
