@@ -110,10 +110,10 @@ export class ViewLog {
       await fh.appendFile(text.join(''), 'utf8');
       await fh.datasync();
       this.lines += fresh.size;
-      let written = 0;
-      for (const { rec } of fresh.values()) if (this.apply(rec)) written++;
+      // Appends run one at a time (this queue), so the index has not changed since `fresh` was computed against it.
+      for (const [k, { rec }] of fresh) this.index.set(k, rec);
       if (this.lines > Math.max(10_000, 2 * this.index.size)) await this.rewrite();
-      return written;
+      return fresh.size;
     });
     this.queue = run.catch(() => undefined);
     return run;
