@@ -12,6 +12,8 @@ import { createGunzip } from 'node:zlib';
 export interface CsvScan {
   lines: number;
   quotesAgree: boolean;
+  /** Whether the file holds a `"` at all (without one, no value spans lines). */
+  quoted: boolean;
 }
 
 const NL = 10;
@@ -27,11 +29,13 @@ export async function scanCsv(path: string, delimiter: string, gz: boolean): Pro
   /** Inside a quoted value, a `"` ended the last chunk: the next byte says whether it was `""` or the close. */
   let pendingClose = false;
   let agree = true;
+  let quoted = false;
   const closeOk = (b: number | undefined) => b === undefined || b === delim || b === NL || b === CR;
   for await (const chunk of input) {
     const buf = chunk as Buffer;
     for (let i = buf.indexOf(NL); i >= 0; i = buf.indexOf(NL, i + 1)) lines++;
-    if (agree) {
+    if (!quoted && (pendingClose || buf.indexOf(QUOTE) >= 0)) quoted = true;
+    if (agree && quoted) {
       let i = 0;
       if (pendingClose) {
         pendingClose = false;
@@ -66,5 +70,5 @@ export async function scanCsv(path: string, delimiter: string, gz: boolean): Pro
     if (buf.length > 0) last = buf[buf.length - 1]!;
   }
   if (last !== NL) lines++;
-  return { lines, quotesAgree: agree && (!inQuote || pendingClose) };
+  return { lines, quotesAgree: agree && (!inQuote || pendingClose), quoted };
 }

@@ -16,6 +16,7 @@ import { prepareRows, resultOf, writePrepared, type IngestDeps, type IngestResul
 import { assertLocalFile, detectFormat } from './local-files.js';
 import { loadInEngine } from './engine-load.js';
 import { loadInBigQuery } from './engine-load-bigquery.js';
+import { stepTimer, type StepTimer } from './step-timer.js';
 import { onlineRecord } from './online-write.js';
 import { dayRanges, offlineMergeSql } from './sql.js';
 
@@ -44,6 +45,8 @@ export interface LoadFileDeps extends IngestDeps {
   signal?: AbortSignal;
   /** Told which path loaded the file, and why the engine path was not taken. */
   onPath?: (path: 'engine' | 'rows', why?: string) => void;
+  /** Told how long each step of the load took (profiling: `npm run bench -- load` with BENCH_TIMINGS=1). */
+  onStep?: (step: string, ms: number, cpuMs: number) => void;
 }
 
 /** One version of a file, opened for loading. */
@@ -85,34 +88,59 @@ export async function loadFeatureFile(deps: LoadFileDeps, req: LoadFileRequest):
   if (!remote) await assertLocalFile(req.uri);
   const copy: { path: string; info?: ObjectInfo; release(): Promise<void> } = remote ? await deps.objectStore.localCopy(req.uri) : { path: req.uri, release: async () => undefined };
   try {
-    const content = await fileIdentity(copy.path, format, req.uri);
-    // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
-    const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
-    const records = await openRecords(copy.path, format, req.uri);
-    try {
-      if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
-      const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
-      const batchSize = req.batchSize ?? 50_000;
-      const bigquery = deps.warehouse.readsObjectUris && !!deps.warehouse.withStagedLoad && !!deps.scratchBucket;
-      if ((req.executor ?? 'auto') === 'auto' && (!deps.warehouse.readsObjectUris || bigquery) && records.columns) {
-        const engineFile = { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns };
-        const out = bigquery ? await loadInBigQuery({ ...deps, scratchBucket: deps.scratchBucket! }, engineFile) : await loadInEngine(deps, engineFile);
-        if ('result' in out) {
-          deps.onPath?.('engine');
-          deps.onProgress?.(out.result);
-          return out.result;
-        }
-        deps.onPath?.('rows', out.fallback);
-      } else {
-        deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a DuckDB load of CSV or Parquet, nor a BigQuery load with a scratch bucket');
-      }
-      if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
-      return await loadInBatches(deps, file, batchSize);
-    } finally {
-      await records.close();
-    }
+    const step = stepTimer(deps.onStep);
+    const content = await step('file identity (hash, gzip, UTF-8)', () => fileIdentity(copy.path, format, req.uri));
+    return await oneAtATime(`${view.name}\n${content}`, () => loadVersion(deps, req, view, format, copy, content, step));
   } finally {
     await copy.release();
+  }
+}
+
+/**
+ * Loads of the same content into the same view run one at a time in this process (one process writes a DuckDB
+ * file): the engine path skips its anti-join when none of the content's rows is stored, which holds only if no other
+ * load of that content writes in between.
+ */
+const running = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = running.get(key) ?? Promise.resolve();
+  const run = before.then(fn, fn);
+  const done = run.catch(() => undefined);
+  running.set(key, done);
+  try {
+    return await run;
+  } finally {
+    if (running.get(key) === done) running.delete(key);
+  }
+}
+
+/** Load one content version of the file (in the engine where it applies, else row by row). */
+async function loadVersion(deps: LoadFileDeps, req: LoadFileRequest, view: FeatureView, format: FileFormat, copy: { path: string; info?: ObjectInfo }, content: string, step: StepTimer): Promise<IngestResult> {
+  const remote = req.uri.startsWith('gs://');
+  // The creation time of the very generation downloaded (not `updated`, which metadata changes move too).
+  const createdAt = remote ? (copy.info?.created ?? copy.info?.updated ?? new Date(0)) : (await stat(copy.path)).mtime;
+  const records = await step('open records (header)', () => openRecords(copy.path, format, req.uri));
+  try {
+    if (records.columns) checkFileColumns(view, records.columns, req.uri, format === 'parquet' ? 'schema' : 'header');
+    const file: FileVersion = { view, uri: req.uri, sourceId: `file:${content}`, createdAt, records };
+    const batchSize = req.batchSize ?? 50_000;
+    const bigquery = deps.warehouse.readsObjectUris && !!deps.warehouse.withStagedLoad && !!deps.scratchBucket;
+    if ((req.executor ?? 'auto') === 'auto' && (!deps.warehouse.readsObjectUris || bigquery) && records.columns) {
+      const engineFile = { view, uri: req.uri, path: copy.path, format, sourceId: file.sourceId, createdAt, columns: records.columns };
+      const out = bigquery ? await loadInBigQuery({ ...deps, scratchBucket: deps.scratchBucket! }, engineFile) : await loadInEngine(deps, engineFile);
+      if ('result' in out) {
+        deps.onPath?.('engine');
+        deps.onProgress?.(out.result);
+        return out.result;
+      }
+      deps.onPath?.('rows', out.fallback);
+    } else {
+      deps.onPath?.('rows', req.executor === 'rows' ? 'asked for' : 'not a DuckDB load of CSV or Parquet, nor a BigQuery load with a scratch bucket');
+    }
+    if (deps.warehouse.readsObjectUris && deps.scratchBucket) return await loadViaLoadJob(deps, file, batchSize, deps.scratchBucket);
+    return await loadInBatches(deps, file, batchSize);
+  } finally {
+    await records.close();
   }
 }
 

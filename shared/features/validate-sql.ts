@@ -72,6 +72,19 @@ export interface FieldSql {
   prepare: { name: string; sql: string }[];
   value: string;
   reason: string;
+  /**
+   * A cheap test for the common well-formed value: where `ok` is TRUE the value is accepted and `value` is what
+   * the full rules store (test/integration/validate-sql-fast.test.ts checks both against them). Where it is not,
+   * the full rules run (the engine skips them for rows every field of which passes).
+   */
+  fast?: Fast;
+}
+
+/** See `FieldSql.fast`; `unchecked` equals `value` wherever `ok` holds, without testing the shape again. */
+export interface Fast {
+  ok: string;
+  value: string;
+  unchecked: string;
 }
 
 type Role = 'key' | 'time' | 'created' | 'feature';
@@ -88,10 +101,12 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
   const prepare = [{ name: `${alias}_t`, sql: `trim(${v}, ${sqlLit(JS_SPACE)})` }];
   let value: string;
   let reason: string;
+  let fast: Fast;
   switch (type) {
     case 'STRING':
       value = v;
       reason = 'NULL';
+      fast = { ok: 'true', value: v, unchecked: v };
       break;
     case 'INT64': {
       // Digits only (INT_RE), then exact: leading zeros dropped so any length reads, ±(2^53 − 1) at most.
@@ -99,6 +114,7 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
       const n = rd.ident(`${alias}_n`);
       value = `CASE WHEN abs(${n}) <= ${MAX_SAFE} THEN ${rd.cast(n, 'BIGINT')} END`;
       reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${n} IS NULL THEN ${sqlText((s) => VR.expected('INT64', s), shown)} WHEN abs(${n}) > ${MAX_SAFE} THEN ${sqlText(VR.intRange, shown)} END`;
+      fast = shaped(v, `regexp_full_match(${v}, ${sqlLit(FAST_INT)})`, `TRY_CAST(${v} AS BIGINT)`);
       break;
     }
     case 'FLOAT64': {
@@ -110,32 +126,58 @@ export function textField(src: string | null, type: FeatureType, role: Role, ali
       const d = rd.ident(`${alias}_d`);
       value = `CASE WHEN ${f} AND NOT ${rd.isFinite(d)} THEN NULL ELSE ${d} END`;
       reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${f} THEN CASE WHEN ${d} IS NULL OR NOT ${rd.isFinite(d)} THEN ${sqlText(VR.overflow, shown)} END WHEN ${d} IS NULL THEN ${sqlText((s) => VR.expected('FLOAT64', s), shown)} END`;
+      fast = shaped(v, `regexp_full_match(${v}, ${sqlLit(FAST_FLOAT)})`, `TRY_CAST(${v} AS DOUBLE)`);
       break;
     }
     case 'BOOL':
       value = `CASE WHEN ${rd.matches(t, re2('^(true|false)$', '(?i)', rd))} THEN lower(${t}) = 'true' END`;
       reason = `CASE WHEN ${v} IS NOT NULL AND NOT ${rd.matches(t, re2('^(true|false)$', '(?i)', rd))} THEN ${sqlText((s) => VR.expected('BOOL', s), shown)} END`;
+      fast = shaped(v, `${v} IN ('true', 'false', 'TRUE', 'FALSE', 'True', 'False')`, `${v} IN ('true', 'TRUE', 'True')`);
       break;
     case 'TIMESTAMP': {
       const ts = timestampText(t, alias, rd);
       prepare.push(...ts.prepare);
       value = ts.value;
       reason = `CASE WHEN ${v} IS NULL THEN NULL WHEN ${ts.syntaxBad} THEN ${sqlText(VR.notTimestamp, shown)} WHEN ${ts.reason} IS NOT NULL THEN ${sqlText(VR.impossibleTimestamp, shown, ts.reason)} END`;
+      // The shape rules out what DuckDB's cast accepts and the rules refuse (year 0, hour 24, second 60, offsets,
+      // sub-millisecond digits); the cast is NULL for a day beyond its month, which the full rules then name.
+      const cast = `TRY_CAST(CASE WHEN regexp_full_match(${v}, ${sqlLit(FAST_TIMESTAMP)}) THEN ${v} END AS TIMESTAMP)`;
+      fast = { ok: `(${v} IS NULL OR ${cast} IS NOT NULL)`, value: cast, unchecked: `TRY_CAST(${v} AS TIMESTAMP)` };
       break;
     }
   }
-  return withRole({ prepare, value, reason }, v, type, role, rd);
+  // The fast shapes are DuckDB SQL, used by the DuckDB engine path only.
+  return withRole({ prepare, value, reason, ...(rd === DUCKDB_RULES ? { fast } : {}) }, v, type, role, rd);
+}
+
+/**
+ * Fast shapes (RE2, matched whole): plain decimal integers of at most 15 digits (within ±2^53), plain decimals of at
+ * most 300 integer digits (finite), and `YYYY-MM-DD[T ]hh:mm:ss[.fff][Z]` with every part in range but the day.
+ */
+const FAST_INT = '-?[0-9]{1,15}';
+const FAST_FLOAT = '-?[0-9]{1,300}(\\.[0-9]*)?';
+const FAST_TIMESTAMP = '(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z?';
+
+/** A value accepted when NULL (a feature's empty text) or of the fast shape, stored as `value` then. */
+function shaped(v: string, shape: string, value: string): Fast {
+  return { ok: `(${v} IS NULL OR ${shape})`, value: `CASE WHEN ${shape} THEN ${value} END`, unchecked: value };
 }
 
 /** Required keys and event time, and the reason's field prefix. */
 function withRole(f: FieldSql, v: string, type: FeatureType | 'STRING', role: Role, rd: RuleDialect = DUCKDB_RULES): FieldSql {
   const sqlLit = rd.lit;
+  const fast = f.fast;
   if (role === 'key') {
     const empty = type === 'STRING' ? `${v} IS NULL OR ${v} = ''` : `${v} IS NULL`;
-    return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END` };
+    return { ...f, reason: `CASE WHEN ${empty} THEN ${sqlLit(VR.keyRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ...fast, ok: `(NOT (${empty}) AND ${fast.ok})` } } : {}) };
   }
-  if (role === 'time') return { ...f, reason: `CASE WHEN ${v} IS NULL OR ${v} = '' THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END` };
-  if (role === 'created') return { ...f, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.value} END`, reason: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.reason} END` };
+  if (role === 'time') return { ...f, reason: `CASE WHEN ${v} IS NULL OR ${v} = '' THEN ${sqlLit(VR.timeRequired)} ELSE ${f.reason} END`, ...(fast ? { fast: { ...fast, ok: `(${v} <> '' AND ${fast.ok})` } } : {}) };
+  if (role === 'created') {
+    return {
+      ...f, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.value} END`, reason: `CASE WHEN ${v} = '' THEN NULL ELSE ${f.reason} END`,
+      ...(fast ? { fast: { ok: `(${v} = '' OR ${fast.ok})`, value: `CASE WHEN ${v} = '' THEN NULL ELSE ${fast.value} END`, unchecked: `CASE WHEN ${v} = '' THEN NULL ELSE ${fast.unchecked} END` } } : {}),
+    };
+  }
   return f;
 }
 

@@ -57,10 +57,10 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
   };
   const dump = async (w: Warehouse, table: string) => w.query(`SELECT * FROM ${w.dialect.table(table)} ORDER BY ALL`);
 
-  async function expectSame(uri: string, view = 'route_stats', path: 'engine' | RegExp = 'engine') {
+  async function expectSame(uri: string, view = 'route_stats', path: 'engine' | RegExp = 'engine', engineStore: { online?: OnlineStore } = {}) {
     const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
     const rows = await load(a, uri, 'rows', view);
-    const engine = await load(b, uri, 'auto', view);
+    const engine = await load({ ...b, ...engineStore }, uri, 'auto', view);
     if (path === 'engine') expect(engine.paths).toEqual(['engine']);
     else expect(engine.paths[0]).toMatch(path);
     expect(engine.res).toEqual(rows.res);
@@ -82,6 +82,69 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
     // Loading the same content again stores nothing twice.
     const again = await load(stores[1]!, p, 'auto');
     expect(again.res.inserted).toBe(0);
+  });
+
+  it('online values of every type read back the same through the bulk write of the store and after a reopen (floats at their edges, NaN, ±inf, unicode, NULL)', async () => {
+    const p = join(dir, 'edges.csv');
+    const floats = ['0.30000000000000004', '5e-324', '1.7976931348623157e308', '123456789012345678', '0.1', '1e21', '-2.5e-7', 'nan', '-inf', 'inf', ''];
+    const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+    floats.forEach((f, i) => lines.push([`O${i}`, 'D"é', '2001-03-01T00:00:00Z', f, String(9007199254740991 - i), i % 2 ? '' : `n\u2028${i}`].map((v) => csvField(v)).join(',')));
+    await writeFile(p, `${lines.join('\n')}\n`);
+    await expectSame(p);
+    const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
+    const view = repo.view('route_stats');
+    const keys = floats.map((_, i) => [`O${i}`, 'D"é']);
+    const before = await b.online.read(view, keys);
+    expect(before.every((r) => r !== null)).toBe(true);
+    for (const s of [a, b]) await s.online.close();
+    const { EmbeddedOnlineStore } = await import('../../shared/adapters/online-store/embedded/index.js');
+    const [ra, rb] = [await EmbeddedOnlineStore.open({ dir: join(a.dir, 'online'), readOnly: true }), await EmbeddedOnlineStore.open({ dir: join(b.dir, 'online'), readOnly: true })];
+    expect(await rb.read(view, keys)).toEqual(await ra.read(view, keys));
+    expect(await rb.read(view, keys)).toEqual(before);
+    for (const s of [ra, rb]) await s.close();
+  });
+
+  it('the newest row per entity online: equal event times broken by the ingest id as text (row 9 after row 10), fast and slow rows alike', async () => {
+    const p = join(dir, 'ties.csv');
+    const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
+    for (let i = 0; i < 12; i++) lines.push(`O1,D1,2001-03-01T00:00:00Z,${i % 2 ? ` ${i} ` : i},${i},n${i}`); // odd rows: slow (spaces)
+    for (let i = 0; i < 12; i++) lines.push(`O2,D1,2001-03-0${1 + (i % 3)}T00:00:00${i % 2 ? '+00:00' : 'Z'},${i},${i},m${i}`);
+    await writeFile(p, `${lines.join('\n')}\n`);
+    await expectSame(p);
+    const [o1] = await stores[1]!.online.read(repo.view('route_stats'), [['O1', 'D1']]);
+    expect(o1!.values.flights).toBe(9);
+  });
+
+  it('an online store without the bulk write gets the same newest rows through write', async () => {
+    const [a, b] = stores as [Awaited<ReturnType<typeof duckStore>>, Awaited<ReturnType<typeof duckStore>>];
+    const inner = b.online;
+    const plain: OnlineStore = { kind: 'firestore', write: (v, r) => inner.write(v, r), read: (v, k) => inner.read(v, k), close: async () => undefined };
+    const p = join(dir, 'corpus-plain.csv');
+    await writeFile(p, corpus());
+    await expectSame(p, 'route_stats', 'engine', { online: plain });
+    expect('writeEncoded' in plain).toBe(false);
+    expect(a.online).not.toBe(plain);
+  });
+
+  it('stores each row once: files straddling stored partitions, reloads, and concurrent loads of one content', async () => {
+    const s = stores[1]!;
+    const file = async (name: string, days: number[]) => {
+      const p = join(dir, name);
+      await writeFile(p, `origin,dest,event_ts,avg_delay,flights,note\n${days.map((d) => `O${d},D1,2001-03-${String(d).padStart(2, '0')}T12:00:00Z,1.5,${d},n`).join('\n')}\n`);
+      return p;
+    };
+    const a = await file('a.csv', [1, 2, 3, 4, 5]);
+    const b = await file('b.csv', [4, 5, 6, 7, 8, 9]); // other content, over a's days and beyond
+    const c = await file('c.csv', [10, 11]);
+    const first = await expectSame(a); // a clean file: every row of the fast shapes, values taken unchecked
+    expect(first.engine.res.inserted).toBe(5);
+    const [b1, b2, b3] = await Promise.all([load(s, b, 'auto'), load(s, b, 'auto'), load(s, b, 'rows')]);
+    expect([b1, b2].map((r) => r.paths)).toEqual([['engine'], ['engine']]);
+    expect([b1, b2, b3].map((r) => r.res.inserted).sort()).toEqual([0, 0, 6]);
+    expect((await load(s, a, 'auto')).res.inserted).toBe(0);
+    expect((await load(s, c, 'auto')).res.inserted).toBe(2);
+    const [count] = await s.warehouse.query(`SELECT count(*) AS n, count(DISTINCT _ingest_id) AS ids FROM ${s.warehouse.dialect.table(repo.view('route_stats').table)}`);
+    expect(count).toEqual({ n: 13, ids: 13 });
   });
 
   it('an INT64 key view with a created-time column (quoted multi-line values shift line numbers)', async () => {

@@ -73,6 +73,11 @@ export interface DuckDbWarehouseOptions {
   /** Buffer-pool limit such as '512MB' (default: DuckDB's, 80% of RAM); bounds the RSS of long-running functions. */
   memoryLimit?: string;
   /**
+   * Where DuckDB spills what exceeds the memory limit (a file load's table of the file, big joins); default: next to
+   * the database file (`<path>.tmp`, inside the state directory), so a load bigger than memory spills there.
+   */
+  tempDirectory?: string;
+  /**
    * Open with DuckDB's `access_mode: READ_ONLY`: nothing is created or written (a read-only directory works, and
    * other read-only processes may read at the same time). A missing file is an empty warehouse: reads of its tables
    * fail with NotFoundError ("nothing has been stored yet") rather than an IO error.
@@ -115,6 +120,7 @@ export class DuckDbWarehouse implements Warehouse {
       instance = await DuckDBInstance.create(absent ? ':memory:' : opts.path, {
         ...(opts.threads ? { threads: String(opts.threads) } : {}),
         ...(opts.memoryLimit ? { memory_limit: opts.memoryLimit } : {}),
+        ...(opts.tempDirectory ?? (file && !readOnly) ? { temp_directory: opts.tempDirectory ?? `${opts.path}.tmp` } : {}),
         ...(readOnly && file && !absent ? { access_mode: 'READ_ONLY' } : {}),
       });
     } catch (err) {
