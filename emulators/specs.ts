@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../shared/errors.js';
+import { packageRoot } from '../shared/training/code-version.js';
 
 export type EmulatorName = 'pubsub' | 'storage' | 'firestore' | 'bigtable';
 
@@ -24,7 +25,8 @@ export interface EmulatorSpec {
   env(port: number): Record<string, string>;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The checkout holding emulators/storage-emulator.ts: from the sources (emulators/) and the build (dist/emulators/) alike. */
+const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url))) ?? fileURLToPath(new URL('..', import.meta.url));
 
 let sdk: string | undefined;
 /** The gcloud SDK root, or a ConfigError naming the package to install. */

@@ -41,7 +41,7 @@ describe('the packaged CLI', () => {
     expect(packed).toEqual(expect.arrayContaining(['package.json', 'bin/ctloop.mjs', 'bin/build-stamp.mjs', 'features.yaml', 'models.yaml', 'trainers/flight-delay/train.py', 'server/server.py']));
     // The reference trainer's program (the local runs' command in models.yaml) and the model server program (local
     // serving), not their image builds (Dockerfiles).
-    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|models\.yaml|trainers\/flight-delay\/train\.py|server\/server\.py|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples)\/.+\.js)$/);
+    for (const p of packed) expect(p).toMatch(/^(README\.md|LICENSE|package\.json|features\.yaml|models\.yaml|trainers\/flight-delay\/train\.py|server\/server\.py|bin\/(ctloop|build|build-stamp)\.mjs|dist\/(cli|shared|functions|examples|emulators)\/.+\.js)$/);
   });
 
   it('the packaged models.yaml loads beside the packaged features.yaml, and its trainer program is in the package', async () => {
