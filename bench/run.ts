@@ -1,5 +1,5 @@
 import { runBackfillBench } from './backfill.js';
-import { runIngestBench } from './ingest.js';
+import { printIngestTable, runIngestBench, type IngestCell } from './ingest.js';
 import { runOnlineBench } from './online.js';
 import { runPitBench } from './pit.js';
 import { runPredictBench } from './predict.js';
@@ -15,13 +15,17 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 console.log(`ctloop benchmarks (${small ? 'small' : 'full'} scale), node ${process.version}, ${new Date().toISOString()}`);
 if (want('ingest')) {
   // 1-, 100- and 1,000-row events at 1, 100 and 1,000 in flight (issue 11); one event at a time is slow for 1-row
-  // events, so that cell runs fewer events.
+  // events, so that cell runs fewer events. INGEST_CELLS=rows×inflight,... runs only those cells (e.g. 1x1000).
+  const cells: IngestCell[] = [];
+  const pick = process.env.INGEST_CELLS?.split(',').map((s) => s.trim());
   for (const rowsPerEvent of [1, 100, 1000] as const) {
-    for (const concurrency of [1, 100, 1000] as const) {
-      const rows = (small ? 20_000 : 200_000) / (rowsPerEvent === 1 && concurrency === 1 ? 40 : 1);
-      await runIngestBench({ events: Math.ceil(rows / rowsPerEvent), rowsPerEvent, repeats: 3, concurrency });
+    for (const concurrency of [1, 100, 1000, 10_000] as const) {
+      if (pick && !pick.includes(`${rowsPerEvent}x${concurrency}`)) continue;
+      const rows = (small ? 20_000 : 200_000) / (concurrency === 1 ? (rowsPerEvent === 1 ? 40 : 4) : 1);
+      cells.push(await runIngestBench({ events: Math.ceil(rows / rowsPerEvent), rowsPerEvent, repeats: 3, concurrency }));
     }
   }
+  printIngestTable(cells, 3);
 }
 if (want('backfill')) await runBackfillBench({ sizes: small ? [200_000] : [1_000_000, 4_000_000] });
 if (want('online')) await runOnlineBench(small ? { entities: 10_000, emulatorEntities: 2_000, rowsPerEntity: 5, lookups: 500 } : { entities: 100_000, emulatorEntities: 10_000, rowsPerEntity: 20, lookups: 2000 });
