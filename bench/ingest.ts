@@ -26,6 +26,8 @@ export interface IngestCell {
   rowsPerS: number;
   /** Row-by-row INSERTs of the same rows, same run, rows/s (median). */
   baselineRowsPerS: number;
+  /** Process CPU time (all threads) per event, µs (median). */
+  cpuUsPerEvent: number;
 }
 
 const repo = parseFeatureRepo({
@@ -57,6 +59,8 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
 
   const handlerRuns: number[] = [];
   const naiveRuns: number[] = [];
+  /** Process CPU (all threads: JavaScript, DuckDB's, libuv's) per event, µs: steadier than wall time on a loaded machine. */
+  const cpuRuns: number[] = [];
   for (let r = 0; r < opts.repeats; r++) {
     const dir = await mkdtemp(join(tmpdir(), 'ctloop-bench-ingest-'));
     const warehouse = await createDuckDbWarehouse({ path: join(dir, 'w.duckdb') });
@@ -74,10 +78,13 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
         await profiler.post('Profiler.enable');
         await profiler.post('Profiler.start');
       }
+      const cpu0 = process.cpuUsage();
       const t = process.hrtime.bigint();
       for (const ev of events) await bus.publish(catalog.featureRows.topic, ev);
       await bus.drain(600_000);
       handlerRuns.push(Number(process.hrtime.bigint() - t) / 1e6);
+      const cpu = process.cpuUsage(cpu0);
+      cpuRuns.push((cpu.user + cpu.system) / opts.events);
       if (profiler) {
         const { profile } = await profiler.post('Profiler.stop');
         await writeFile(join(process.env.INGEST_PROFILE!, `ingest-${opts.rowsPerEvent}x${inFlight}-${r}.cpuprofile`), JSON.stringify(profile));
@@ -110,9 +117,9 @@ export async function runIngestBench(opts: { events: number; rowsPerEvent: numbe
   const naive = median(naiveRuns);
   const cell: IngestCell = {
     rowsPerEvent: opts.rowsPerEvent, inFlight, events: opts.events,
-    eventsPerS: opts.events / (ms / 1000), rowsPerS: rowsTotal / (ms / 1000), baselineRowsPerS: rowsTotal / (naive / 1000),
+    eventsPerS: opts.events / (ms / 1000), rowsPerS: rowsTotal / (ms / 1000), baselineRowsPerS: rowsTotal / (naive / 1000), cpuUsPerEvent: median(cpuRuns),
   };
-  console.log(`  ${String(opts.rowsPerEvent).padStart(5)}-row events, ${String(inFlight).padStart(4)} in flight, ${opts.events} events: runs ${handlerRuns.map((x) => x.toFixed(0)).join(' / ')} ms; baseline runs ${naiveRuns.map((x) => x.toFixed(0)).join(' / ')} ms`);
+  console.log(`  ${String(opts.rowsPerEvent).padStart(5)}-row events, ${String(inFlight).padStart(4)} in flight, ${opts.events} events: runs ${handlerRuns.map((x) => x.toFixed(0)).join(' / ')} ms (CPU ${cpuRuns.map((x) => x.toFixed(1)).join(' / ')} µs/event); baseline runs ${naiveRuns.map((x) => x.toFixed(0)).join(' / ')} ms`);
   return cell;
 }
 
@@ -121,8 +128,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 /** The table issue 11 asks for: events/s and rows/s per cell against row-by-row inserts in the same run. */
 export function printIngestTable(cells: IngestCell[], repeats: number): void {
   console.log(`\ningest: in-process bus → ingest-features → DuckDB + embedded online store, one process (median of ${repeats})`);
-  const head = ['rows/event', 'in flight', 'events', 'events/s', 'rows/s', 'row-by-row rows/s', '× row-by-row'];
-  const rows = cells.map((c) => [String(c.rowsPerEvent), String(c.inFlight), fmt(c.events), fmt(c.eventsPerS), fmt(c.rowsPerS), fmt(c.baselineRowsPerS), `${(c.rowsPerS / c.baselineRowsPerS).toFixed(1)}×`]);
+  const head = ['rows/event', 'in flight', 'events', 'events/s', 'rows/s', 'row-by-row rows/s', '× row-by-row', 'CPU µs/event'];
+  const rows = cells.map((c) => [String(c.rowsPerEvent), fmt(c.inFlight), fmt(c.events), fmt(c.eventsPerS), fmt(c.rowsPerS), fmt(c.baselineRowsPerS), `${(c.rowsPerS / c.baselineRowsPerS).toFixed(1)}×`, c.cpuUsPerEvent.toFixed(1)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const out = (r: string[]) => console.log(`  | ${r.map((x, i) => x.padStart(widths[i]!)).join(' | ')} |`);
   out(head);

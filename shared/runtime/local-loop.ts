@@ -2,7 +2,8 @@ import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
 import { eventsOfTopic } from '../events/binding.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
-import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
+import { stopAfterMs, type EventHandler } from './cloud-event.js';
+import { runWithDeadline } from './deadlines.js';
 import { canFileDeadLetters, fileDeadLetters } from './dead-letter-filer.js';
 import type { Runtime } from './runtime.js';
 
@@ -22,8 +23,9 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     const types = eventsOfTopic(entry.topic).length > 1 ? { types: [entry.type] } : {};
     subs.push(
       await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, async (event, delivery) => {
-        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too.
-        await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
+        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too (runWithDeadline: the
+        // cheap form for many invocations at once; the signal is made when the handler reads it).
+        await runWithDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, get signal() { return signal(); } }));
       }),
     );
   }
