@@ -86,8 +86,8 @@ export class GroupCommitIngestor {
   private async writeGroup(q: ViewQueue, group: Waiter[]): Promise<void> {
     const view = q.view;
     // The same event may be delivered twice at once: keep one row per ingest id, or the write would store both.
-    const good = uniqueBy(group.flatMap((g) => g.batch.good), '_ingest_id');
-    const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
+    const good = rowsOf(group, 'good', '_ingest_id');
+    const bad = rowsOf(group, 'bad', 'ingest_id');
     let inserted: number | null;
     try {
       const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
@@ -104,6 +104,22 @@ export class GroupCommitIngestor {
       (err: unknown) => { for (const g of group) g.reject(err); },
     );
   }
+}
+
+/**
+ * The good (or bad) rows of a group, one per ingest id. Ingest ids are `<source id>:<row index>`, so rows of
+ * different sources never share one: rows are checked one by one only when a source appears twice in the group.
+ */
+function rowsOf(group: Waiter[], which: 'good' | 'bad', key: string): Row[] {
+  const sources = new Set<string>();
+  let repeated = false;
+  const rows: Row[] = [];
+  for (const g of group) {
+    if (sources.has(g.batch.sourceId)) repeated = true;
+    else sources.add(g.batch.sourceId);
+    for (const r of g.batch[which]) rows.push(r);
+  }
+  return repeated ? uniqueBy(rows, key) : rows;
 }
 
 function uniqueBy(rows: Row[], key: string): Row[] {
