@@ -22,10 +22,10 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     // message is the consumer's to read, and one that does not say its type is read by its body, never skipped.
     const types = eventsOfTopic(entry.topic).length > 1 ? { types: [entry.type] } : {};
     subs.push(
-      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, async (event, delivery) => {
+      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, (event, delivery) => {
         // Same deadline as on Cloud Functions, so a stuck handler is retried locally too (runWithDeadline: the
         // cheap form for many invocations at once; the signal is made when the handler reads it).
-        await runWithDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, get signal() { return signal(); } }));
+        return runWithDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, get signal() { return signal(); } }));
       }),
     );
   }
