@@ -14,13 +14,13 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 console.log(`ctloop benchmarks (${small ? 'small' : 'full'} scale), node ${process.version}, ${new Date().toISOString()}`);
 if (want('ingest')) {
-  // 1-, 100- and 1,000-row events at 1, 100 and 1,000 in flight (issue 11), and 1-row events at 10,000 in flight
+  // 1-, 100- and 1,000-row events at 1, 100 and 1,000 in flight (issue 11), and 1-row events at 2,000-10,000 in flight
   // (the bus's flow control allows it; bigger groups amortise each write). One event at a time is slow, so those
   // cells run fewer events. INGEST_CELLS=<rows>x<in flight>,... runs only the cells given (e.g. 1x1000,1x5000).
   const cells: IngestCell[] = [];
   const plan: [number, number][] = process.env.INGEST_CELLS
     ? process.env.INGEST_CELLS.split(',').map((c) => c.trim().split('x').map(Number) as [number, number])
-    : [[1, 1], [1, 100], [1, 1000], [1, 10_000], [100, 1], [100, 100], [100, 1000], [1000, 1], [1000, 100], [1000, 1000]];
+    : [[1, 1], [1, 100], [1, 1000], [1, 2000], [1, 5000], [1, 10_000], [100, 1], [100, 100], [100, 1000], [1000, 1], [1000, 100], [1000, 1000]];
   for (const [rowsPerEvent, concurrency] of plan) {
     const rows = (small ? 20_000 : 200_000) / (concurrency === 1 ? (rowsPerEvent === 1 ? 40 : 4) : 1);
     cells.push(await runIngestBench({ events: Math.ceil(rows / rowsPerEvent), rowsPerEvent, repeats: 3, concurrency }));
