@@ -90,7 +90,10 @@ export class GroupCommitIngestor {
     const bad = rowsOf(group, 'bad', 'ingest_id');
     let inserted: number | null;
     try {
-      const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
+      // A loop, not Math.min(...): a group may hold tens of thousands of events, beyond a spread call's arguments.
+      let sinceMs = Number.POSITIVE_INFINITY;
+      for (const g of group) sinceMs = Math.min(sinceMs, g.batch.quarantineSince.getTime());
+      const since = new Date(sinceMs);
       inserted = await writeStreamedOffline(this.deps.warehouse, view, good, bad, since);
     } catch (err) {
       for (const g of group) g.reject(err);

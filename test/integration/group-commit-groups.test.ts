@@ -63,6 +63,18 @@ describe('group commit groups', () => {
     expect(await count('fv_route_stats')).toBe(5);
   });
 
+  it('writes a group of more events than a spread call takes arguments (200,000 one-row events)', async () => {
+    // An appending engine and a no-op online store: this is about the group's bookkeeping, not the stores.
+    const appended: number[] = [];
+    const appending = { appendRows: async (_t: string, _c: unknown, rows: unknown[]) => { appended.push(rows.length); } } as unknown as Warehouse;
+    const none = { kind: 'embedded', write: async () => ({ written: 0, superseded: 0 }), read: async () => [], close: async () => undefined } as unknown as OnlineStore;
+    const g = new GroupCommitIngestor({ warehouse: appending, online: none, repo }, { maxRows: 1_000_000 });
+    const all = Array.from({ length: 200_000 }, (_, e) => g.ingest(ev(`s${e}`, e % 1_000)));
+    const results = await Promise.all(all);
+    expect(results.every((r) => r.accepted === 1)).toBe(true);
+    expect(appended.reduce((a, b) => a + b, 0)).toBe(200_000);
+  });
+
   it('quarantines a bad row of one event with its reason and stores the other rows of the group', async () => {
     const g = new GroupCommitIngestor({ warehouse: w, online, repo });
     const results = await Promise.all([
