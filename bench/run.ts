@@ -19,7 +19,11 @@ if (want('ingest')) {
   // cells run fewer events. INGEST_CELLS=<rows>x<in flight>,... runs only the cells given (e.g. 1x1000,1x5000).
   const cells: IngestCell[] = [];
   const plan: [number, number][] = process.env.INGEST_CELLS
-    ? process.env.INGEST_CELLS.split(',').map((c) => c.trim().split('x').map(Number) as [number, number])
+    ? process.env.INGEST_CELLS.split(',').map((c) => {
+      const m = /^\s*(\d+)x(\d+)\s*$/.exec(c);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`INGEST_CELLS: ${JSON.stringify(c)} is not <rows per event>x<in flight>, e.g. 1x1000`);
+      return [Number(m[1]), Number(m[2])] as [number, number];
+    })
     : [[1, 1], [1, 100], [1, 1000], [1, 2000], [1, 5000], [1, 10_000], [100, 1], [100, 100], [100, 1000], [1000, 1], [1000, 100], [1000, 1000]];
   for (const [rowsPerEvent, concurrency] of plan) {
     const rows = (small ? 20_000 : 200_000) / (concurrency === 1 ? (rowsPerEvent === 1 ? 40 : 4) : 1);
