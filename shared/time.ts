@@ -81,9 +81,51 @@ export function checkInstant(d: Date): InstantResult {
   return r ? fail(r) : { ok: true, date: d, micros: 0 };
 }
 
+/** The value of the decimal digits s[from..to), or -1 when one is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The canonical form `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what `toISOString` writes, and what most producers send)
+ * read without the regular expression and its capture strings — it runs for every event and every row on the
+ * ingest path. It accepts only what the full parse accepts, with the same result; anything else (other forms,
+ * years before 1000, and every refusal, whose reason the full parse gives) returns null and goes the long way.
+ */
+function canonicalInstant(s: string): InstantResult | null {
+  const n = s.length;
+  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45
+    || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
+  const y = digitsAt(s, 0, 4), mo = digitsAt(s, 5, 7), d = digitsAt(s, 8, 10);
+  const h = digitsAt(s, 11, 13), mi = digitsAt(s, 14, 16), sec = digitsAt(s, 17, 19);
+  let ms = 0;
+  let micros = 0;
+  if (n > 20) {
+    const digits = n - 21; // between '.' and 'Z'
+    if (s.charCodeAt(19) !== 46 /* . */ || digits < 1 || digits > 9 || digitsAt(s, 20, n - 1) < 0) return null;
+    for (let i = 0; i < 6; i++) {
+      const c = i < digits ? s.charCodeAt(20 + i) - 48 : 0;
+      if (i < 3) ms = ms * 10 + c;
+      else micros = micros * 10 + c;
+    }
+  } else if (s.charCodeAt(19) !== 90) return null;
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms); // years ≥ 1000 only: Date.UTC maps 0–99 to 1900–1999
+  if (rangeReason(t)) return null;
+  return { ok: true, date: new Date(t), micros };
+}
+
 /** Parse a timestamp text strictly. The reason says which part is wrong, for quarantine and error messages. */
 export function parseInstant(text: string, form: TimestampForm = 'lenient'): InstantResult {
   const s = form === 'lenient' ? text.trim() : text;
+  const canonical = canonicalInstant(s);
+  if (canonical) return canonical;
   const m = (form === 'lenient' ? LENIENT_RE : RFC3339_RE).exec(s);
   if (!m) {
     return fail(form === 'lenient'

@@ -9,6 +9,9 @@ import { log } from '../../shared/runtime/log.js';
  * after the write that holds its rows has committed.
  */
 export const ingestFeaturesHandler: EventHandler<'featureRows'> = async (event, rt) => {
-  const res = await groupCommitFor(rt).ingest({ view: event.data.view, sourceId: event.id, rows: event.data.rows, createdAt: new Date(event.time) });
-  log(res.quarantined > 0 ? 'warning' : 'info', 'feature rows ingested', { eventId: event.id, correlationId: event.correlationId, ...res });
+  // Only the ids outlive the wait for the group's write: the event and its raw rows can be collected meanwhile
+  // (thousands of events wait at once; what each keeps alive is copied by every young-generation GC).
+  const { id: eventId, correlationId } = event;
+  const res = await groupCommitFor(rt).ingest({ view: event.data.view, sourceId: eventId, rows: event.data.rows, createdAt: new Date(event.time) });
+  log(res.quarantined > 0 ? 'warning' : 'info', 'feature rows ingested', { eventId, correlationId, ...res });
 };

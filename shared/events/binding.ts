@@ -56,15 +56,28 @@ const HINT = 'publish one of the forms in README.md "Publishing events": CloudEv
 
 /** The catalogued events a topic carries (all of them for a topic that is not in the catalog, e.g. a test topic). */
 export function eventsOfTopic(topic: string | undefined): EventName[] {
-  const on = eventNames.filter((n) => catalog[n].topic === topic);
-  return on.length > 0 ? on : [...eventNames];
+  return [...carriedBy(topic)];
+}
+
+const byTopic = new Map<string | undefined, readonly EventName[]>();
+
+/** `eventsOfTopic` without the copy, remembered per topic (read for every message). */
+function carriedBy(topic: string | undefined): readonly EventName[] {
+  let on = byTopic.get(topic);
+  if (!on) {
+    const of = eventNames.filter((n) => catalog[n].topic === topic);
+    on = of.length > 0 ? of : [...eventNames];
+    if (byTopic.size < 1000) byTopic.set(topic, on);
+  }
+  return on;
 }
 
 /** Attribute lookup ignoring case (the binding says attribute names are case-insensitive). */
 function attr(attributes: Record<string, string>, name: string): string | undefined {
   if (name in attributes) return attributes[name];
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(attributes)) if (k.toLowerCase() === lower) return v;
+  // No array of entries, and only names of the same length are lowered: this runs for every message, several times.
+  for (const k in attributes) if (k.length === name.length && k.toLowerCase() === lower) return attributes[k];
   return undefined;
 }
 
@@ -86,7 +99,8 @@ function isStructured(attributes: Record<string, string>): boolean {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function text(msg: PubsubMessageIn): string {
-  const size = msg.data.length + Object.entries(msg.attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  let size = msg.data.length;
+  for (const k in msg.attributes) size += Buffer.byteLength(k) + Buffer.byteLength(msg.attributes[k]!);
   if (size > MAX_MESSAGE_BYTES) {
     throw new ValidationError(`message ${msg.messageId} is ${size} bytes, more than Pub/Sub's ${MAX_MESSAGE_BYTES}-byte limit`, {
       hint: 'publish a reference to large payloads (a ctloop.feature.file_ready.v1 event with a gs:// URI) instead of the payload',
@@ -177,6 +191,16 @@ function cloudEventEnvelope(msg: PubsubMessageIn, body: string): unknown {
   };
 }
 
+function checkCarried(type: unknown, allowed: readonly EventName[], topic: string | undefined): void {
+  const name = typeof type === 'string' ? eventNameOfType(type) : undefined;
+  if (name && !allowed.includes(name)) {
+    const where = topic ? `topic ${topic}` : 'this consumer';
+    throw new ValidationError(`${String(type)} is not an event of ${where}, which takes ${allowed.map((n) => catalog[n].type).join(', ')}`, {
+      hint: `publish ${String(type)} to ${catalog[name].topic}`,
+    });
+  }
+}
+
 /**
  * Decode and validate a Pub/Sub message as an event that `topic` carries. Throws ValidationError (permanent) with
  * the reason when the message is not one: too large, no data, not UTF-8, not JSON, not a catalogued event, invalid
@@ -185,24 +209,15 @@ function cloudEventEnvelope(msg: PubsubMessageIn, body: string): unknown {
 export function eventFromMessage(msg: PubsubMessageIn, expect: { topic?: string; names?: EventName[] } = {}): DecodedEvent {
   const body = text(msg);
   const form = formOf(msg.attributes);
-  const allowed = expect.names ?? eventsOfTopic(expect.topic);
   // The event's type is checked against the topic before its data: "wrong topic" is the useful reason.
-  const carried = (type: unknown) => {
-    const name = typeof type === 'string' ? eventNameOfType(type) : undefined;
-    if (name && !allowed.includes(name)) {
-      const where = expect.topic ? `topic ${expect.topic}` : 'this consumer';
-      throw new ValidationError(`${String(type)} is not an event of ${where}, which takes ${allowed.map((n) => catalog[n].type).join(', ')}`, {
-        hint: `publish ${String(type)} to ${catalog[name].topic}`,
-      });
-    }
-  };
+  const allowed = expect.names ?? carriedBy(expect.topic);
   let parsed: { name: EventName; event: Envelope };
   if (form === 'cloudevents') {
     const raw = cloudEventEnvelope(msg, body) as { type: unknown };
-    carried(raw.type);
+    checkCarried(raw.type, allowed, expect.topic);
     parsed = parseEvent(raw);
   } else if (form === 'data-only') {
-    carried(attr(msg.attributes, 'type'));
+    checkCarried(attr(msg.attributes, 'type'), allowed, expect.topic);
     const event = envelopeFromDataOnlyMessage({ body: json(body, 'the event data', msg.messageId), attributes: msg.attributes, messageId: msg.messageId, publishTime: msg.publishTime });
     parsed = { name: eventNameOfType(event.type)!, event };
   } else {
@@ -212,7 +227,7 @@ export function eventFromMessage(msg: PubsubMessageIn, expect: { topic?: string;
     if (said !== undefined && inBody !== undefined && said !== inBody) {
       throw new ValidationError(`message ${msg.messageId}: attribute type ${JSON.stringify(said)} disagrees with the envelope's type ${JSON.stringify(inBody)}`, { hint: 'set the type attribute to the envelope type, or leave it out' });
     }
-    carried(inBody ?? said);
+    checkCarried(inBody ?? said, allowed, expect.topic);
     try {
       parsed = parseEvent(raw);
     } catch (err) {
@@ -222,5 +237,5 @@ export function eventFromMessage(msg: PubsubMessageIn, expect: { topic?: string;
       throw err;
     }
   }
-  return { form, ...parsed };
+  return { form, name: parsed.name, event: parsed.event };
 }

@@ -58,12 +58,17 @@ export class GroupCommitIngestor {
     q.flushing = true;
     try {
       while (q.waiting.length > 0) {
-        const group: Waiter[] = [];
+        // The longest prefix within maxRows (at least one batch), taken in one splice: shifting one waiter at a
+        // time moves the whole queue each time, quadratic in the thousands of events waiting.
+        let n = 0;
         let rows = 0;
-        while (q.waiting.length > 0 && (group.length === 0 || rows + q.waiting[0]!.batch.received <= this.maxRows)) {
-          const w = q.waiting.shift()!;
-          rows += w.batch.received;
-          group.push(w);
+        while (n < q.waiting.length && (n === 0 || rows + q.waiting[n]!.batch.received <= this.maxRows)) rows += q.waiting[n++]!.batch.received;
+        let group: Waiter[];
+        if (n === q.waiting.length) {
+          group = q.waiting;
+          q.waiting = [];
+        } else {
+          group = q.waiting.splice(0, n);
         }
         await this.writeGroup(q, group);
       }
@@ -81,11 +86,14 @@ export class GroupCommitIngestor {
   private async writeGroup(q: ViewQueue, group: Waiter[]): Promise<void> {
     const view = q.view;
     // The same event may be delivered twice at once: keep one row per ingest id, or the write would store both.
-    const good = uniqueBy(group.flatMap((g) => g.batch.good), '_ingest_id');
-    const bad = uniqueBy(group.flatMap((g) => g.batch.bad), 'ingest_id');
+    const good = rowsOf(group, 'good', '_ingest_id');
+    const bad = rowsOf(group, 'bad', 'ingest_id');
     let inserted: number | null;
     try {
-      const since = new Date(Math.min(...group.map((g) => g.batch.quarantineSince.getTime())));
+      // A loop, not Math.min(...): a group may hold tens of thousands of events, beyond a spread call's arguments.
+      let sinceMs = Number.POSITIVE_INFINITY;
+      for (const g of group) sinceMs = Math.min(sinceMs, g.batch.quarantineSince.getTime());
+      const since = new Date(sinceMs);
       inserted = await writeStreamedOffline(this.deps.warehouse, view, good, bad, since);
     } catch (err) {
       for (const g of group) g.reject(err);
@@ -99,6 +107,22 @@ export class GroupCommitIngestor {
       (err: unknown) => { for (const g of group) g.reject(err); },
     );
   }
+}
+
+/**
+ * The good (or bad) rows of a group, one per ingest id. Ingest ids are `<source id>:<row index>`, so rows of
+ * different sources never share one: rows are checked one by one only when a source appears twice in the group.
+ */
+function rowsOf(group: Waiter[], which: 'good' | 'bad', key: string): Row[] {
+  const sources = new Set<string>();
+  let repeated = false;
+  const rows: Row[] = [];
+  for (const g of group) {
+    if (sources.has(g.batch.sourceId)) repeated = true;
+    else sources.add(g.batch.sourceId);
+    for (const r of g.batch[which]) rows.push(r);
+  }
+  return repeated ? uniqueBy(rows, key) : rows;
 }
 
 function uniqueBy(rows: Row[], key: string): Row[] {

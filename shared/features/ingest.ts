@@ -52,6 +52,8 @@ function validatorFor(v: FeatureView) {
 /** A validated batch, ready to be written (possibly together with others of the same view). */
 export interface PreparedBatch {
   view: FeatureView;
+  /** The source of the rows (their ingest ids are `<sourceId>:<row index>`). */
+  sourceId: string;
   received: number;
   good: Row[];
   bad: Row[];
@@ -87,7 +89,7 @@ export function prepareRows(deps: Pick<IngestDeps, 'repo' | 'now'>, req: IngestR
       if (sampleReasons.length < 5) sampleReasons.push(`${where}: ${reason}`);
     }
   }
-  return { view, received: req.rows.length, good, bad, sampleReasons, quarantineSince: quarantineSince(req.createdAt, now) };
+  return { view, sourceId: req.sourceId, received: req.rows.length, good, bad, sampleReasons, quarantineSince: quarantineSince(req.createdAt, now) };
 }
 
 /**

@@ -115,6 +115,17 @@ export class UnparsableLine {
 
 export type Validated = { ok: true; row: Row } | { ok: false; reasons: string[] };
 
+/** True when `coerce(v, type)` would return `v` itself (null included): the hot path's test, no allocation. */
+function plainValue(v: unknown, type: FeatureType | 'STRING' | 'INT64'): boolean {
+  switch (type) {
+    case 'STRING': return typeof v === 'string' || v === null;
+    case 'INT64': return Number.isSafeInteger(v) || v === null;
+    case 'FLOAT64': return (typeof v === 'number' && Number.isFinite(v)) || v === null;
+    case 'BOOL': return typeof v === 'boolean' || v === null;
+    default: return false;
+  }
+}
+
 /** A compiled validator for one view: the shape is checked once, then each row is a tight loop. */
 export function rowValidator(view: FeatureView): (raw: unknown, createdFallback: Date) => Validated {
   const keys = view.entity.joinKeys;
@@ -126,7 +137,12 @@ export function rowValidator(view: FeatureView): (raw: unknown, createdFallback:
     const out: Row = {};
     const reasons: string[] = [];
     for (const k of keys) {
-      const c = coerce(r[k.name], k.type);
+      const kv = r[k.name];
+      if (kv !== null && kv !== '' && plainValue(kv, k.type)) {
+        out[k.name] = kv as SqlValue;
+        continue;
+      }
+      const c = coerce(kv, k.type);
       if (!c.ok) reasons.push(`${k.name}: ${c.reason}`);
       else if (c.value === null || c.value === '') reasons.push(`${k.name}: ${VALUE_REASONS.keyRequired}`);
       else out[k.name] = c.value;
@@ -149,6 +165,11 @@ export function rowValidator(view: FeatureView): (raw: unknown, createdFallback:
     }
     for (const f of view.features) {
       const v = r[f.name];
+      // The common case of each type (a JSON value of the type itself) without a result object; the rest by coerce.
+      if (plainValue(v, f.type)) {
+        out[f.name] = v as SqlValue;
+        continue;
+      }
       const c = coerce(v === '' && f.type !== 'STRING' ? null : v, f.type);
       if (c.ok) out[f.name] = c.value;
       else reasons.push(`${f.name}: ${c.reason}`);

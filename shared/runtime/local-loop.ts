@@ -2,7 +2,8 @@ import { catalog, parseEventOf, type EventName } from '../events/catalog.js';
 import { eventsOfTopic } from '../events/binding.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
 import { functionRegistry } from '../topology/functions.js';
-import { stopAfterMs, withDeadline, type EventHandler } from './cloud-event.js';
+import { stopAfterMs, type EventHandler } from './cloud-event.js';
+import { runWithDeadline } from './deadlines.js';
 import { canFileDeadLetters, fileDeadLetters } from './dead-letter-filer.js';
 import type { Runtime } from './runtime.js';
 
@@ -21,9 +22,10 @@ export async function startLocalFunctions(rt: Runtime, handlers: Record<string, 
     // message is the consumer's to read, and one that does not say its type is read by its body, never skipped.
     const types = eventsOfTopic(entry.topic).length > 1 ? { types: [entry.type] } : {};
     subs.push(
-      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, async (event, delivery) => {
-        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too.
-        await withDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, signal }));
+      await rt.bus.subscribe({ name: `ctloop-${fn.name}`, topic: entry.topic, ...types }, (event, delivery) => {
+        // Same deadline as on Cloud Functions, so a stuck handler is retried locally too (runWithDeadline: the
+        // cheap form for many invocations at once; the signal is made when the handler reads it).
+        return runWithDeadline(fn.name, stopAfterMs(fn.timeoutSeconds), (signal) => handler(parseEventOf(fn.trigger, event), rt, { messageId: delivery.messageId, get signal() { return signal(); } }));
       }),
     );
   }

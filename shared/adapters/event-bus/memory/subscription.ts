@@ -3,6 +3,7 @@ import type { Envelope } from '../../../events/envelope.js';
 import type { Delivery, RetryPolicy } from '../../../ports/event-bus.js';
 import { eventFromMessage } from '../../../events/binding.js';
 import { backoffDelay } from './backoff.js';
+import { Fifo } from './fifo.js';
 
 export interface MemoryMessage {
   id: string;
@@ -38,7 +39,7 @@ interface Pending {
  * Pub/Sub adapter's filter does); a message that does not say its type is read by its body, never dropped.
  */
 export class MemorySubscription {
-  private readonly queue: Pending[] = [];
+  private readonly queue = new Fifo<Pending>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
   private closed = false;
@@ -70,7 +71,7 @@ export class MemorySubscription {
     for (const t of this.timers) clearTimeout(t);
     this.hooks.outstanding(-(this.queue.length + this.timers.size + this.inFlight));
     this.timers.clear();
-    this.queue.length = 0;
+    this.queue.clear();
   }
 
   private pump(): void {

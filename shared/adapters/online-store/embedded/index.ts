@@ -73,8 +73,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
   async write(view: FeatureView, records: OnlineRecord[]): Promise<OnlineWriteResult> {
     if (this.opts.readOnly) throw new Error('the embedded online store was opened read-only');
     if (records.length === 0) return { written: 0, superseded: 0 };
-    const newest = [...newestPerEntity(records).values()];
-    const written = await (await this.viewLog(view)).append(newest);
+    const written = await (await this.viewLog(view)).append(newestPerEntity(records));
     return { written, superseded: records.length - written };
   }
 

@@ -46,29 +46,35 @@ export class ViewLog {
   }
 
   /** Make `r` the entity's record if it is newer than the one held; true when it was. */
-  apply(r: OnlineRecord): boolean {
-    const k = entityKey(r.key);
+  apply(r: OnlineRecord, k = entityKey(r.key)): boolean {
     const cur = this.index.get(k);
     if (cur && compareVersions(r, cur) <= 0) return false;
     this.index.set(k, r);
     return true;
   }
 
-  /** Append records durably (fsync), then apply them; returns how many became latest. */
-  append(records: OnlineRecord[]): Promise<number> {
+  /**
+   * Append records durably (fsync), then apply them; returns how many became latest. `records` is keyed by
+   * `entityKey` (one record per entity, as `newestPerEntity` gives), so each key is computed once.
+   */
+  append(records: Map<string, OnlineRecord>): Promise<number> {
     const run = this.queue.then(async () => {
       // Records no newer than what is held (held records are durable already) need no line.
-      const fresh = records.filter((r) => {
-        const cur = this.index.get(entityKey(r.key));
-        return !cur || compareVersions(r, cur) > 0;
-      });
+      const fresh: [string, OnlineRecord][] = [];
+      let text = '';
+      for (const [k, r] of records) {
+        const cur = this.index.get(k);
+        if (cur && compareVersions(r, cur) <= 0) continue;
+        fresh.push([k, r]);
+        text += `${JSON.stringify(encodeRecord(r))}\n`;
+      }
       if (fresh.length === 0) return 0;
       const fh = (this.fh ??= await open(this.path, 'a'));
-      await fh.appendFile(fresh.map((r) => `${JSON.stringify(encodeRecord(r))}\n`).join(''), 'utf8');
+      await fh.appendFile(text, 'utf8');
       await fh.datasync();
       this.lines += fresh.length;
       let written = 0;
-      for (const r of fresh) if (this.apply(r)) written++;
+      for (const [k, r] of fresh) if (this.apply(r, k)) written++;
       if (this.lines > Math.max(10_000, 2 * this.index.size)) await this.rewrite();
       return written;
     });
