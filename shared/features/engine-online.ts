@@ -45,9 +45,15 @@ async function writeNewestEncoded(deps: IngestDeps, online: EncodedWriter, view:
   const name = `ld_new_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   // Rows without a created-time column share one created time: it cannot order them.
   const version = `(${c.eventTime}, ${c.sameCreated ? '' : `${c.createdTime}, `}__i::VARCHAR)`;
-  // One pass: the newest row per entity (arg_max of its columns as a struct), then its line.
+  // The newest row per entity in two steps: the latest event time per entity (a plain max, which DuckDB's hash
+  // aggregate spills), the rows at it (a semi-join), and only among those the arg_max of the columns as a struct by the
+  // full version. One arg_max over every row of a large file ran out of memory under a 256 MB limit (4M rows; its
+  // states do not spill) and was slower (789 vs 543 ms for 4M rows, 200k entities). Keys and the event time are
+  // plain column names of `src.rows`.
   const keep = `{${['__i', ...c.columns].map((x) => `'${x}': "${x}"`).join(', ')}}`;
-  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM (SELECT unnest(arg_max(${keep}, ${version})) FROM ${src.rows} GROUP BY ${c.keys.join(', ')})`));
+  const on = [...c.keys, `${c.eventTime} = m.__m`].map((k, i) => (i < c.keys.length ? `r.${k} = m.${k}` : `r.${k}`)).join(' AND ');
+  const latest = `(SELECT r.* FROM ${src.rows} AS r SEMI JOIN (SELECT ${c.keys.join(', ')}, max(${c.eventTime}) AS __m FROM ${src.rows} GROUP BY ${c.keys.join(', ')}) AS m ON ${on})`;
+  await step('online: newest lines table', () => w.execute(`CREATE TEMP TABLE ${name} AS SELECT ${encodedLineSql(view, c)} AS line FROM (SELECT unnest(arg_max(${keep}, ${version})) FROM ${latest} GROUP BY ${c.keys.join(', ')})`));
   try {
     const [cnt] = await w.query(`SELECT count(*) AS n FROM temp.main.${name}`);
     for (let lo = 0; lo < Number(cnt!.n); lo += ONLINE_PAGE) {

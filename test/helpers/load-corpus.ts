@@ -1,6 +1,6 @@
 /**
- * The file-load corpus of test/integration/engine-load.test.ts (the same values, kept in step by hand): values each
- * rule of validate.ts / time.ts is about, good and bad, for the executions of the rules to agree on.
+ * The file-load corpus of test/integration/engine-load.test.ts and engine-load-bigquery.test.ts: values each rule of
+ * validate.ts / time.ts is about, good and bad, for the executions of the rules (row by row, DuckDB, BigQuery) to agree on.
  */
 export const TIMES = [
   '2001-03-01T00:00:00Z', '2001-02-30T00:00:00Z', '2001-02-29T10:00:00+01:00', '2000-02-29T23:59:59.999999Z', '2001-03-01T24:00:00Z',

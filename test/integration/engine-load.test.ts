@@ -7,36 +7,10 @@ import { loadFeatureFile } from '../../shared/features/load-file.js';
 import type { OnlineStore } from '../../shared/ports/online-store.js';
 import type { Warehouse } from '../../shared/ports/warehouse.js';
 import { duckStore, testRepo } from '../helpers/feature-fixtures.js';
+import { csvField, driverCorpus, routeCorpus } from '../helpers/load-corpus.js';
 
 const repo = testRepo();
 const NOW = new Date('2024-05-01T00:00:00Z');
-
-/** Values each rule of validate.ts / time.ts is about, good and bad, for the two executions to agree on. */
-const TIMES = [
-  '2001-03-01T00:00:00Z', '2001-02-30T00:00:00Z', '2001-02-29T10:00:00+01:00', '2000-02-29T23:59:59.999999Z', '2001-03-01T24:00:00Z',
-  '2001-03-01T23:60:00Z', '2001-03-01T23:59:60Z', '2001-03-01T23:59:61Z', '2001-13-01', '2001-00-10', '0000-01-01', '0001-01-01T00:00:00+01:00',
-  '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59-01:00', '2001-03-01 08:00:00+0230', '2001-03-01T08:00:00+24:00', '2001-03-01T08:00:00-23:59',
-  '2001-03-01T08:00:00.1234567891Z', ' 2001-03-01T08:00 ', '2001-03-01t08:00:00utc', '2001-3-1', 'yesterday', '', '1900-02-29', '2004-02-29',
-  '2001-04-31T00:00:00Z', '2001-03-01T08:00:00 Z', '1969-12-31T23:59:59.9995Z',
-];
-const FLOATS = ['1.5', '1e400', '-1e400', '1e-400', 'inf', '-Infinity', '+INF', 'NaN', '-nan', '1.', '.5', '1.e5', ' 2.5 ', 'abc', '', '0x10', '1_000', '１'];
-const INTS = ['1', '-0', '+7', '007', '9007199254740991', '9007199254740992', '-9007199254740991', '-9007199254740992', '00000000000000000000000000000000000000000001', '1.0', '1e3', ' 42 ', '\u00a042\u00a0', 'x', ''];
-const KEYS = ['O1', '', 'with "quotes"', 'new\nline', 'comma,inside', 'é', `long ${'x'.repeat(80)}`, 'tab\there', '\u2028sep'];
-
-function csvField(v: string | null): string {
-  if (v === null) return '';
-  return v === '' || /[",\n\r]/.test(v) || v.trim() !== v ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-function corpus(): string {
-  const lines = ['origin,dest,event_ts,avg_delay,flights,note'];
-  const n = Math.max(TIMES.length, FLOATS.length, INTS.length, KEYS.length) * 3;
-  for (let i = 0; i < n; i++) {
-    const key = i % 5 === 4 ? null : KEYS[i % KEYS.length]!;
-    lines.push([key, `D${i % 3}`, TIMES[i % TIMES.length]!, FLOATS[i % FLOATS.length]!, INTS[i % INTS.length]!, i % 7 === 0 ? null : `n${i}`].map((v) => (v === null ? '' : csvField(v))).join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 describe('file loads inside the engine agree with the row-by-row path', () => {
   const stores: Awaited<ReturnType<typeof duckStore>>[] = [];
@@ -75,7 +49,7 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
 
   it('a CSV corpus of good and bad values (impossible dates, T24:00, offsets, 1e400, ±2^53, inf/nan, empty keys): same rows stored and quarantined, same reasons, lines and raw rows', async () => {
     const p = join(dir, 'corpus.csv');
-    await writeFile(p, corpus());
+    await writeFile(p, routeCorpus());
     const { engine } = await expectSame(p);
     expect(engine.res.quarantined).toBeGreaterThan(20);
     expect(engine.res.accepted).toBeGreaterThan(5);
@@ -120,7 +94,7 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
     const inner = b.online;
     const plain: OnlineStore = { kind: 'firestore', write: (v, r) => inner.write(v, r), read: (v, k) => inner.read(v, k), close: async () => undefined };
     const p = join(dir, 'corpus-plain.csv');
-    await writeFile(p, corpus());
+    await writeFile(p, routeCorpus());
     await expectSame(p, 'route_stats', 'engine', { online: plain });
     expect('writeEncoded' in plain).toBe(false);
     expect(a.online).not.toBe(plain);
@@ -149,10 +123,7 @@ describe('file loads inside the engine agree with the row-by-row path', () => {
 
   it('an INT64 key view with a created-time column (quoted multi-line values shift line numbers)', async () => {
     const p = join(dir, 'drivers.csv');
-    const lines = ['driver_id,event_ts,created,rating,active'];
-    for (let i = 0; i < 60; i++) lines.push([INTS[i % INTS.length], TIMES[i % 4], i % 3 === 0 ? '' : TIMES[(i + 1) % TIMES.length], FLOATS[i % FLOATS.length], ['true', 'FALSE', ' True ', '1', 'yes', ''][i % 6]].map((v) => csvField(v!)).join(','));
-    lines.splice(5, 0, '"1\n2",2001-03-01T00:00:00Z,,1,true');
-    await writeFile(p, `${lines.join('\n')}\n`);
+    await writeFile(p, driverCorpus());
     await expectSame(p, 'driver_stats');
   });
 
