@@ -69,7 +69,10 @@ describe.skipIf(!!unavailable)('ctloop up --emulators', () => {
     up.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
     up.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     exit = new Promise((r) => up.once('exit', (code) => r(code)));
-    await until('ctloop up to be ready', () => (existsSync(join(state, 'emulators', 'up.json')) ? true : up.exitCode !== null ? Promise.reject(new Error(`up exited ${up.exitCode}: ${stderr}`)) : undefined), 120_000);
+    // Ready: the record written and the table printed (up.json is written just before the table, whose pipe may
+    // deliver it a moment later).
+    const ready = () => existsSync(join(state, 'emulators', 'up.json')) && /export FIRESTORE_EMULATOR_HOST=/.test(stdout);
+    await until('ctloop up to be ready', () => (ready() ? true : up.exitCode !== null ? Promise.reject(new Error(`up exited ${up.exitCode}: ${stderr}`)) : undefined), 120_000);
   }, 150_000);
 
   afterAll(async () => {
