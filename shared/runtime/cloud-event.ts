@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CtloopError, TransientError, ValidationError, isPermanent } from '../errors.js';
+import { CtloopError, ValidationError, isPermanent } from '../errors.js';
 import { catalog, type EventName, type EventOf } from '../events/catalog.js';
 import { eventFromMessage, type PubsubMessageIn } from '../events/binding.js';
 import { decodeLoosely } from '../adapters/event-bus/attributes.js';
 import type { Runtime } from './runtime.js';
 import { writeDeadLetter } from './dead-letter.js';
+import { runWithDeadline } from './deadlines.js';
 import { log } from './log.js';
 
 /** The parts of a CloudEvent that ctloop reads (functions-framework's CloudEvent type satisfies it). */
@@ -93,25 +94,13 @@ export function stopAfterMs(timeoutSeconds: number): number {
   return ms - Math.min(10_000, ms / 10);
 }
 
-/** Runs `work` with a signal that aborts after `ms`; rejects with a TransientError when it does (the event is retried). */
+/**
+ * Runs `work` with a signal that aborts after `ms`; rejects with a TransientError when it does (the event is retried).
+ * One implementation of the deadline: `runWithDeadline` (deadlines.ts), which the local loop calls per event.
+ */
 export async function withDeadline(consumer: string, ms: number | undefined, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const ac = new AbortController();
-  if (ms === undefined) return work(ac.signal);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new TransientError(`${consumer}: stopped ${Math.round(ms / 1000)} s into the invocation, before the function's deadline`, {
-        hint: 'the event is redelivered; if this repeats, raise the function timeout or make the step faster',
-      });
-      ac.abort(err);
-      reject(err);
-    }, ms);
-  });
-  try {
-    await Promise.race([work(ac.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  if (ms === undefined) return work(new AbortController().signal);
+  return runWithDeadline(consumer, ms, (signal) => work(signal()));
 }
 
 /**

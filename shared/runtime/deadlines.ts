@@ -1,11 +1,11 @@
 import { TransientError } from '../errors.js';
 
 /**
- * `withDeadline` (cloud-event.ts) for handlers that run by the thousand at once in one process (the local loop's
- * subscriptions): the same deadline, error and abort, without a timer, an AbortController and a Promise.race per
- * invocation — those cost ~3 µs per event, a tenth of what ingesting a one-row event costs. Running invocations of
- * one duration are kept in start order (so in deadline order) under one timer; the signal is created only when the
- * handler asks for it.
+ * The deadline of every handler invocation (`withDeadline` in cloud-event.ts calls it), built for handlers that run
+ * by the thousand at once in one process (the local loop's subscriptions): no timer, AbortController and
+ * Promise.race per invocation — those cost ~3 µs per event, a tenth of what ingesting a one-row event costs. Running
+ * invocations of one duration are kept in start order (so in deadline order) under one timer; the signal is created
+ * only when the handler asks for it.
  */
 
 interface Running {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransientError } from '../../shared/errors.js';
+import { withDeadline } from '../../shared/runtime/cloud-event.js';
 import { runWithDeadline } from '../../shared/runtime/deadlines.js';
 
 describe('runWithDeadline (the local loop\'s deadline)', () => {
@@ -53,5 +54,28 @@ describe('runWithDeadline (the local loop\'s deadline)', () => {
     const err = await p;
     expect(late!().aborted).toBe(true);
     expect(late!().reason).toBe(err);
+  });
+});
+
+describe('withDeadline (a Cloud Function invocation\'s deadline) is the same deadline', () => {
+  beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }); });
+  afterEach(() => { vi.useRealTimers(); });
+
+  it('hands the handler an AbortSignal, aborts it at the deadline and rejects with the same TransientError', async () => {
+    let seen: AbortSignal | undefined;
+    const settled = withDeadline('deploy-model', 2_000, (signal) => { seen = signal; return new Promise<void>(() => undefined); }).catch((e: unknown) => e);
+    expect(seen!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    const err = await settled;
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as Error).message).toBe('deploy-model: stopped 2 s into the invocation, before the function\'s deadline');
+    expect(seen!.reason).toBe(err);
+  });
+
+  it('without a timeout runs the work with a signal that never aborts', async () => {
+    let seen: AbortSignal | undefined;
+    await withDeadline('f', undefined, async (signal) => { seen = signal; });
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(seen!.aborted).toBe(false);
   });
 });
