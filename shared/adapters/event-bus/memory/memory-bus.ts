@@ -11,10 +11,11 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from '../../../ports/event-bus.js';
-import { checkPublishLimits, deadLetterMessage, encodeEnvelope, envelopeAttributes, toDeadLetter } from '../attributes.js';
+import { checkPublishLimits, deadLetterMessage, encodeEnvelopeText, envelopeAttributes, toDeadLetter } from '../attributes.js';
 import { checkResourceId } from '../names.js';
 import { DeadLetterJournal } from './journal.js';
-import { MemorySubscription, type Consumer, type MemoryMessage } from './subscription.js';
+import { MemoryMessage } from './message.js';
+import { MemorySubscription, type Consumer } from './subscription.js';
 
 export interface MemoryEventBusOptions {
   /** Directory of the dead-letter journal (`dead-letters.jsonl`). */
@@ -55,10 +56,10 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
     // No validation here: consumers validate every payload (anything can publish to a real topic) and dead-letter
     // what is invalid, so both adapters behave the same.
     const name = checkResourceId('topic', topic);
-    const data = encodeEnvelope(event);
+    const text = encodeEnvelopeText(event);
     const attrs = envelopeAttributes(event, attributes);
-    checkPublishLimits(name, data, attrs); // same limits as Pub/Sub, so embedded mode refuses what GCP would
-    return this.publishRaw(name, data, attrs);
+    checkPublishLimits(name, text, attrs); // same limits as Pub/Sub, so embedded mode refuses what GCP would
+    return this.deliverToSubscriptions(MemoryMessage.ofText(String(this.nextId++), name, text, attrs));
   }
 
   /** Publish a message as any producer would (data and attributes as given); checked against Pub/Sub's limits. */
@@ -75,7 +76,7 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
   async subscribeDeadLetters(spec: { name: string; topic: string }, handler: DeadLetterHandler): Promise<Subscription> {
     return this.open(
       { name: spec.name, topic: deadLetterTopic(spec.topic) },
-      { kind: 'raw', handler: (m, d) => handler(toDeadLetter(m.data, m.attributes, m.publishTime), d) },
+      { kind: 'raw', handler: (m, d) => handler(toDeadLetter(m.data, m.attributes, m.published), d) },
     );
   }
 
@@ -131,16 +132,19 @@ export class MemoryEventBus implements EventBus, DeadLetterReader {
   }
 
   private publishRaw(topic: string, data: Buffer, attributes: Record<string, string>): string {
+    return this.deliverToSubscriptions(MemoryMessage.ofBytes(String(this.nextId++), topic, data, attributes));
+  }
+
+  private deliverToSubscriptions(message: MemoryMessage): string {
     this.assertOpen();
-    const message: MemoryMessage = { id: String(this.nextId++), topic, data, attributes, publishTime: new Date() };
-    for (const sub of this.subscriptions.values()) if (sub.topic === topic) sub.enqueue(message);
+    for (const sub of this.subscriptions.values()) if (sub.topic === message.topic) sub.enqueue(message);
     return message.id;
   }
 
   private async deadLetter(m: MemoryMessage, subscription: string, attempts: number, reason: string): Promise<void> {
-    const letter = deadLetterMessage(m.data, m.attributes, { topic: m.topic, subscription, attempts, reason, time: new Date(), messageId: m.id, publishTime: m.publishTime });
-    const dl = toDeadLetter(letter.data, letter.attributes, m.publishTime);
-    await this.journal.append({ ...dl, topic: m.topic, messageId: m.id, attributes: m.attributes, publishTime: m.publishTime.toISOString() });
+    const letter = deadLetterMessage(m.data, m.attributes, { topic: m.topic, subscription, attempts, reason, time: new Date(), messageId: m.id, publishTime: m.published });
+    const dl = toDeadLetter(letter.data, letter.attributes, m.published);
+    await this.journal.append({ ...dl, topic: m.topic, messageId: m.id, attributes: m.attributes, publishTime: m.publishTime });
     if (!this.closed) this.publishRaw(deadLetterTopic(m.topic), letter.data, letter.attributes);
   }
 

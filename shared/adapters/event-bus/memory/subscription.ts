@@ -4,14 +4,10 @@ import type { Delivery, RetryPolicy } from '../../../ports/event-bus.js';
 import { eventFromMessage } from '../../../events/binding.js';
 import { backoffDelay } from './backoff.js';
 import { Fifo } from './fifo.js';
+import type { MemoryMessage } from './message.js';
 
-export interface MemoryMessage {
-  id: string;
-  topic: string;
-  data: Buffer;
-  attributes: Record<string, string>;
-  publishTime: Date;
-}
+export type { MemoryMessage } from './message.js';
+
 
 /** What a subscription does with a message: validate it as an envelope for an event handler, or hand it over raw. */
 export type Consumer =
@@ -98,8 +94,7 @@ export class MemorySubscription {
         let event: Envelope;
         try {
           // The producer contract (shared/events/binding.ts), exactly as on Pub/Sub.
-          const m = p.message;
-          event = eventFromMessage({ data: m.data, attributes: m.attributes, messageId: m.id, publishTime: m.publishTime.toISOString() }, { topic: this.topic }).event;
+          event = eventFromMessage(p.message, { topic: this.topic }).event;
         } catch (err) {
           return await this.deadLetter(p, describeError(err));
         }
