@@ -36,6 +36,39 @@ export function encodeRecord(r: OnlineRecord): EncodedRecord {
   return { k: r.key, e: r.eventTime.getTime(), c: r.createdTime.getTime(), i: r.ingestId, v };
 }
 
+const quotedNames = new Map<string, string>();
+
+/**
+ * `JSON.stringify(encodeRecord(r))`, the same text, written directly: `keyJson` is the record's `entityKey`
+ * (JSON of its key), which the caller has already computed. The embedded store writes one line per record it
+ * ingests: this skips the intermediate objects and the key's second serialisation.
+ */
+export function encodeLine(keyJson: string, r: OnlineRecord): string {
+  let v = '';
+  for (const name in r.values) {
+    let q = quotedNames.get(name);
+    if (q === undefined) {
+      q = `${JSON.stringify(name)}:`;
+      if (quotedNames.size < 10_000) quotedNames.set(name, q);
+    }
+    const x = r.values[name] as SqlValue | undefined;
+    let t: string;
+    if (x === null) t = 'null';
+    else if (typeof x === 'number') t = Number.isFinite(x) ? String(x) : `"${encodeValue(x) as string}"`;
+    else if (typeof x === 'boolean') t = x ? 'true' : 'false';
+    else if (typeof x === 'string') t = JSON.stringify(x);
+    else if (x === undefined) continue; // JSON.stringify leaves undefined members out
+    else t = JSON.stringify(encodeValue(x));
+    v = v === '' ? `${q}${t}` : `${v},${q}${t}`;
+  }
+  return `{"k":${keyJson},"e":${jsonNumber(r.eventTime.getTime())},"c":${jsonNumber(r.createdTime.getTime())},"i":${JSON.stringify(r.ingestId)},"v":{${v}}}`;
+}
+
+/** A number as JSON.stringify writes it (an invalid Date's NaN time is null). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
 export function decodeRecord(view: FeatureView, e: EncodedRecord): OnlineRecord {
   const values: Record<string, SqlValue> = {};
   for (const f of view.features) values[f.name] = decodeValue(e.v[f.name], f.type);

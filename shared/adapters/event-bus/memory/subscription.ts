@@ -22,6 +22,24 @@ export interface SubscriptionHooks {
   onError(err: unknown, context: string): void;
 }
 
+/**
+ * What a handler learns about its delivery. The attributes are the handler's own copy (it may change them), made
+ * when first read: most handlers never read them, and this runs for every delivery.
+ */
+class MemoryDelivery implements Delivery {
+  private copy: Record<string, string> | undefined;
+
+  constructor(readonly attempt: number, private readonly message: MemoryMessage, readonly subscription: string) {}
+
+  get messageId(): string {
+    return this.message.id;
+  }
+
+  get attributes(): Record<string, string> {
+    return (this.copy ??= { ...this.message.attributes });
+  }
+}
+
 interface Pending {
   message: MemoryMessage;
   /** Deliveries made so far. */
@@ -74,21 +92,23 @@ export class MemorySubscription {
     while (!this.closed && this.inFlight < this.maxConcurrent && this.queue.length > 0) {
       const next = this.queue.shift()!;
       this.inFlight++;
-      void this.deliver(next).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
+      void this.deliver(next);
     }
   }
 
+  /** Deliver one message and settle it; never rejects. Frees its slot and pumps the queue when done. */
   private async deliver(p: Pending): Promise<void> {
+    try {
+      await this.attempt(p);
+    } finally {
+      this.inFlight--;
+      this.pump();
+    }
+  }
+
+  private async attempt(p: Pending): Promise<void> {
     p.attempts++;
-    const delivery: Delivery = {
-      attempt: p.attempts,
-      messageId: p.message.id,
-      subscription: this.name,
-      attributes: { ...p.message.attributes },
-    };
+    const delivery = new MemoryDelivery(p.attempts, p.message, this.name);
     try {
       if (this.consumer.kind === 'events') {
         let event: Envelope;

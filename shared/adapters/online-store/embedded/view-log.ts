@@ -1,7 +1,7 @@
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import type { FeatureView } from '../../../features/definitions.js';
 import { compareVersions, entityKey, type OnlineRecord } from '../../../ports/online-store.js';
-import { decodeRecord, encodeRecord, type EncodedRecord } from '../codec.js';
+import { decodeRecord, encodeLine, encodeRecord, type EncodedRecord } from '../codec.js';
 
 /**
  * One view of the embedded online store: an in-memory index (entity key → latest record) backed by an append-only
@@ -66,7 +66,7 @@ export class ViewLog {
         const cur = this.index.get(k);
         if (cur && compareVersions(r, cur) <= 0) continue;
         fresh.push([k, r]);
-        text += `${JSON.stringify(encodeRecord(r))}\n`;
+        text += `${encodeLine(k, r)}\n`;
       }
       if (fresh.length === 0) return 0;
       const fh = (this.fh ??= await open(this.path, 'a'));
